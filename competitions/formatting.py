@@ -1,0 +1,18 @@
+"""How amounts of money are written: Latvian style, ``9 800,00 €``, in every language."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def format_money(amount: Decimal | int | None, unit: str = "€") -> str:
+    if amount is None:
+        return ""
+    quantized = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if quantized < 0 else ""
+    whole, cents = f"{abs(quantized):.2f}".split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}{' '.join(groups)},{cents} {unit}".rstrip()

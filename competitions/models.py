@@ -1,0 +1,292 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Localized:
+    """Reads ``<name>_lv`` or ``<name>_en`` by the active language.
+
+    Latvian is the language of record: an English text left empty falls back to it.
+    """
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        if (get_language() or "lv").startswith("en"):
+            english = getattr(obj, f"{self.name}_en")
+            if english:
+                return english
+        return getattr(obj, f"{self.name}_lv")
+
+
+class Municipality(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        related_name="municipalities",
+        blank=True,
+        help_text=_("Users who act for this municipality in the portal."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self):
+        return self.name
+
+
+class ActivityCategory(models.Model):
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_lv = models.CharField(_("name (Latvian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    name = Localized()
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("activity category")
+        verbose_name_plural = _("activity categories")
+
+    def __str__(self):
+        return self.name
+
+
+class CompetitionQuerySet(models.QuerySet):
+    def published(self):
+        """Calls the public may see: published or already decided."""
+        return self.exclude(status=Competition.Status.DRAFT)
+
+    def open_at(self, moment):
+        return self.filter(
+            status=Competition.Status.PUBLISHED, opens_at__lte=moment, closes_at__gt=moment
+        )
+
+    def upcoming_at(self, moment):
+        return self.filter(status=Competition.Status.PUBLISHED, opens_at__gt=moment)
+
+    def closed_at(self, moment):
+        """Published calls whose deadline has passed but which are not decided yet."""
+        return self.filter(status=Competition.Status.PUBLISHED, closes_at__lte=moment)
+
+    def decided(self):
+        return self.filter(status=Competition.Status.DECIDED)
+
+
+class CompetitionStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    PUBLISHED = "published", _("published")
+    DECIDED = "decided", _("decided")
+
+
+class Competition(models.Model):
+    """A call for applications ("konkurss") with its pool, cap and rules."""
+
+    Status = CompetitionStatus
+
+    title_lv = models.CharField(_("title (Latvian)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    description_lv = models.TextField(_("description (Latvian)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    organiser = models.CharField(
+        _("organiser"), max_length=200, default="Vidzemes plānošanas reģions"
+    )
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    results_expected_on = models.DateField(
+        _("results expected on"),
+        null=True,
+        blank=True,
+        help_text=_("Shown on the public results page until the decision is recorded."),
+    )
+    pool_amount = models.DecimalField(
+        _("pool amount"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    max_award_amount = models.DecimalField(
+        _("maximum award per municipality"),
+        **MONEY,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    partial_awards_allowed = models.BooleanField(
+        _("partial awards allowed"),
+        default=True,
+        help_text=_("Whether an application may be funded for less than it requested."),
+    )
+    eligible_municipalities = models.ManyToManyField(
+        Municipality,
+        verbose_name=_("eligible municipalities"),
+        related_name="eligible_competitions",
+        blank=True,
+    )
+    categories = models.ManyToManyField(
+        ActivityCategory,
+        verbose_name=_("activity categories"),
+        related_name="competitions",
+        blank=True,
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewers"),
+        related_name="reviewed_competitions",
+        blank=True,
+    )
+    regulations = models.FileField(_("regulations document"), upload_to="regulations/", blank=True)
+    signatory_name = models.CharField(_("letter signatory"), max_length=200, blank=True)
+    signatory_position = models.CharField(_("signatory's position"), max_length=200, blank=True)
+    implementation_ends_on = models.DateField(
+        _("activities to be completed by"), null=True, blank=True
+    )
+    report_due_on = models.DateField(_("report due on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=CompetitionStatus.choices,
+        default=CompetitionStatus.DRAFT,
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    title = Localized()
+    description = Localized()
+
+    objects = CompetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")),
+                name="competition_closes_after_opening",
+                violation_error_message=_("The call must close after it opens."),
+            ),
+            models.CheckConstraint(
+                condition=Q(pool_amount__gt=0),
+                name="competition_pool_positive",
+                violation_error_message=_("The pool must be more than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(max_award_amount__gt=0),
+                name="competition_cap_positive",
+                violation_error_message=_("The maximum award must be more than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(max_award_amount__lte=models.F("pool_amount")),
+                name="competition_cap_within_pool",
+                violation_error_message=_(
+                    "The maximum award per municipality cannot exceed the pool."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CompetitionStatus.values),
+                name="competition_status_valid",
+                violation_error_message=_("Unknown call status."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("competitions:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        # The constraints say the same; here the message lands on the field that is wrong.
+        errors = {}
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors["closes_at"] = ValidationError(
+                _("The call must close after it opens."), code="closes_before_opening"
+            )
+        if (
+            self.pool_amount is not None
+            and self.max_award_amount is not None
+            and self.max_award_amount > self.pool_amount
+        ):
+            errors["max_award_amount"] = ValidationError(
+                _("The maximum award (%(cap)s) cannot exceed the pool (%(pool)s)."),
+                code="cap_above_pool",
+                params={"cap": self.max_award_amount, "pool": self.pool_amount},
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def is_open(self, moment=None) -> bool:
+        moment = moment or timezone.now()
+        return self.status == self.Status.PUBLISHED and self.opens_at <= moment < self.closes_at
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status == self.Status.DECIDED
+
+
+class ScoringCriterion(models.Model):
+    competition = models.ForeignKey(
+        Competition,
+        verbose_name=_("call"),
+        related_name="criteria",
+        on_delete=models.CASCADE,
+    )
+    name_lv = models.CharField(_("name (Latvian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    description_lv = models.TextField(_("description (Latvian)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    max_points = models.PositiveSmallIntegerField(
+        _("maximum points"), validators=[MinValueValidator(1)]
+    )
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    name = Localized()
+    description = Localized()
+
+    class Meta:
+        ordering = ["competition", "order", "id"]
+        verbose_name = _("scoring criterion")
+        verbose_name_plural = _("scoring criteria")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_points__gt=0),
+                name="criterion_max_points_positive",
+                violation_error_message=_("A criterion must be worth at least one point."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0),
+                name="criterion_weight_positive",
+                violation_error_message=_("A criterion's weight must be more than zero."),
+            ),
+            models.UniqueConstraint(
+                fields=["competition", "name_lv"],
+                name="criterion_name_unique_per_call",
+                violation_error_message=_("This call already has a criterion of that name."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "competitions"
+
+urlpatterns = [
+    path("<slug:slug>/", views.competition_detail, name="detail"),
+]
