@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import ActivityCategory, Competition, Municipality, ScoringCriterion
 
@@ -33,7 +34,7 @@ class ScoringCriterionInline(admin.TabularInline):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(admin.ModelAdmin):
+class CompetitionAdmin(SimpleHistoryAdmin):
     list_display = [
         "title_lv",
         "status",

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -169,6 +170,7 @@ class Competition(models.Model):
     title = Localized()
     description = Localized()
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = CompetitionQuerySet.as_manager()
 
     class Meta:
@@ -181,11 +183,7 @@ class Competition(models.Model):
                 name="competition_closes_after_opening",
                 violation_error_message=_("The call must close after it opens."),
             ),
-            models.CheckConstraint(
-                condition=Q(pool_amount__gt=0),
-                name="competition_pool_positive",
-                violation_error_message=_("The pool must be more than zero."),
-            ),
+            # With the cap within the pool, a positive cap makes the pool positive too.
             models.CheckConstraint(
                 condition=Q(max_award_amount__gt=0),
                 name="competition_cap_positive",
@@ -265,6 +263,8 @@ class ScoringCriterion(models.Model):
 
     name = Localized()
     description = Localized()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["competition", "order", "id"]

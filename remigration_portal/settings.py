@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "simple_history",
     "competitions",
     "applications",
 ]
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "remigration_portal.urls"
@@ -124,6 +126,7 @@ LANGUAGE_CODE = "lv"
 LANGUAGES = [("lv", _("Latvian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+FORMAT_MODULE_PATH = ["remigration_portal.formats"]
 TIME_ZONE = "Europe/Riga"
 USE_TZ = True
 
@@ -157,6 +160,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "granti@vidzeme.lv")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in the portal's mail point here.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 # HTTPS and cookies. HTTPS_ONLY defaults to on whenever DEBUG is off; a deployment behind a
 # TLS-terminating load balancer also sets SECURE_PROXY_SSL_HEADER=1.

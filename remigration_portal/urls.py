@@ -14,5 +14,6 @@ urlpatterns = i18n_patterns(
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("competitions/", include("competitions.urls")),
+    path("applications/", include("applications.urls")),
     prefix_default_language=False,
 )

@@ -63,7 +63,9 @@ def _reference_data_after_flush(request):
     Put the reference data (municipalities, categories, role groups) back so that every test
     starts from what a freshly migrated database holds.
     """
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
         return
     request.getfixturevalue("transactional_db")
     from django.apps import apps
@@ -73,3 +75,9 @@ def _reference_data_after_flush(request):
     reference = importlib.import_module("competitions.migrations.0002_reference_data")
     reference.load(apps, None)
     sync_role_groups(apps)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The real hasher is slow on purpose; tests hash many passwords and test no hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,122 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from applications.models import Application, PlannedActivity
+from competitions import roles
+from competitions.models import ActivityCategory, Competition, Municipality, ScoringCriterion
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.lv")
+    password = factory.django.Password("correct horse battery staple")
+
+
+def municipality(slug: str = "smiltenes-novads") -> Municipality:
+    """The reference data already holds every municipality of the region."""
+    return Municipality.objects.get(slug=slug)
+
+
+def staff_of(municipality_slug: str, username: str | None = None):
+    user = UserFactory(username=username or f"staff-{municipality_slug}")
+    user.groups.add(Group.objects.get(name=roles.MUNICIPAL_STAFF))
+    municipality(municipality_slug).staff.add(user)
+    return user
+
+
+def reviewer(username: str = "reviewer"):
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.REVIEWERS))
+    return user
+
+
+def coordinator(username: str = "coordinator"):
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.COORDINATORS))
+    return user
+
+
+class CompetitionFactory(factory.django.DjangoModelFactory):
+    """A published call, open now, with the source case's pool and cap, every municipality
+    eligible, every category and three weighted criteria."""
+
+    class Meta:
+        model = Competition
+        skip_postgeneration_save = True
+
+    title_lv = factory.Sequence(lambda n: f"Remigrācijas sekmēšanas pakalpojumi pašvaldībās {n}")
+    title_en = factory.Sequence(lambda n: f"Remigration promotion services in municipalities {n}")
+    slug = factory.Sequence(lambda n: f"remigration-{n}")
+    opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=10))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=20))
+    pool_amount = Decimal("40000.00")
+    max_award_amount = Decimal("10000.00")
+    partial_awards_allowed = True
+    status = Competition.Status.PUBLISHED
+    signatory_name = "Guntis Gailītis"
+    signatory_position = "Administrācijas vadītājs"
+
+    @factory.post_generation
+    def setup(competition, create, extracted, **kwargs):
+        if not create:
+            return
+        competition.eligible_municipalities.set(Municipality.objects.all())
+        competition.categories.set(ActivityCategory.objects.all())
+        for order, (name, max_points, weight) in enumerate(
+            [
+                ("Aktivitāšu atbilstība remigrācijas mērķiem", 10, Decimal("0.50")),
+                ("Izmaksu pamatotība", 10, Decimal("0.30")),
+                ("Ietekme un ilgtspēja", 5, Decimal("0.20")),
+            ],
+            start=1,
+        ):
+            ScoringCriterion.objects.create(
+                competition=competition,
+                name_lv=name,
+                max_points=max_points,
+                weight=weight,
+                order=order,
+            )
+
+
+def category(code: str = "informative-material") -> ActivityCategory:
+    return ActivityCategory.objects.get(code=code)
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    competition = factory.SubFactory(CompetitionFactory)
+    municipality = factory.LazyFunction(municipality)
+    contact_name = "Ilze Bērziņa"
+    contact_email = "ilze.berzina@example.lv"
+    contact_phone = "+371 64700000"
+    goals = "Sekmēt remigrāciju un atbalstīt atgriezušās ģimenes."
+    target_groups = "Diaspora, remigranti, pašvaldības speciālisti."
+    summary = "Informatīvā brošūra un vizītes pie diasporas."
+
+
+class PlannedActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlannedActivity
+
+    application = factory.SubFactory(ApplicationFactory)
+    category = factory.LazyFunction(category)
+    title = factory.Sequence(lambda n: f"Informatīvā brošūra {n}")
+    description = "Brošūra par dzīvi novadā: skolas, darbs, uzņēmējdarbības atbalsts."
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
+    ends_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=120))
+    target_group = "Remigranti"
+    expected_result = "500 eksemplāri un elektroniska versija"
+    cost = Decimal("1000.00")

@@ -1,0 +1,149 @@
+"""The money rules hold when coordinators act at the same moment (PostgreSQL row locks).
+
+Threads are released together by a barrier, each on its own database connection. Without
+the call's row lock every thread would read the same empty total and all would be accepted.
+"""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from applications import services
+from applications.models import AllocationEvent, Application
+from competitions.models import Municipality
+
+from .factories import ApplicationFactory, CompetitionFactory, category, coordinator, staff_of
+from .source_case import DETAILS, activities_costing
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(calls):
+    """Run the callables in threads released at the same instant; return their outcomes."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def work(index, call):
+        try:
+            barrier.wait()
+            call()
+            outcomes[index] = "accepted"
+        except ValidationError as error:
+            outcomes[index] = error.error_list[0].code
+        except Exception as error:  # reported in the assertion below
+            outcomes[index] = repr(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def submitted(call, place, requested):
+    return ApplicationFactory(
+        competition=call,
+        municipality=place,
+        status=Application.Status.SUBMITTED,
+        reference=f"REM-C-{place.pk}",
+        submitted_at=call.opens_at,
+        snapshot={},
+        requested_amount=requested,
+    )
+
+
+def test_twenty_coordinators_allocating_at_once_never_exceed_the_pool():
+    call = CompetitionFactory()
+    places = list(Municipality.objects.order_by("slug")[:20])
+    amounts = [Decimal(3000 + 350 * i) for i in range(20)]  # 3 000 ... 9 650, 126 500 in all
+    applications = [submitted(call, p, a) for p, a in zip(places, amounts, strict=True)]
+    people = [coordinator(f"coordinator{i}") for i in range(20)]
+
+    outcomes = run_together(
+        [
+            lambda a=a, amount=amount, person=person: services.allocation_set(
+                application=a, amount=amount, by=person, reason="Vienlaicīgs piešķīrums"
+            )
+            for a, amount, person in zip(applications, amounts, people, strict=True)
+        ]
+    )
+
+    assert set(outcomes) <= {"accepted", "over_pool"}, outcomes
+    accepted = outcomes.count("accepted")
+    total = Application.objects.aggregate(total=Sum("awarded_amount"))["total"]
+    assert total <= call.pool_amount
+    assert accepted >= 4  # at least the first few fit
+    assert AllocationEvent.objects.count() == accepted
+    assert AllocationEvent.objects.aggregate(total=Sum("amount_after"))["total"] == total
+
+
+def test_concurrent_changes_of_one_application_respect_the_cap_and_chain_the_ledger():
+    call = CompetitionFactory()
+    application = submitted(call, Municipality.objects.get(slug="cesu-novads"), Decimal("12000"))
+    amounts = [
+        Decimal(a) for a in ["9000", "10000", "10000.01", "11000", "9500", "8000", "12000", "7000"]
+    ]
+    people = [coordinator(f"coordinator{i}") for i in range(len(amounts))]
+
+    outcomes = run_together(
+        [
+            lambda amount=amount, person=person: services.allocation_set(
+                application=application, amount=amount, by=person, reason="Labojums"
+            )
+            for amount, person in zip(amounts, people, strict=True)
+        ]
+    )
+
+    assert set(outcomes) <= {"accepted", "over_cap"}, outcomes
+    assert outcomes.count("over_cap") == 3  # 10 000,01, 11 000 and 12 000
+    application.refresh_from_db()
+    assert application.awarded_amount <= call.max_award_amount
+    events = list(AllocationEvent.objects.filter(application=application).order_by("id"))
+    assert len(events) == outcomes.count("accepted")
+    # Each change starts from what the one before it left: no two read the same "before".
+    previous = Decimal("0.00")
+    for event in events:
+        assert event.amount_before == previous
+        previous = event.amount_after
+    assert previous == application.awarded_amount
+
+
+def test_references_stay_unique_when_municipalities_submit_at_once():
+    call = CompetitionFactory()
+    slugs = [
+        "smiltenes-novads",
+        "valkas-novads",
+        "valmieras-pilseta",
+        "gulbenes-novads",
+        "cesu-novads",
+    ]
+    drafts = []
+    for slug in slugs:
+        user = staff_of(slug)
+        draft = services.application_start(
+            competition=call, municipality=Municipality.objects.get(slug=slug), by=user
+        )
+        services.application_update_draft(
+            application=draft,
+            by=user,
+            details=DETAILS,
+            activities=activities_costing(Decimal("1000"), category().pk),
+        )
+        drafts.append((draft, user))
+
+    outcomes = run_together(
+        [lambda d=d, u=u: services.application_submit(application=d, by=u) for d, u in drafts]
+    )
+
+    assert outcomes == ["accepted"] * 5
+    references = sorted(Application.objects.values_list("reference", flat=True))
+    year = timezone.localtime(call.opens_at).year
+    assert references == [f"REM-{year}-{n:03d}" for n in range(1, 6)]
