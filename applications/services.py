@@ -82,6 +82,15 @@ def _ensure_staff(user, municipality: Municipality) -> None:
         )
 
 
+def _ensure_eligible(competition: Competition, municipality: Municipality) -> None:
+    if not competition.eligible_municipalities.filter(pk=municipality.pk).exists():
+        raise _refuse(
+            _("%(municipality)s is not among the municipalities eligible for this call."),
+            "not_eligible",
+            municipality=municipality.name,
+        )
+
+
 def _problems(error: ValidationError) -> list[ValidationError]:
     """The single errors inside a ValidationError, whether it holds a dict or a list."""
     if hasattr(error, "error_dict"):
@@ -214,12 +223,7 @@ def application_start(*, competition: Competition, municipality: Municipality, b
     competition = Competition.objects.get(pk=competition.pk)
     _ensure_staff(by, municipality)
     _ensure_accepting(competition, timezone.now())
-    if not competition.eligible_municipalities.filter(pk=municipality.pk).exists():
-        raise _refuse(
-            _("%(municipality)s is not among the municipalities eligible for this call."),
-            "not_eligible",
-            municipality=municipality.name,
-        )
+    _ensure_eligible(competition, municipality)
     try:
         with transaction.atomic():
             application = Application(
@@ -414,12 +418,7 @@ def application_submit(*, application: Application, by) -> Application:
             "call_not_open_yet",
             opens=_riga_time(competition.opens_at),
         )
-    if not competition.eligible_municipalities.filter(pk=application.municipality_id).exists():
-        raise _refuse(
-            _("%(municipality)s is not among the municipalities eligible for this call."),
-            "not_eligible",
-            municipality=application.municipality.name,
-        )
+    _ensure_eligible(competition, application.municipality)
 
     activities = list(application.activities.select_related("category"))
     problems = []
