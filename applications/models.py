@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Avg, Count, F, Max, Min, Q
+from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from competitions.formatting import format_money
 from competitions.models import MONEY, ActivityCategory, Competition, Municipality, ScoringCriterion
+from competitions.roles import COORDINATORS
 
 
 class ApplicationStatus(models.TextChoices):
@@ -35,7 +36,34 @@ RANKED_STATUSES = [
 class ApplicationQuerySet(models.QuerySet):
     def of_municipality_staff(self, user):
         """Applications of the municipalities the user acts for."""
-        return self.filter(municipality__staff=user)
+        return self.filter(
+            Exists(
+                Municipality.staff.through.objects.filter(
+                    municipality_id=OuterRef("municipality_id"), user_id=user.pk
+                )
+            )
+        )
+
+    def visible_to(self, user):
+        """What a user may read: their municipality's applications, drafts included; once
+        submitted, also the calls they review, and everything for coordinators."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        own = Exists(
+            Municipality.staff.through.objects.filter(
+                municipality_id=OuterRef("municipality_id"), user_id=user.pk
+            )
+        )
+        if user.groups.filter(name=COORDINATORS).exists():
+            return self.filter(own | ~Q(status=ApplicationStatus.DRAFT))
+        reviewing = Exists(
+            Competition.reviewers.through.objects.filter(
+                competition_id=OuterRef("competition_id"), user_id=user.pk
+            )
+        )
+        return self.filter(own | (reviewing & ~Q(status=ApplicationStatus.DRAFT)))
 
     def ranked(self):
         return self.filter(status__in=RANKED_STATUSES)

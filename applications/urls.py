@@ -6,4 +6,9 @@ app_name = "applications"
 
 urlpatterns = [
     path("<int:pk>/", views.application_detail, name="detail"),
+    path(
+        "<int:pk>/documents/<int:document_pk>/",
+        views.document_download,
+        name="document_download",
+    ),
 ]

@@ -1,15 +1,25 @@
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from .models import Application
+from .models import Application, SupportingDocument
 
 
 def _own_application(request, pk, queryset=None) -> Application:
     """The application with this id if the user acts for its municipality; 404 otherwise, so
     that an id of another municipality reveals nothing, not even that it exists."""
     queryset = queryset if queryset is not None else Application.objects.all()
-    return get_object_or_404(queryset.of_municipality_staff(request.user).distinct(), pk=pk)
+    return get_object_or_404(queryset.of_municipality_staff(request.user), pk=pk)
+
+
+def attachment(file, *, filename: str, content_type: str) -> FileResponse:
+    """A stored file sent as a download, never rendered by the browser."""
+    response = FileResponse(file.open("rb"), as_attachment=True, filename=filename)
+    response["Content-Type"] = content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -23,3 +33,15 @@ def application_detail(request, pk):
         ),
     )
     return render(request, "applications/detail.html", {"application": application})
+
+
+@login_required
+@require_safe
+def document_download(request, pk, document_pk):
+    """A supporting document, for whoever may read its application (staff of the
+    municipality, the call's reviewers and the coordinators once it is submitted)."""
+    application = get_object_or_404(Application.objects.visible_to(request.user), pk=pk)
+    document = get_object_or_404(SupportingDocument, application=application, pk=document_pk)
+    return attachment(
+        document.file, filename=document.original_name, content_type=document.content_type
+    )
