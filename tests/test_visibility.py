@@ -41,7 +41,7 @@ def test_reviewers_and_coordinators_never_see_drafts_of_others():
 
 
 def test_coordinators_see_every_submitted_application():
-    case = build_source_case(close=False)
+    build_source_case(close=False)
     assert len(visible(coordinator("c2"))) == 5
 
 
