@@ -9,6 +9,7 @@ allocation edit, an applied proposal, a withdrawal) reaches it with the call's r
 ``AllocationEvent`` in the same transaction.
 """
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,8 +35,10 @@ from .models import (
     NumberSequence,
     PlannedActivity,
     Review,
+    SupportingDocument,
     snapshot_digest,
 )
+from .uploads import MAX_DOCUMENTS_PER_APPLICATION, check_document
 
 CENT = Decimal("0.01")
 # The largest amount a DecimalField(max_digits=12, decimal_places=2) holds.
@@ -71,6 +74,19 @@ def _lock_application(application_id: int) -> Application:
         .select_related("competition", "municipality")
         .get(pk=application_id)
     )
+
+
+def _editable_draft(application_id: int, by) -> Application:
+    """The application, locked, if ``by`` acts for its municipality and it is still a draft."""
+    application = _lock_application(application_id)
+    _ensure_staff(by, application.municipality)
+    if not application.is_draft:
+        raise _refuse(
+            _("Application %(reference)s has been submitted and can no longer be changed."),
+            "not_draft",
+            reference=application.reference,
+        )
+    return application
 
 
 def _ensure_staff(user, municipality: Municipality) -> None:
@@ -252,15 +268,8 @@ def application_update_draft(
 
     Activities not in ``activities`` are deleted; those with an ``id`` are updated.
     """
-    application = _lock_application(application.pk)
+    application = _editable_draft(application.pk, by)
     competition = application.competition
-    _ensure_staff(by, application.municipality)
-    if not application.is_draft:
-        raise _refuse(
-            _("Application %(reference)s has been submitted and can no longer be changed."),
-            "not_draft",
-            reference=application.reference,
-        )
     _ensure_accepting(competition, timezone.now())
 
     allowed_categories = set(competition.categories.values_list("pk", flat=True))
@@ -492,19 +501,84 @@ def application_withdraw(*, application: Application, by) -> Application:
 @transaction.atomic
 def application_delete_draft(*, application: Application, by) -> None:
     """Discard a draft that was never submitted, with its activities and documents."""
-    application = _lock_application(application.pk)
-    _ensure_staff(by, application.municipality)
-    if not application.is_draft:
-        raise _refuse(
-            _("Application %(reference)s has been submitted and cannot be deleted."),
-            "not_draft",
-            reference=application.reference,
-        )
+    application = _editable_draft(application.pk, by)
     files = [document.file for document in application.documents.all()]
     application._history_user = by
     application.delete()
     # The files go only once the rows are gone for good.
     transaction.on_commit(lambda: [file.delete(save=False) for file in files])
+
+
+# --- supporting documents -------------------------------------------------------------------
+
+
+@transaction.atomic
+def document_add(*, application: Application, by, file) -> SupportingDocument:
+    """Attach a document to a draft; its content decides whether it is accepted."""
+    application = _editable_draft(application.pk, by)
+    _ensure_accepting(application.competition, timezone.now())
+    if application.documents.count() >= MAX_DOCUMENTS_PER_APPLICATION:
+        raise _refuse(
+            _("An application may have at most %(max)s documents."),
+            "too_many_documents",
+            max=MAX_DOCUMENTS_PER_APPLICATION,
+        )
+    checked = check_document(file)
+    document = SupportingDocument(
+        application=application,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+    # The stored name is random: it cannot collide, traverse or be guessed.
+    document.file.save(f"{uuid.uuid4().hex}{checked.extension}", file, save=False)
+    try:
+        document.save()
+    except Exception:
+        # The row did not make it: the file must not stay behind without it.
+        document.file.delete(save=False)
+        raise
+    return document
+
+
+@transaction.atomic
+def document_delete(*, document: SupportingDocument, by) -> None:
+    """Remove a document from a draft; the file goes once the row is gone for good."""
+    _editable_draft(document.application_id, by)
+    file = document.file
+    document.delete()
+    transaction.on_commit(lambda: file.delete(save=False))
+
+
+@transaction.atomic
+def application_save_draft(
+    *,
+    application: Application,
+    by,
+    details: ApplicationDetails,
+    activities: Sequence[ActivityData],
+    new_files: Sequence = (),
+    removed_document_ids: Sequence[int] = (),
+) -> Application:
+    """Everything the application form saves, in one transaction: the general part, the
+    activities, and the documents removed and attached. A refusal of any part saves none."""
+    application = application_update_draft(
+        application=application, by=by, details=details, activities=activities
+    )
+    for document in application.documents.filter(pk__in=removed_document_ids):
+        document_delete(document=document, by=by)
+    added = []
+    try:
+        for file in new_files:
+            added.append(document_add(application=application, by=by, file=file))
+    except Exception:
+        # The whole save rolls back; files already written for it must go as well.
+        for document in added:
+            document.file.delete(save=False)
+        raise
+    return application
 
 
 # --- reviews --------------------------------------------------------------------------------

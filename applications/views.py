@@ -1,9 +1,27 @@
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_safe
+"""The municipal staff's pages: dashboard, application form, application page, receipt.
 
-from .models import Application, SupportingDocument
+Views are thin: forms check the format of what was typed, services decide and write, and a
+refusal comes back into the form with everything the user typed.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from competitions.models import Competition, Municipality
+
+from . import selectors, services
+from .forms import ActivityFormSet, ApplicationForm, DocumentsForm
+from .models import RANKED_STATUSES, Application, PlannedActivity, SupportingDocument
+
+ACTIVITIES_PREFIX = "activities"
 
 
 def _own_application(request, pk, queryset=None) -> Application:
@@ -11,6 +29,12 @@ def _own_application(request, pk, queryset=None) -> Application:
     that an id of another municipality reveals nothing, not even that it exists."""
     queryset = queryset if queryset is not None else Application.objects.all()
     return get_object_or_404(queryset.of_municipality_staff(request.user), pk=pk)
+
+
+def _report(request, error: ValidationError) -> None:
+    """A service's refusal, each reason as its own message."""
+    for message in error.messages:
+        messages.error(request, message)
 
 
 def attachment(file, *, filename: str, content_type: str) -> FileResponse:
@@ -24,15 +48,272 @@ def attachment(file, *, filename: str, content_type: str) -> FileResponse:
 
 @login_required
 @require_safe
+def dashboard(request):
+    now = timezone.now()
+    municipalities = list(request.user.municipalities.all())
+    applications = list(
+        Application.objects.of_municipality_staff(request.user)
+        .select_related("competition", "municipality")
+        .order_by("-competition__opens_at", "municipality__name")
+    )
+    by_call = {(a.competition_id, a.municipality_id): a for a in applications}
+    open_calls = list(
+        Competition.objects.open_at(now)
+        .filter(eligible_municipalities__in=municipalities)
+        .distinct()
+        .order_by("closes_at")
+        .prefetch_related(
+            Prefetch(
+                "eligible_municipalities",
+                queryset=Municipality.objects.filter(staff=request.user),
+                to_attr="my_municipalities",
+            )
+        )
+    )
+    for call in open_calls:
+        call.my_applications = [
+            (municipality, by_call.get((call.pk, municipality.pk)))
+            for municipality in call.my_municipalities
+        ]
+    return render(
+        request,
+        "applications/dashboard.html",
+        {
+            "municipalities": municipalities,
+            "open_calls": open_calls,
+            "applications": applications,
+            "now": now,
+        },
+    )
+
+
+@login_required
+@require_POST
+def application_start(request, slug):
+    competition = get_object_or_404(Competition.objects.published(), slug=slug)
+    mine = request.user.municipalities.all()
+    municipality = (
+        get_object_or_404(mine, pk=request.POST.get("municipality") or 0)
+        if len(mine) > 1
+        else get_object_or_404(mine)
+    )
+    existing = Application.objects.filter(
+        competition=competition, municipality=municipality
+    ).first()
+    if existing is not None:
+        return redirect(_edit_or_detail(existing))
+    try:
+        application = services.application_start(
+            competition=competition, municipality=municipality, by=request.user
+        )
+    except ValidationError as error:
+        _report(request, error)
+        return redirect(competition)
+    messages.success(
+        request, _("A draft application has been opened. It is saved only when you save it.")
+    )
+    return redirect("applications:edit", pk=application.pk)
+
+
+def _edit_or_detail(application: Application) -> str:
+    name = "applications:edit" if application.is_draft else "applications:detail"
+    return reverse(name, kwargs={"pk": application.pk})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_edit(request, pk):
+    application = _own_application(
+        request, pk, Application.objects.select_related("competition", "municipality")
+    )
+    if not application.is_draft:
+        messages.info(
+            request, _("This application has been submitted and can no longer be changed.")
+        )
+        return redirect(application)
+    competition = application.competition
+    categories = competition.categories.all()
+    documents = list(application.documents.all())
+    activities = application.activities.select_related("category")
+    action = request.POST.get("action", "save")
+
+    if request.method == "POST":
+        form = ApplicationForm(request.POST, instance=application)
+        formset = ActivityFormSet(
+            request.POST,
+            instance=application,
+            categories=categories,
+            prefix=ACTIVITIES_PREFIX,
+            queryset=activities,
+        )
+        documents_form = DocumentsForm(request.POST, request.FILES, documents=documents)
+        if form.is_valid() and formset.is_valid() and documents_form.is_valid():
+            try:
+                services.application_save_draft(
+                    application=application,
+                    by=request.user,
+                    details=form.details(),
+                    activities=formset.activities(),
+                    new_files=documents_form.cleaned_data["new_documents"],
+                    removed_document_ids=documents_form.cleaned_data["remove_documents"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if action == "submit":
+                    return _submit(request, application)
+                messages.success(request, _("The draft is saved."))
+                url = reverse("applications:edit", kwargs={"pk": application.pk})
+                # Without JavaScript, "add activity" saves and comes back with an empty row.
+                return redirect(url + "?add=1#activities" if action == "add_activity" else url)
+        if request.FILES:
+            messages.warning(
+                request,
+                _(
+                    "Nothing was saved, so the files you chose were not attached: choose them again."
+                ),
+            )
+    else:
+        form = ApplicationForm(instance=application)
+        formset = ActivityFormSet(
+            instance=application,
+            categories=categories,
+            prefix=ACTIVITIES_PREFIX,
+            queryset=activities,
+        )
+        if request.GET.get("add") or not activities.exists():
+            formset.extra = 1
+        documents_form = DocumentsForm(documents=documents)
+    return _render_form(request, application, form, formset, documents_form, documents)
+
+
+def _submit(request, application: Application):
+    """Submit a draft that was just saved. A refusal keeps the saved draft and says why."""
+    try:
+        application = services.application_submit(application=application, by=request.user)
+    except ValidationError as error:
+        messages.error(request, _("The draft is saved, but it cannot be submitted yet:"))
+        _report(request, error)
+        return redirect("applications:edit", pk=application.pk)
+    messages.success(
+        request,
+        _("Application %(reference)s is submitted. Keep the receipt below.")
+        % {"reference": application.reference},
+    )
+    return redirect("applications:receipt", pk=application.pk)
+
+
+def _render_form(request, application, form, formset, documents_form, documents):
+    return render(
+        request,
+        "applications/form.html",
+        {
+            "application": application,
+            "competition": application.competition,
+            "form": form,
+            "formset": formset,
+            "documents_form": documents_form,
+            "documents": documents,
+        },
+    )
+
+
+@login_required
+@require_safe
 def application_detail(request, pk):
     application = _own_application(
         request,
         pk,
-        Application.objects.select_related("competition", "municipality").prefetch_related(
-            "activities__category", "documents"
+        Application.objects.select_related(
+            "competition", "municipality", "submitted_by"
+        ).prefetch_related(
+            Prefetch(
+                "activities",
+                queryset=PlannedActivity.objects.select_related("category").order_by("order", "id"),
+            ),
+            "documents",
         ),
     )
-    return render(request, "applications/detail.html", {"application": application})
+    outcome = None
+    if application.competition.is_decided and application.status in RANKED_STATUSES:
+        ranking = selectors.application_ranking(
+            competition=application.competition, statuses=RANKED_STATUSES
+        )
+        outcome = next((ranked for ranked in ranking if ranked.pk == application.pk), None)
+        outcome = outcome and {
+            "score": outcome.score_mean,
+            "rank": outcome.rank,
+            "of": len(ranking),
+        }
+    return render(
+        request,
+        "applications/detail.html",
+        {"application": application, "outcome": outcome, "timeline": timeline(application)},
+    )
+
+
+def timeline(application: Application) -> list[tuple]:
+    """The application's status history, from the moments the services recorded."""
+    events = [(application.created_at, _("Draft opened"), "")]
+    if application.submitted_at:
+        person = application.submitted_by
+        who = (person.get_full_name() or person.get_username()) if person else ""
+        events.append((application.submitted_at, _("Submitted"), who))
+    if application.withdrawn_at:
+        events.append((application.withdrawn_at, _("Withdrawn"), ""))
+    if application.decided_at:
+        events.append((application.decided_at, application.get_status_display().capitalize(), ""))
+    return events
+
+
+@login_required
+@require_safe
+def application_receipt(request, pk):
+    application = _own_application(
+        request,
+        pk,
+        Application.objects.exclude(status=Application.Status.DRAFT).select_related(
+            "competition", "municipality", "submitted_by"
+        ),
+    )
+    return render(request, "applications/receipt.html", {"application": application})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_withdraw(request, pk):
+    application = _own_application(
+        request, pk, Application.objects.select_related("competition", "municipality")
+    )
+    if request.method == "POST":
+        try:
+            services.application_withdraw(application=application, by=request.user)
+        except ValidationError as error:
+            _report(request, error)
+        else:
+            messages.success(
+                request,
+                _("Application %(reference)s is withdrawn.") % {"reference": application.reference},
+            )
+        return redirect(application)
+    return render(request, "applications/confirm_withdraw.html", {"application": application})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_delete(request, pk):
+    application = _own_application(
+        request, pk, Application.objects.select_related("competition", "municipality")
+    )
+    if request.method == "POST":
+        try:
+            services.application_delete_draft(application=application, by=request.user)
+        except ValidationError as error:
+            _report(request, error)
+            return redirect(application)
+        messages.success(request, _("The draft is deleted."))
+        return HttpResponseRedirect(reverse("applications:dashboard"))
+    return render(request, "applications/confirm_delete.html", {"application": application})
 
 
 @login_required

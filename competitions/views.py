@@ -1,6 +1,11 @@
+from pathlib import Path
+
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
+
+from applications.models import Application
 
 from .models import Competition
 
@@ -21,5 +26,44 @@ def home(request):
 
 @require_safe
 def competition_detail(request, slug):
+    competition = get_object_or_404(
+        Competition.objects.published().prefetch_related("categories", "criteria"), slug=slug
+    )
+    # What the signed-in municipal staff member can do here: start or continue, per municipality.
+    mine = []
+    if request.user.is_authenticated:
+        eligible = set(competition.eligible_municipalities.values_list("pk", flat=True))
+        applications = {
+            a.municipality_id: a
+            for a in Application.objects.filter(
+                competition=competition, municipality__staff=request.user
+            )
+        }
+        mine = [
+            (municipality, municipality.pk in eligible, applications.get(municipality.pk))
+            for municipality in request.user.municipalities.all()
+        ]
+    return render(
+        request,
+        "competitions/detail.html",
+        {
+            "competition": competition,
+            "mine": mine,
+            "is_open": competition.is_open(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_safe
+def competition_regulations(request, slug):
+    """The call's regulations are public once the call is."""
     competition = get_object_or_404(Competition.objects.published(), slug=slug)
-    return render(request, "competitions/detail.html", {"competition": competition})
+    if not competition.regulations:
+        raise Http404
+    suffix = Path(competition.regulations.name).suffix
+    return FileResponse(
+        competition.regulations.open("rb"),
+        as_attachment=True,
+        filename=f"{competition.slug}-nolikums{suffix}",
+    )

@@ -3,7 +3,9 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still plain synchronous calls.
@@ -81,3 +83,25 @@ def _reference_data_after_flush(request):
 def _fast_password_hashing(settings):
     """The real hasher is slow on purpose; tests hash many passwords and test no hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def page(page):
+    """Every browser test fails on a JavaScript error, even one nobody clicked into."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture(autouse=True)
+def _latvian_by_default():
+    """Each test starts in the portal's default language.
+
+    The test client runs requests in the test's own thread, so a request to an /en/ page
+    would otherwise leave English active, and ``reverse()`` in the next test would build
+    English URLs.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from applications import services
 from applications.models import AllocationEvent, Application, Review, snapshot_digest
@@ -31,12 +31,6 @@ from .source_case import DETAILS, activities_costing, build_source_case, close_c
 pytestmark = pytest.mark.django_db
 
 RIGA = ZoneInfo("Europe/Riga")
-
-
-@pytest.fixture(autouse=True)
-def _latvian():
-    with translation.override("lv"):
-        yield
 
 
 def codes(error: ValidationError) -> list[str]:

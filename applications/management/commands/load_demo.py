@@ -19,6 +19,11 @@ DEMO_USERS = [
     ("coordinator", "Kristīne", "Koordinatore", roles.COORDINATORS, None),
     ("reviewer1", "Rita", "Vērtētāja", roles.REVIEWERS, None),
     ("reviewer2", "Roberts", "Vērtētājs", roles.REVIEWERS, None),
+    ("smiltene", "Ilze", "Bērziņa", roles.MUNICIPAL_STAFF, "smiltenes-novads"),
+    ("valka", "Jānis", "Ozols", roles.MUNICIPAL_STAFF, "valkas-novads"),
+    ("valmiera", "Līga", "Kalniņa", roles.MUNICIPAL_STAFF, "valmieras-pilseta"),
+    ("gulbene", "Māris", "Liepiņš", roles.MUNICIPAL_STAFF, "gulbenes-novads"),
+    ("cesis", "Dace", "Zariņa", roles.MUNICIPAL_STAFF, "cesu-novads"),
 ]
 
 

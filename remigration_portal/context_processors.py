@@ -1,0 +1,14 @@
+from django.utils.functional import SimpleLazyObject
+
+
+def portal(request):
+    """Whether to show "My applications": the user acts for at least one municipality.
+
+    Lazy, so pages that do not show the menu cost no query.
+    """
+    user = getattr(request, "user", None)
+    return {
+        "acts_for_municipality": SimpleLazyObject(
+            lambda: bool(user and user.is_authenticated and user.municipalities.exists())
+        )
+    }

@@ -1,0 +1,110 @@
+"""The whole path of a municipal staff member, in real Chromium, as a user would walk it."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from applications.models import Application
+
+from .factories import CompetitionFactory, staff_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery staple"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def fill_activity(page, index, *, title, cost):
+    prefix = f"#id_activities-{index}-"
+    page.select_option(prefix + "category", label="Informatīvo materiālu sagatavošana")
+    page.fill(prefix + "title", title)
+    page.fill(prefix + "description", "Brošūra par dzīvi novadā")
+    page.fill(prefix + "starts_on", "2027-01-10")
+    page.fill(prefix + "ends_on", "2027-05-31")
+    page.fill(prefix + "target_group", "Remigranti un diaspora")
+    page.fill(prefix + "expected_result", "1000 eksemplāru")
+    page.fill(prefix + "cost", cost)
+
+
+def test_staff_member_fills_saves_and_submits_an_application(live_server, page, tmp_path):
+    call = CompetitionFactory(title_lv="Remigrācijas sekmēšanas pakalpojumi pašvaldībās")
+    staff_of("smiltenes-novads", "smiltene")
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    # Log in; the portal opens the dashboard.
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "smiltene")
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Pieslēgties").click()
+    expect(page.get_by_role("heading", name="Mani pieteikumi")).to_be_visible()
+
+    # Open the call and start the application.
+    page.get_by_role("link", name=call.title).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(call.title)
+    page.get_by_role("button", name="Sākt pieteikumu").click()
+
+    # The general part and three activities.
+    page.fill("#id_contact_name", "Ilze Bērziņa")
+    page.fill("#id_contact_email", "ilze.berzina@smiltene.lv")
+    page.fill("#id_goals", "Sekmēt remigrāciju Smiltenes novadā")
+    page.fill("#id_target_groups", "Diaspora, remigrantu ģimenes")
+    page.fill("#id_summary", "Video stāsti, mācību materiāli un tīklošanās pasākums")
+    fill_activity(page, 0, title="Video stāsti par remigrantiem", cost="4 000")
+    page.get_by_role("button", name="Pievienot aktivitāti").click()
+    fill_activity(page, 1, title="Mācību materiāli latviešu valodai", cost="3500,50")
+    page.get_by_role("button", name="Pievienot aktivitāti").click()
+    fill_activity(page, 2, title="Tīklošanās pasākums", cost="3 000")
+
+    # The running total follows the typing and warns about the cap.
+    expect(page.locator("#total")).to_have_text("10 500,50 €")
+    expect(page.locator("#over-cap")).to_have_text("Maksimālā summa pārsniegta par 500,50 €.")
+
+    # The server refuses the excess and gives everything typed back.
+    page.get_by_role("button", name="Saglabāt melnrakstu").click()
+    expect(page.locator("#form-errors")).to_contain_text(
+        "Pieprasītā summa 10 500,50 € pārsniedz maksimālo finansējumu vienai pašvaldībai "
+        "10 000,00 € par 500,50 €."
+    )
+    expect(page.locator("#id_activities-2-title")).to_have_value("Tīklošanās pasākums")
+    expect(page.locator("#id_activities-1-cost")).to_have_value("3500,50")
+    expect(page.locator("#id_summary")).to_have_value(
+        "Video stāsti, mācību materiāli un tīklošanās pasākums"
+    )
+    assert not Application.objects.get().activities.exists()
+
+    # Fixed, it saves.
+    page.fill("#id_activities-2-cost", "2 499,50")
+    expect(page.locator("#total")).to_have_text("10 000,00 €")
+    expect(page.locator("#over-cap")).to_be_hidden()
+    page.get_by_role("button", name="Saglabāt melnrakstu").click()
+    expect(page.get_by_role("alert").filter(has_text="Melnraksts ir saglabāts.")).to_be_visible()
+
+    # Away and back: the draft is as it was left.
+    page.get_by_role("link", name="Mani pieteikumi").first.click()
+    page.get_by_role("link", name="Turpināt pieteikumu").click()
+    expect(page.locator("#id_activities-2-title")).to_have_value("Tīklošanās pasākums")
+    expect(page.locator("#id_activities-2-cost")).to_have_value("2 499,50")
+    expect(page.locator("#total")).to_have_text("10 000,00 €")
+
+    # Attach a PDF.
+    pdf = tmp_path / "Budžeta tāme.pdf"
+    pdf.write_bytes(PDF)
+    page.set_input_files("#id_new_documents", str(pdf))
+    page.get_by_role("button", name="Saglabāt melnrakstu").click()
+    expect(page.get_by_role("link", name="Budžeta_tāme.pdf")).to_be_visible()
+
+    # Submit (the confirmation dialog is accepted) and see the receipt.
+    page.get_by_role("button", name="Iesniegt pieteikumu").click()
+    application = Application.objects.get()
+    expect(page.get_by_role("heading", name="Iesniegšanas apliecinājums")).to_be_visible()
+    expect(page.locator("#reference")).to_have_text(application.reference)
+    expect(page.locator("#sha256")).to_have_text(application.snapshot_sha256)
+    assert re.fullmatch(r"REM-\d{4}-001", application.reference)
+    assert application.requested_amount == 10000
+
+    # English and back.
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Submission receipt")).to_be_visible()
+    page.get_by_role("link", name="Latviešu").click()
+    expect(page.get_by_role("heading", name="Iesniegšanas apliecinājums")).to_be_visible()

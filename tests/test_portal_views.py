@@ -1,0 +1,529 @@
+"""The municipal staff's pages, driven with the test client as a staff member would."""
+
+import io
+import zipfile
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from applications import services
+from applications.models import Application, SupportingDocument
+
+from .factories import CompetitionFactory, category, municipality, staff_of
+from .source_case import DETAILS, activities_costing
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def docx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("_rels/.rels", "<Relationships/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def call():
+    return CompetitionFactory()
+
+
+@pytest.fixture
+def smiltene(client):
+    user = staff_of("smiltenes-novads")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def draft(call, smiltene):
+    return services.application_start(
+        competition=call, municipality=municipality("smiltenes-novads"), by=smiltene
+    )
+
+
+def form_data(application, activities, **general):
+    """What the browser posts: the general part, the activities' formset, an action."""
+    existing = list(application.activities.order_by("order"))
+    data = {
+        "contact_name": "Ilze Bērziņa",
+        "contact_email": "ilze@example.lv",
+        "contact_phone": "+371 64700000",
+        "goals": "Sekmēt remigrāciju.",
+        "target_groups": "Diaspora",
+        "summary": "Brošūra",
+        "activities-TOTAL_FORMS": str(len(activities)),
+        "activities-INITIAL_FORMS": str(len(existing)),
+        "activities-MIN_NUM_FORMS": "0",
+        "activities-MAX_NUM_FORMS": "1000",
+        "action": "save",
+        **general,
+    }
+    for index, activity in enumerate(activities):
+        prefix = f"activities-{index}-"
+        row = {
+            "category": str(category().pk),
+            "title": f"Aktivitāte {index + 1}",
+            "description": "Apraksts",
+            "starts_on": "2026-12-01",
+            "ends_on": "2027-03-01",
+            "target_group": "Remigranti",
+            "expected_result": "Rezultāts",
+            **activity,
+        }
+        if index < len(existing):
+            row["id"] = str(existing[index].pk)
+        row["application"] = str(application.pk)
+        data.update({prefix + key: value for key, value in row.items()})
+    return data
+
+
+def edit_url(application):
+    return reverse("applications:edit", kwargs={"pk": application.pk})
+
+
+# --- dashboard and call page -------------------------------------------------------------------
+
+
+def test_dashboard_shows_the_open_calls_and_the_municipalitys_applications(client, call, draft):
+    response = client.get(reverse("applications:dashboard"))
+    assert response.status_code == 200
+    page = response.text
+    assert call.title in page
+    assert "40 000,00 €" in page
+    assert "10 000,00 €" in page
+    assert "Turpināt pieteikumu" in page
+    assert ">Melnraksts<" in page
+
+
+def test_dashboard_does_not_list_calls_the_municipality_is_not_eligible_for(client, smiltene):
+    closed_to_us = CompetitionFactory()
+    closed_to_us.eligible_municipalities.remove(municipality("smiltenes-novads"))
+    response = client.get(reverse("applications:dashboard"))
+    assert closed_to_us.title not in response.text
+
+
+def test_dashboard_needs_a_login(client):
+    response = client.get(reverse("applications:dashboard"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def _with_activities(application, user, count):
+    services.application_update_draft(
+        application=application,
+        by=user,
+        details=DETAILS,
+        activities=[
+            services.ActivityData(category_id=category().pk, title=f"A{i}", cost=Decimal("10"))
+            for i in range(count)
+        ],
+    )
+
+
+def test_portal_pages_take_the_same_queries_for_1_and_12_activities(client, draft, smiltene):
+    counts = {}
+    for count in (1, 12):
+        _with_activities(draft, smiltene, count)
+        for url in (reverse("applications:dashboard"), draft.get_absolute_url(), edit_url(draft)):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.setdefault(url, []).append(len(queries))
+    for url, numbers in counts.items():
+        assert numbers[0] == numbers[1], (url, numbers)
+        assert numbers[0] <= 10, (url, numbers)
+
+
+def test_call_page_offers_to_start_and_then_to_continue(client, call, smiltene):
+    response = client.get(call.get_absolute_url())
+    assert "Sākt pieteikumu" in response.text
+    assert "Vērtēšanas kritēriji" in response.text
+    client.post(reverse("applications:start", kwargs={"slug": call.slug}))
+    response = client.get(call.get_absolute_url())
+    assert "Turpināt pieteikumu" in response.text
+
+
+def test_call_page_for_the_public_invites_to_log_in(client, call):
+    response = client.get(call.get_absolute_url())
+    assert response.status_code == 200
+    assert "Pieslēgties, lai pieteiktos" in response.text
+
+
+def test_draft_calls_are_not_public(client):
+    hidden = CompetitionFactory(status="draft")
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+
+
+# --- starting ----------------------------------------------------------------------------------
+
+
+def test_start_opens_a_draft_and_goes_to_the_form(client, call, smiltene):
+    response = client.post(reverse("applications:start", kwargs={"slug": call.slug}))
+    application = Application.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == edit_url(application)
+    assert application.municipality.slug == "smiltenes-novads"
+
+
+def test_start_again_continues_the_existing_application(client, call, draft):
+    response = client.post(reverse("applications:start", kwargs={"slug": call.slug}))
+    assert response["Location"] == edit_url(draft)
+    assert Application.objects.count() == 1
+
+
+def test_start_for_an_ineligible_municipality_says_why(client, call, smiltene):
+    call.eligible_municipalities.remove(municipality("smiltenes-novads"))
+    response = client.post(reverse("applications:start", kwargs={"slug": call.slug}), follow=True)
+    assert "Smiltenes novads nav starp pašvaldībām" in response.text
+    assert not Application.objects.exists()
+
+
+def test_start_needs_post(client, call, smiltene):
+    assert client.get(reverse("applications:start", kwargs={"slug": call.slug})).status_code == 405
+
+
+# --- the form ----------------------------------------------------------------------------------
+
+
+def test_saving_a_draft_stores_everything_typed(client, draft):
+    data = form_data(draft, [{"cost": "1 500,50"}, {"cost": "2000"}])
+    response = client.post(edit_url(draft), data)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.requested_amount == Decimal("3500.50")
+    assert draft.contact_name == "Ilze Bērziņa"
+    assert list(draft.activities.values_list("title", flat=True)) == [
+        "Aktivitāte 1",
+        "Aktivitāte 2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("1500", "1500.00"),
+        ("1500,50", "1500.50"),
+        ("1 500,50", "1500.50"),
+        ("1\u00a0500,5", "1500.50"),
+        ("1500.50", "1500.50"),
+        ("1 500 €", "1500.00"),
+    ],
+)
+def test_amounts_are_read_as_written_in_latvian(client, draft, typed, stored):
+    response = client.post(edit_url(draft), form_data(draft, [{"cost": typed}]))
+    assert response.status_code == 302
+    assert draft.activities.get().cost == Decimal(stored)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-5", "Summai jābūt lielākai par nulli."),
+        ("0", "Summai jābūt lielākai par nulli."),
+        ("abc", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
+        ("1,234", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
+        ("12 34", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
+        ("99999999999", "Summa ir pārāk liela."),
+    ],
+)
+def test_invalid_amounts_are_refused_and_everything_typed_comes_back(client, draft, typed, message):
+    data = form_data(
+        draft,
+        [{"cost": "100", "title": "Brošūra ģimenēm"}, {"cost": typed, "title": "Vizīte Īrijā"}],
+    )
+    data["summary"] = "Kopsavilkums ar garumzīmēm: āčēģīķļņšūž"
+    response = client.post(edit_url(draft), data)
+    assert response.status_code == 200
+    page = response.text
+    assert message in page
+    assert f'value="{typed}"' in page
+    assert 'value="Vizīte Īrijā"' in page
+    assert "Kopsavilkums ar garumzīmēm: āčēģīķļņšūž" in page
+    assert not draft.activities.exists()
+
+
+def test_over_the_cap_is_refused_naming_the_cap_and_the_excess_with_input_kept(client, draft):
+    data = form_data(draft, [{"cost": "6000"}, {"cost": "4 500,50"}])
+    response = client.post(edit_url(draft), data)
+    assert response.status_code == 200
+    page = response.text
+    assert (
+        "Pieprasītā summa 10 500,50 € pārsniedz maksimālo finansējumu vienai pašvaldībai "
+        "10 000,00 € par 500,50 €." in page
+    )
+    assert 'value="4 500,50"' in page
+    assert 'value="6000"' in page
+    draft.refresh_from_db()
+    assert draft.requested_amount == 0
+    assert not draft.activities.exists()
+
+
+def test_removing_an_activity_deletes_it_on_save(client, draft, smiltene):
+    client.post(edit_url(draft), form_data(draft, [{"cost": "100"}, {"cost": "200"}]))
+    data = form_data(draft, [{"cost": "100"}, {"cost": "200", "DELETE": "on"}])
+    client.post(edit_url(draft), data)
+    draft.refresh_from_db()
+    assert draft.requested_amount == Decimal("100.00")
+    assert draft.activities.count() == 1
+
+
+def test_an_activity_id_of_another_application_cannot_touch_it(client, draft, call):
+    valka = staff_of("valkas-novads")
+    other = services.application_start(
+        competition=call, municipality=municipality("valkas-novads"), by=valka
+    )
+    services.application_update_draft(
+        application=other,
+        by=valka,
+        details=DETAILS,
+        activities=activities_costing(Decimal("500"), category().pk),
+    )
+    foreign = other.activities.first()
+    data = form_data(draft, [{"cost": "100"}])
+    data["activities-INITIAL_FORMS"] = "1"
+    data["activities-0-id"] = str(foreign.pk)
+    client.post(edit_url(draft), data)
+    foreign.refresh_from_db()
+    assert foreign.application == other
+    assert foreign.title != "Aktivitāte 1"
+    assert other.activities.count() == 2
+
+
+def test_add_activity_without_javascript_saves_and_offers_an_empty_row(client, draft):
+    data = form_data(draft, [{"cost": "100"}], action="add_activity")
+    response = client.post(edit_url(draft), data)
+    assert response.status_code == 302
+    assert response["Location"].endswith("?add=1#activities")
+    page = client.get(response["Location"]).text
+    assert 'name="activities-TOTAL_FORMS" value="2"' in page
+
+
+# --- submitting ------------------------------------------------------------------------------
+
+
+def test_submit_goes_to_the_receipt_with_reference_time_and_sha256(
+    client, draft, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            edit_url(draft), form_data(draft, [{"cost": "9800"}], action="submit")
+        )
+    draft.refresh_from_db()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("applications:receipt", kwargs={"pk": draft.pk})
+    receipt = client.get(response["Location"]).text
+    assert draft.reference in receipt
+    assert draft.snapshot_sha256 in receipt
+    assert "9 800,00 €" in receipt
+    assert len(mail.outbox) == 1
+
+
+def test_submit_of_an_incomplete_draft_saves_it_and_says_what_is_missing(client, draft):
+    data = form_data(draft, [{"cost": "100", "description": ""}], summary="")
+    response = client.post(edit_url(draft), {**data, "action": "submit"}, follow=True)
+    page = response.text
+    assert "Melnraksts ir saglabāts, bet to vēl nevar iesniegt" in page
+    assert "kopsavilkums" in page
+    assert "1. aktivitāte: apraksts" in page
+    draft.refresh_from_db()
+    assert draft.is_draft
+    assert draft.activities.count() == 1
+
+
+def test_submit_after_the_deadline_is_refused_with_the_deadline_named(client, smiltene):
+    call = CompetitionFactory(closes_at=timezone.now() + timedelta(hours=1))
+    draft = services.application_start(
+        competition=call, municipality=municipality("smiltenes-novads"), by=smiltene
+    )
+    with time_machine.travel(call.closes_at, tick=False):
+        response = client.post(
+            edit_url(draft), form_data(draft, [{"cost": "100"}], action="submit")
+        )
+    assert response.status_code == 200
+    assert "iesniegšanas termiņš beidzās" in response.text
+    assert 'value="100"' in response.text
+    draft.refresh_from_db()
+    assert draft.is_draft
+
+
+def test_submitted_application_is_read_only(client, draft, smiltene):
+    client.post(edit_url(draft), form_data(draft, [{"cost": "100"}], action="submit"))
+    draft.refresh_from_db()
+    assert not draft.is_draft
+    response = client.get(edit_url(draft))
+    assert response.status_code == 302
+    assert response["Location"] == draft.get_absolute_url()
+    client.post(edit_url(draft), form_data(draft, [{"cost": "999"}]))
+    draft.refresh_from_db()
+    assert draft.requested_amount == Decimal("100.00")
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def test_documents_are_attached_listed_and_served_as_attachments(client, draft):
+    data = form_data(draft, [{"cost": "100"}])
+    data["new_documents"] = [
+        SimpleUploadedFile("Budžets 2019.pdf", PDF, content_type="application/pdf"),
+        SimpleUploadedFile(
+            "../../plāns.docx", docx_bytes(), content_type="application/octet-stream"
+        ),
+    ]
+    response = client.post(edit_url(draft), data)
+    assert response.status_code == 302
+    documents = list(draft.documents.order_by("id"))
+    assert [d.original_name for d in documents] == ["Budžets_2019.pdf", "plāns.docx"]
+    assert documents[0].content_type == "application/pdf"
+    assert "Budžets_2019.pdf" in client.get(edit_url(draft)).text
+    assert ".." not in documents[1].file.name
+    download = client.get(
+        reverse(
+            "applications:document_download",
+            kwargs={"pk": draft.pk, "document_pk": documents[0].pk},
+        )
+    )
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "budzets.pdf",
+            b"<html><script>alert(1)</script></html>",
+            "nav PDF, DOCX, XLSX, ODT, JPG, PNG fails",
+        ),
+        (
+            "programma.exe",
+            b"MZ\x90\x00" + b"\x00" * 100,
+            "nav PDF, DOCX, XLSX, ODT, JPG, PNG fails",
+        ),
+        ("attels.png", PDF, "nav PDF, DOCX, XLSX, ODT, JPG, PNG fails"),
+        ("tukss.pdf", b"", "Fails “tukss.pdf” ir tukšs."),
+    ],
+)
+def test_a_document_that_is_not_what_it_claims_is_refused_and_nothing_is_saved(
+    client, draft, name, content, message
+):
+    data = form_data(draft, [{"cost": "100"}])
+    data["new_documents"] = [SimpleUploadedFile(name, content)]
+    response = client.post(edit_url(draft), data)
+    assert response.status_code == 200
+    assert message in response.text
+    assert "izvēlieties tos vēlreiz" in response.text
+    assert not SupportingDocument.objects.exists()
+    assert not draft.activities.exists()
+
+
+def test_a_document_over_10_mb_is_refused(client, draft):
+    data = form_data(draft, [{"cost": "100"}])
+    data["new_documents"] = [SimpleUploadedFile("liels.pdf", PDF + b"0" * (10 * 1024 * 1024))]
+    response = client.post(edit_url(draft), data)
+    assert "10 MB" in response.text
+    assert not SupportingDocument.objects.exists()
+
+
+def test_a_document_can_be_removed_while_in_draft(
+    client, draft, django_capture_on_commit_callbacks
+):
+    data = form_data(draft, [{"cost": "100"}])
+    data["new_documents"] = [SimpleUploadedFile("a.pdf", PDF)]
+    client.post(edit_url(draft), data)
+    document = draft.documents.get()
+    stored = document.file.path
+    data = form_data(draft, [{"cost": "100"}])
+    data["remove_documents"] = [str(document.pk)]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(edit_url(draft), data)
+    assert not draft.documents.exists()
+    assert not Path(stored).exists()
+
+
+# --- another municipality's application ---------------------------------------------------------
+
+
+def test_every_url_of_another_municipalitys_application_answers_404(client, call):
+    valka = staff_of("valkas-novads")
+    theirs = services.application_start(
+        competition=call, municipality=municipality("valkas-novads"), by=valka
+    )
+    services.application_save_draft(
+        application=theirs,
+        by=valka,
+        details=DETAILS,
+        activities=activities_costing(Decimal("500"), category().pk),
+        new_files=[SimpleUploadedFile("valka.pdf", PDF)],
+    )
+    document = theirs.documents.get()
+    client.force_login(staff_of("smiltenes-novads"))
+    urls = [
+        reverse("applications:detail", kwargs={"pk": theirs.pk}),
+        reverse("applications:edit", kwargs={"pk": theirs.pk}),
+        reverse("applications:delete", kwargs={"pk": theirs.pk}),
+        reverse(
+            "applications:document_download", kwargs={"pk": theirs.pk, "document_pk": document.pk}
+        ),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    assert client.post(reverse("applications:delete", kwargs={"pk": theirs.pk})).status_code == 404
+    services.application_submit(application=theirs, by=valka)
+    for name in ("detail", "receipt", "withdraw"):
+        assert (
+            client.get(reverse(f"applications:{name}", kwargs={"pk": theirs.pk})).status_code == 404
+        )
+    assert (
+        client.post(reverse("applications:withdraw", kwargs={"pk": theirs.pk})).status_code == 404
+    )
+    theirs.refresh_from_db()
+    assert theirs.status == Application.Status.SUBMITTED
+
+
+# --- withdrawing and deleting --------------------------------------------------------------------
+
+
+def test_withdraw_asks_for_confirmation_then_withdraws(client, draft):
+    client.post(edit_url(draft), form_data(draft, [{"cost": "100"}], action="submit"))
+    url = reverse("applications:withdraw", kwargs={"pk": draft.pk})
+    confirm = client.get(url)
+    assert "Atsaukt pieteikumu?" in confirm.text
+    draft.refresh_from_db()
+    assert draft.status == Application.Status.SUBMITTED
+    response = client.post(url, follow=True)
+    draft.refresh_from_db()
+    assert draft.status == Application.Status.WITHDRAWN
+    assert "ir atsaukts" in response.text
+
+
+def test_delete_draft_asks_for_confirmation_then_deletes(client, draft):
+    url = reverse("applications:delete", kwargs={"pk": draft.pk})
+    assert "Dzēst melnrakstu?" in client.get(url).text
+    response = client.post(url)
+    assert response["Location"] == reverse("applications:dashboard")
+    assert not Application.objects.exists()
+
+
+def test_receipt_of_a_draft_does_not_exist(client, draft):
+    assert client.get(reverse("applications:receipt", kwargs={"pk": draft.pk})).status_code == 404
+
+
+def test_application_page_in_english(client, draft):
+    response = client.get("/en" + draft.get_absolute_url())
+    assert response.status_code == 200
+    assert "Planned activities" in response.text
+    assert "Continue editing" in response.text
