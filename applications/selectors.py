@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext_lazy as _
 
 from competitions.formatting import format_money
 from competitions.models import Competition
 
-from .models import Application, ApplicationStatus
+from .models import Application, ApplicationStatus, PlannedActivity
 
 ZERO = Decimal("0.00")
 
@@ -131,4 +131,93 @@ def allocation_proposal(*, competition: Competition) -> Proposal:
         pool=competition.pool_amount,
         total=competition.pool_amount - remaining,
         remaining=remaining,
+    )
+
+
+# --- public results -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    municipality: str
+    reference: str
+    requested: Decimal
+    awarded: Decimal
+    categories: list[str]
+
+    @property
+    def funded_in_full(self) -> bool:
+        return self.awarded > 0 and self.awarded >= self.requested
+
+    @property
+    def funded_in_part(self) -> bool:
+        return Decimal("0") < self.awarded < self.requested
+
+
+@dataclass(frozen=True)
+class Results:
+    competition: Competition
+    eligible: int
+    rows: list[ResultRow]
+    pool: Decimal
+    total_requested: Decimal
+    total_awarded: Decimal
+
+    @property
+    def applied(self) -> int:
+        return len(self.rows)
+
+    @property
+    def funded_in_full(self) -> int:
+        return sum(row.funded_in_full for row in self.rows)
+
+    @property
+    def funded_in_part(self) -> int:
+        return sum(row.funded_in_part for row in self.rows)
+
+    @property
+    def not_funded(self) -> int:
+        return sum(row.awarded == 0 for row in self.rows)
+
+
+def competition_results(*, competition: Competition) -> Results:
+    """What the public sees after the decision: every decided application, most money first.
+
+    Three queries: the eligible count, the applications, their activities' categories.
+    """
+    applications = list(
+        Application.objects.filter(
+            competition=competition,
+            status__in=[ApplicationStatus.AWARDED, ApplicationStatus.REJECTED],
+        )
+        .select_related("municipality")
+        .prefetch_related(
+            Prefetch(
+                "activities",
+                queryset=PlannedActivity.objects.select_related("category").order_by(
+                    "category__order"
+                ),
+            )
+        )
+        .order_by("-awarded_amount", "-requested_amount", "municipality__name")
+    )
+    rows = [
+        ResultRow(
+            municipality=application.municipality.name,
+            reference=application.reference,
+            requested=application.requested_amount,
+            awarded=application.awarded_amount,
+            categories=list(
+                dict.fromkeys(activity.category.name for activity in application.activities.all())
+            ),
+        )
+        for application in applications
+    ]
+    return Results(
+        competition=competition,
+        eligible=competition.eligible_municipalities.count(),
+        rows=rows,
+        pool=competition.pool_amount,
+        total_requested=sum((row.requested for row in rows), ZERO),
+        total_awarded=sum((row.awarded for row in rows), ZERO),
     )

@@ -1,17 +1,25 @@
+import csv
+from decimal import Decimal
 from pathlib import Path
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
+from applications import selectors
 from applications.models import Application
+from applications.selectors import Results
 
+from .formatting import format_money
 from .models import Competition
 
 
 @require_safe
 def home(request):
+    """The call archive: open, upcoming, under review and decided calls."""
     now = timezone.now()
     calls = Competition.objects.published()
     return render(
@@ -20,6 +28,8 @@ def home(request):
         {
             "open_calls": calls.open_at(now).order_by("closes_at"),
             "upcoming_calls": calls.upcoming_at(now).order_by("opens_at"),
+            "closed_calls": calls.closed_at(now).order_by("-closes_at"),
+            "decided_calls": calls.decided().order_by("-decided_at"),
         },
     )
 
@@ -67,3 +77,132 @@ def competition_regulations(request, slug):
         as_attachment=True,
         filename=f"{competition.slug}-nolikums{suffix}",
     )
+
+
+def results_summary(results: Results) -> list[str]:
+    """The results in words, as a press release would put them."""
+    call = results.competition.title
+    sentences = [
+        ngettext(
+            "%(applied)s of the %(eligible)s eligible municipality applied to the call “%(call)s”.",
+            "%(applied)s of the %(eligible)s eligible municipalities applied to the call “%(call)s”.",
+            results.eligible,
+        )
+        % {"applied": results.applied, "eligible": results.eligible, "call": call}
+    ]
+    if results.funded_in_full:
+        sentences.append(
+            ngettext(
+                "%(count)s municipality is funded in full.",
+                "%(count)s municipalities are funded in full.",
+                results.funded_in_full,
+            )
+            % {"count": results.funded_in_full}
+        )
+    if results.funded_in_part:
+        sentences.append(
+            ngettext(
+                "%(count)s municipality is funded in part.",
+                "%(count)s municipalities are funded in part.",
+                results.funded_in_part,
+            )
+            % {"count": results.funded_in_part}
+        )
+    if results.not_funded:
+        sentences.append(
+            ngettext(
+                "%(count)s municipality is not funded.",
+                "%(count)s municipalities are not funded.",
+                results.not_funded,
+            )
+            % {"count": results.not_funded}
+        )
+    sentences.append(
+        _("The pool was %(pool)s; %(awarded)s is awarded.")
+        % {
+            "pool": format_money(results.pool, "EUR"),
+            "awarded": format_money(results.total_awarded, "EUR"),
+        }
+    )
+    return sentences
+
+
+CHART_WIDTH, CHART_LABEL, CHART_ROW = 760, 190, 46
+
+
+def results_chart(results: Results) -> dict:
+    """Bar geometry for the server-drawn SVG: requested against awarded, one row each."""
+    largest = max((max(row.requested, row.awarded) for row in results.rows), default=Decimal(0))
+    span = CHART_WIDTH - CHART_LABEL - 130  # room on the right for the amounts
+
+    def width(amount: Decimal) -> float:
+        return round(float(amount / largest) * span, 1) if largest else 0.0
+
+    bars = [
+        {
+            "row": row,
+            "y": 10 + index * CHART_ROW,
+            "requested_width": width(row.requested),
+            "awarded_width": width(row.awarded),
+            "requested_text_x": CHART_LABEL + width(row.requested) + 6,
+            "awarded_text_x": CHART_LABEL + width(row.awarded) + 6,
+        }
+        for index, row in enumerate(results.rows)
+    ]
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "label": CHART_LABEL,
+        "height": 40 + len(bars) * CHART_ROW,
+    }
+
+
+@require_safe
+def competition_results(request, slug):
+    competition = get_object_or_404(Competition.objects.published(), slug=slug)
+    if not competition.is_decided:
+        return render(request, "competitions/results_pending.html", {"competition": competition})
+    results = selectors.competition_results(competition=competition)
+    return render(
+        request,
+        "competitions/results.html",
+        {
+            "competition": competition,
+            "results": results,
+            "summary": results_summary(results),
+            "chart": results_chart(results),
+        },
+    )
+
+
+@require_safe
+def competition_results_csv(request, slug):
+    competition = get_object_or_404(Competition.objects.decided(), slug=slug)
+    results = selectors.competition_results(competition=competition)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-results.csv"'
+    response.write("\ufeff")  # so that spreadsheet programs read the Latvian letters right
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Municipality"),
+            _("Reference"),
+            _("Requested (EUR)"),
+            _("Awarded (EUR)"),
+            _("Activity categories"),
+        ]
+    )
+    for row in results.rows:
+        writer.writerow(
+            [
+                row.municipality,
+                row.reference,
+                f"{row.requested:.2f}",
+                f"{row.awarded:.2f}",
+                "; ".join(str(category) for category in row.categories),
+            ]
+        )
+    writer.writerow(
+        [_("Total"), "", f"{results.total_requested:.2f}", f"{results.total_awarded:.2f}", ""]
+    )
+    return response

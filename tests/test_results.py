@@ -1,0 +1,173 @@
+"""The public results of a call: in words, as a table, as a chart and as CSV."""
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from applications import services
+from competitions.models import Competition
+
+from .factories import CompetitionFactory
+from .source_case import build_source_case
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def decided():
+    case = build_source_case()
+    services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
+    services.competition_decide(competition=case.competition, by=case.coordinator)
+    case.competition.refresh_from_db()
+    return case
+
+
+def results_url(call, language=""):
+    return f"{language}{reverse('competitions:results', kwargs={'slug': call.slug})}"
+
+
+def test_summary_in_latvian_states_who_applied_and_who_was_funded(client, decided):
+    page = client.get(results_url(decided.competition)).text
+    call = decided.competition.title_lv
+    assert (
+        f"Konkursā “{call}” pieteikumus iesniedza 5 no 26 pašvaldībām, kas varēja pieteikties. "
+        "Pilnā apjomā finansējumu saņem 4 pašvaldības. "
+        "Daļēju finansējumu saņem 1 pašvaldība. "
+        "Kopējais pieejamais finansējums bija 40 000,00 EUR, piešķirti 40 000,00 EUR."
+    ) in " ".join(page.split())
+
+
+def test_summary_in_english(client, decided):
+    page = client.get(results_url(decided.competition, "/en")).text
+    call = decided.competition.title_en
+    assert (
+        f"5 of the 26 eligible municipalities applied to the call “{call}”. "
+        "4 municipalities are funded in full. "
+        "1 municipality is funded in part. "
+        "The pool was 40 000,00 EUR; 40 000,00 EUR is awarded."
+    ) in " ".join(page.split())
+
+
+def test_summary_counts_unfunded_municipalities_and_uses_the_singular(client):
+    case = build_source_case()
+    services.allocation_set(
+        application=case.applications["smiltenes-novads"],
+        amount=Decimal("10000"),
+        by=case.coordinator,
+        reason="x",
+    )
+    services.competition_decide(
+        competition=case.competition, by=case.coordinator, rejection_reason="Nepietiek līdzekļu."
+    )
+    page = " ".join(client.get(results_url(case.competition)).text.split())
+    assert "Pilnā apjomā finansējumu saņem 1 pašvaldība." in page
+    assert "Finansējumu nesaņem 4 pašvaldības." in page
+    assert "Daļēju" not in page
+    assert "piešķirti 10 000,00 EUR" in page
+
+
+def test_table_and_chart_show_the_five_amounts_summing_to_the_pool(client, decided):
+    page = client.get(results_url(decided.competition)).text
+    for amount in ["10 000,00 €", "9 800,00 €", "6 200,00 €", "4 000,00 €", "7 500,00 €"]:
+        assert amount in page
+    assert 'id="total-awarded">40 000,00 €<' in page
+    assert '<svg viewBox="0 0 760' in page
+    assert 'role="img"' in page
+    assert page.count('class="chart-awarded"') == 5 + 1  # five bars and the legend
+    assert "Cēsu novads: pieprasīts 7 500,00 EUR, piešķirts finansējums 4 000,00 EUR." in page
+    assert "Informatīvo materiālu sagatavošana" in page
+
+
+def test_csv_has_the_same_numbers(client, decided):
+    response = client.get(
+        reverse("competitions:results_csv", kwargs={"slug": decided.competition.slug})
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "Pašvaldība",
+        "Reģistrācijas numurs",
+        "Pieprasīts (EUR)",
+        "Piešķirts (EUR)",
+        "Aktivitāšu kategorijas",
+    ]
+    awarded = {row[0]: (row[2], row[3]) for row in rows[1:-1]}
+    assert awarded == {
+        "Smiltenes novads": ("10000.00", "10000.00"),
+        "Valkas novads": ("10000.00", "10000.00"),
+        "Valmieras pilsēta": ("9800.00", "9800.00"),
+        "Gulbenes novads": ("6200.00", "6200.00"),
+        "Cēsu novads": ("7500.00", "4000.00"),
+    }
+    assert rows[-1][:4] == ["Kopā", "", "43500.00", "40000.00"]
+
+
+def test_before_the_decision_the_page_says_when_results_are_expected(client):
+    call = CompetitionFactory(results_expected_on=date(2019, 9, 30))
+    response = client.get(results_url(call))
+    assert response.status_code == 200
+    assert "Lēmums vēl nav pieņemts. Rezultāti gaidāmi 30.09.2019." in response.text
+    assert "results-table" not in response.text
+    csv_url = reverse("competitions:results_csv", kwargs={"slug": call.slug})
+    assert client.get(csv_url).status_code == 404
+
+
+def test_before_the_decision_without_a_date(client):
+    call = CompetitionFactory(results_expected_on=None)
+    page = client.get(results_url(call, "/en")).text
+    assert (
+        "The results are not decided yet. They will be published here after the decision." in page
+    )
+
+
+def test_results_of_a_draft_call_do_not_exist(client):
+    call = CompetitionFactory(status=Competition.Status.DRAFT)
+    assert client.get(results_url(call)).status_code == 404
+
+
+def test_results_page_queries_do_not_grow_with_applications(
+    client, decided, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(4):
+        client.get(results_url(decided.competition))
+
+
+def test_home_page_lists_open_upcoming_under_review_and_decided_calls(client, decided):
+    now = timezone.now()
+    open_call = CompetitionFactory(title_lv="Atvērtais konkurss")
+    upcoming = CompetitionFactory(
+        title_lv="Gaidāmais konkurss",
+        opens_at=now + timedelta(days=5),
+        closes_at=now + timedelta(days=30),
+    )
+    under_review = CompetitionFactory(
+        title_lv="Slēgtais konkurss",
+        opens_at=now - timedelta(days=30),
+        closes_at=now - timedelta(days=1),
+    )
+    CompetitionFactory(title_lv="Neizsludināts konkurss", status=Competition.Status.DRAFT)
+    page = client.get("/").text
+    sections = ["Atvērtie konkursi", "Gaidāmie konkursi", "Notiek vērtēšana", "Noslēgtie konkursi"]
+    positions = [page.index(title) for title in sections]
+    assert positions == sorted(positions)
+    assert page.index(open_call.title_lv) < page.index("Gaidāmie konkursi")
+    assert (
+        page.index("Gaidāmie konkursi")
+        < page.index(upcoming.title_lv)
+        < page.index("Notiek vērtēšana")
+    )
+    assert (
+        page.index("Notiek vērtēšana")
+        < page.index(under_review.title_lv)
+        < page.index("Noslēgtie konkursi")
+    )
+    assert page.index("Noslēgtie konkursi") < page.index(decided.competition.title_lv)
+    assert "Neizsludināts konkurss" not in page
+    assert reverse("competitions:results", kwargs={"slug": decided.competition.slug}) in page
