@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 from django.views.decorators.http import require_safe
 
 from applications import selectors
@@ -79,6 +79,34 @@ def competition_regulations(request, slug):
     )
 
 
+OUTCOME_SENTENCES = [
+    (
+        "funded_in_full",
+        ngettext_lazy(
+            "%(count)s municipality is funded in full.",
+            "%(count)s municipalities are funded in full.",
+            "count",
+        ),
+    ),
+    (
+        "funded_in_part",
+        ngettext_lazy(
+            "%(count)s municipality is funded in part.",
+            "%(count)s municipalities are funded in part.",
+            "count",
+        ),
+    ),
+    (
+        "not_funded",
+        ngettext_lazy(
+            "%(count)s municipality is not funded.",
+            "%(count)s municipalities are not funded.",
+            "count",
+        ),
+    ),
+]
+
+
 def results_summary(results: Results) -> list[str]:
     """The results in words, as a press release would put them."""
     call = results.competition.title
@@ -90,33 +118,9 @@ def results_summary(results: Results) -> list[str]:
         )
         % {"applied": results.applied, "eligible": results.eligible, "call": call}
     ]
-    if results.funded_in_full:
-        sentences.append(
-            ngettext(
-                "%(count)s municipality is funded in full.",
-                "%(count)s municipalities are funded in full.",
-                results.funded_in_full,
-            )
-            % {"count": results.funded_in_full}
-        )
-    if results.funded_in_part:
-        sentences.append(
-            ngettext(
-                "%(count)s municipality is funded in part.",
-                "%(count)s municipalities are funded in part.",
-                results.funded_in_part,
-            )
-            % {"count": results.funded_in_part}
-        )
-    if results.not_funded:
-        sentences.append(
-            ngettext(
-                "%(count)s municipality is not funded.",
-                "%(count)s municipalities are not funded.",
-                results.not_funded,
-            )
-            % {"count": results.not_funded}
-        )
+    for attribute, text in OUTCOME_SENTENCES:
+        if count := getattr(results, attribute):
+            sentences.append(text % {"count": count})
     sentences.append(
         _("The pool was %(pool)s; %(awarded)s is awarded.")
         % {
