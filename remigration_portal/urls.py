@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from competitions import views as competition_views
 
+from .views import PasswordChangeThenLogOut
+
 admin.site.site_header = "Vidzemes plānošanas reģions"
 admin.site.site_title = "VPR granti"
 
@@ -11,6 +13,11 @@ admin.site.site_title = "VPR granti"
 # to the same page in the other language, so the language a page speaks is in its address.
 urlpatterns = i18n_patterns(
     path("", competition_views.home, name="home"),
+    path(
+        "accounts/password_change/",
+        PasswordChangeThenLogOut.as_view(),
+        name="password_change",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("competitions/", include("competitions.urls")),

@@ -17,3 +17,9 @@ def translated_url(context, language_code):
     """The current page in another language: ``/en/competitions/x/`` <-> ``/competitions/x/``."""
     request = context["request"]
     return translate_url(request.get_full_path(), language_code)
+
+
+@register.filter
+def minutes(duration):
+    """Whole minutes of a timedelta, for messages such as the login lockout."""
+    return int(duration.total_seconds() // 60) if duration else 0

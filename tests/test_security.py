@@ -1,0 +1,211 @@
+"""Login throttling, passwords, sessions, security headers and the deployment checks."""
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from .factories import staff_of
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+
+def attempt(client, username, password, ip="10.0.0.1"):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+# --- login throttling -------------------------------------------------------------------------
+
+
+def test_five_failures_lock_the_username_from_that_address(client):
+    staff_of("valkas-novads", "valka")
+    for _ in range(4):
+        assert attempt(client, "valka", "wrong password!").status_code == 200
+    locked = attempt(client, "valka", "wrong password!")
+    assert locked.status_code == 429
+    assert "Pārāk daudz neveiksmīgu mēģinājumu" in locked.text
+    # Even the right password is refused while the lock lasts.
+    assert attempt(client, "valka", PASSWORD).status_code == 429
+    # Another address, or another username, is not locked.
+    assert attempt(client, "valka", PASSWORD, ip="10.0.0.2").status_code == 302
+
+
+def test_unknown_and_known_usernames_get_the_same_answers(client):
+    staff_of("valkas-novads", "valka")
+    answers = {}
+    for username in ("valka", "nobody-by-this-name"):
+        first = attempt(client, username, "wrong password!", ip="10.0.0.9")
+        for _ in range(4):
+            locked = attempt(client, username, "wrong password!", ip="10.0.0.9")
+        answers[username] = (
+            first.status_code,
+            first.context["form"].non_field_errors(),
+            locked.status_code,
+            locked.text.replace(username, "<user>"),
+        )
+    assert answers["valka"] == answers["nobody-by-this-name"]
+    assert answers["valka"][2] == 429
+
+
+def test_a_successful_login_resets_the_count(client):
+    staff_of("valkas-novads", "valka")
+    for _ in range(4):
+        attempt(client, "valka", "wrong password!")
+    assert attempt(client, "valka", PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(4):
+        assert attempt(client, "valka", "wrong password!").status_code == 200
+
+
+def test_the_admin_login_is_throttled_too(client):
+    for _ in range(5):
+        response = client.post(
+            reverse("admin:login"),
+            {"username": "coordinator", "password": "nope", "next": "/admin/"},
+            REMOTE_ADDR="10.0.0.3",
+        )
+    assert response.status_code == 429
+
+
+def test_logins_failures_and_lockouts_are_logged_without_passwords(client, caplog):
+    staff_of("valkas-novads", "valka")
+    with caplog.at_level(logging.INFO, logger="remigration_portal.security"):
+        attempt(client, "valka", PASSWORD, ip="10.0.0.4")
+        client.post(reverse("logout"), REMOTE_ADDR="10.0.0.4")
+        for _ in range(5):
+            attempt(client, "valka", "secret-wrong-1", ip="10.0.0.5")
+    messages = [r.getMessage() for r in caplog.records if r.name == "remigration_portal.security"]
+    assert "login user=valka ip=10.0.0.4" in messages
+    assert "logout user=valka ip=10.0.0.4" in messages
+    assert messages.count("login failed user=valka ip=10.0.0.5") >= 4
+    assert "locked out user=valka ip=10.0.0.5" in messages
+    assert not any("secret-wrong-1" in m for m in messages)
+
+
+# --- passwords and sessions -------------------------------------------------------------------
+
+
+def test_passwords_need_at_least_12_characters():
+    with pytest.raises(ValidationError) as error:
+        validate_password("Kd8#pQ2!zx")
+    assert "password_too_short" in [e.code for e in error.value.error_list]
+    validate_password("Kd8#pQ2!zxWm")
+
+
+def test_a_login_lasts_eight_hours(client):
+    staff_of("valkas-novads", "valka")
+    response = attempt(client, "valka", PASSWORD)
+    assert response.cookies["sessionid"]["max-age"] == 8 * 60 * 60
+    assert response.cookies["sessionid"]["httponly"]
+
+
+def test_changing_the_password_logs_out_every_session_this_one_too():
+    staff_of("valkas-novads", "valka")
+    here, elsewhere = Client(), Client()
+    assert attempt(here, "valka", PASSWORD).status_code == 302
+    assert attempt(elsewhere, "valka", PASSWORD).status_code == 302
+    new = "a much longer new password 42"
+    response = here.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login")
+    dashboard = reverse("applications:dashboard")
+    assert here.get(dashboard).status_code == 302
+    assert elsewhere.get(dashboard).status_code == 302
+    assert attempt(Client(), "valka", PASSWORD).status_code == 200  # the old one is refused
+    assert attempt(Client(), "valka", new).status_code == 302
+
+
+def test_a_short_new_password_is_refused_and_keeps_the_session(client):
+    user = staff_of("valkas-novads", "valka")
+    client.force_login(user)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "short1!", "new_password2": "short1!"},
+    )
+    assert response.status_code == 200
+    assert "vismaz 12" in response.text
+    assert client.get(reverse("applications:dashboard")).status_code == 200
+
+
+# --- headers ----------------------------------------------------------------------------------
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == "'none'"
+
+
+def test_hsts_and_https_redirect_with_production_settings(settings):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+    plain = client.get("/")
+    assert plain.status_code == 301
+    assert plain["Location"].startswith("https://")
+    secure = client.get("/", secure=True)
+    assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+def _production_env(**extra):
+    unset = {"DJANGO_DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    return {
+        **env,
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": "k" * 20 + "-production-like-secret-key-for-the-check-" + "z" * 20,
+        "ALLOWED_HOSTS": "granti.vidzeme.lv",
+        **extra,
+    }
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_production_runs_without_https():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_production_env(DJANGO_HTTPS_ONLY="0"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SECURE_HSTS_SECONDS" in result.stdout + result.stderr
