@@ -16,7 +16,7 @@ from .uploads import ACCEPTED, MAX_DOCUMENT_BYTES, check_document
 # Digits with spaces between groups of three, or plain digits; then a comma or a dot and at
 # most two decimals: 1500, 1500,50, 1 500,50, 1500.50. Spaces include the no-break kinds
 # that office programs put into copied numbers.
-AMOUNT = re.compile(r"^(?:\d{1,3}(?: \d{3})+|\d+)(?:[.,]\d{1,2})?$")
+AMOUNT = re.compile(r"^(?:\d{1,3}(?: \d{3})+|\d+)(?:[.,]\d{1,2})?$", re.ASCII)
 SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
 
 

@@ -527,3 +527,9 @@ def test_application_page_in_english(client, draft):
     assert response.status_code == 200
     assert "Planned activities" in response.text
     assert "Continue editing" in response.text
+
+
+def test_digits_of_other_scripts_are_not_amounts(client, draft):
+    response = client.post(edit_url(draft), form_data(draft, [{"cost": "١٢٣"}]))
+    assert response.status_code == 200
+    assert "Ievadiet summu eiro" in response.text

@@ -1,0 +1,123 @@
+"""Random input against the application form: a form error or a success, never a 500, and
+never a half-saved draft."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from applications import services
+from applications.forms import MoneyField
+
+from .factories import CompetitionFactory, category, municipality, staff_of
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+amount_texts = st.one_of(
+    st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.integers(min_value=-(10**15), max_value=10**15).map(str),
+    st.builds(
+        lambda whole, cents, sep, group: (
+            f"{whole:,}".replace(",", group) + (f"{sep}{cents:02d}" if cents is not None else "")
+        ),
+        st.integers(min_value=0, max_value=10**11),
+        st.none() | st.integers(min_value=0, max_value=99),
+        st.sampled_from([",", "."]),
+        st.sampled_from([" ", "\u00a0", "", ".", ","]),
+    ),
+    st.text(max_size=20),
+    st.sampled_from(["", " ", "1e5", "0x10", "١٢٣", "10 000,00 €", "--5", "5-", "1,5,5", "NaN"]),
+)
+texts = st.text(max_size=300)
+
+
+@pytest.fixture
+def setting():
+    call = CompetitionFactory()
+    user = staff_of("smiltenes-novads")
+    draft = services.application_start(
+        competition=call, municipality=municipality("smiltenes-novads"), by=user
+    )
+    return user, draft
+
+
+def snapshot(application):
+    application.refresh_from_db()
+    return (
+        application.requested_amount,
+        application.contact_name,
+        application.summary,
+        sorted(application.activities.values_list("title", "cost")),
+    )
+
+
+@FUZZ
+@given(
+    costs=st.lists(amount_texts, max_size=4),
+    titles=st.lists(texts, min_size=4, max_size=4),
+    contact=texts,
+    summary=texts,
+    email=st.one_of(st.emails(), texts),
+    starts=st.one_of(st.dates().map(str), texts),
+)
+def test_the_application_form_never_fails_and_never_half_saves(
+    client, setting, costs, titles, contact, summary, email, starts
+):
+    user, draft = setting
+    client.force_login(user)
+    before = snapshot(draft)
+    data = {
+        "contact_name": contact,
+        "contact_email": email,
+        "summary": summary,
+        "activities-TOTAL_FORMS": str(len(costs)),
+        "activities-INITIAL_FORMS": "0",
+        "activities-MIN_NUM_FORMS": "0",
+        "activities-MAX_NUM_FORMS": "1000",
+        "action": "save",
+    }
+    for index, cost in enumerate(costs):
+        prefix = f"activities-{index}-"
+        data.update(
+            {
+                prefix + "category": str(category().pk),
+                prefix + "title": titles[index],
+                prefix + "cost": cost,
+                prefix + "starts_on": starts,
+            }
+        )
+    # Text fields cannot carry NUL characters in a form post from a browser either.
+    data = {key: value.replace("\x00", "") for key, value in data.items()}
+    response = client.post(reverse("applications:edit", kwargs={"pk": draft.pk}), data)
+
+    assert response.status_code in (200, 302)
+    after = snapshot(draft)
+    if response.status_code == 200:
+        assert after == before, "a refused save changed the draft"
+    else:
+        parsed = [MoneyField().clean(cost) for cost in costs if cost.strip()]
+        assert after[0] == sum(parsed, Decimal("0.00"))
+        assert after[0] <= draft.competition.max_award_amount
+
+
+@FUZZ
+@given(text=amount_texts)
+def test_the_money_field_either_reads_an_amount_or_says_why(text):
+    field = MoneyField(required=False)
+    try:
+        value = field.clean(text)
+    except Exception as error:
+        assert error.__class__.__name__ == "ValidationError", repr(error)
+        assert error.code in {"invalid", "negative", "too_large"}
+    else:
+        assert value is None or (Decimal("0.01") <= value <= Decimal("9999999999.99"))
+        assert value is None or value == value.quantize(Decimal("0.01"))
