@@ -235,6 +235,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
         # Logins, failed logins, lockouts and refusals: who, from where, when.
         "remigration_portal.security": {"level": "INFO"},
     },

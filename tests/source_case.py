@@ -8,28 +8,16 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
-from applications import services
+from applications import demo, services
 from applications.models import Application
 from competitions.models import Competition
 
 from .factories import CompetitionFactory, coordinator, reviewer, staff_of
 
-# Requests as in the press release; Cēsis's is not in it (illustrative: more than the 4 000
-# left for it). Each reviewer's points on the three criteria (max 10, 10, 5) rank Cēsis last.
-REQUESTS = {
-    "smiltenes-novads": Decimal("10000.00"),
-    "valkas-novads": Decimal("10000.00"),
-    "valmieras-pilseta": Decimal("9800.00"),
-    "gulbenes-novads": Decimal("6200.00"),
-    "cesu-novads": Decimal("7500.00"),
-}
-POINTS = {
-    "smiltenes-novads": [(10, 9, 5), (9, 9, 5)],
-    "valkas-novads": [(9, 9, 4), (9, 8, 5)],
-    "valmieras-pilseta": [(8, 8, 4), (9, 7, 4)],
-    "gulbenes-novads": [(7, 7, 4), (8, 6, 3)],
-    "cesu-novads": [(6, 6, 3), (5, 7, 3)],
-}
+# The demo's requests (Cēsis's 7 500 is illustrative: more than the 4 000 left for it) and
+# each reviewer's points on the three criteria (max 10, 10, 5), which rank Cēsis last.
+REQUESTS = {application.municipality: application.requested for application in demo.APPLICATIONS}
+POINTS = {application.municipality: application.points for application in demo.APPLICATIONS}
 
 
 @dataclass

@@ -1,3 +1,11 @@
+"""Load the demo: the real 2019 call of the source case, complete, and an open call to try.
+
+The 2019 call is played through the services as it happened (applications submitted before
+the deadline, reviews, the allocation, the decision), with the clock moved to those days,
+so that every date, reference number and ledger row is what the portal itself would have
+written. Safe to run again: what exists is left as it is.
+"""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -6,10 +14,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
+from applications import demo, services
+from applications.models import Application
 from competitions import roles
-from competitions.models import ActivityCategory, Competition, Municipality
+from competitions.models import ActivityCategory, Competition, Municipality, ScoringCriterion
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; the command refuses to run in production.
 
@@ -28,7 +39,7 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Load the demo: users and an open call. Safe to run again."
+    help = "Load the demo: the 2019 remigration call with its decision, an open call, users."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -43,14 +54,25 @@ class Command(BaseCommand):
                 "DEBUG is off: the demo creates users with the password 'demo'. "
                 "Use --force only on a database that is not production."
             )
-        with transaction.atomic():
-            users = self.load_users()
-            self.load_open_call(users)
-        self.stdout.write(self.style.SUCCESS("Demo loaded. Users (password 'demo'):"))
-        for username, *_rest in DEMO_USERS:
-            self.stdout.write(f"  {username}")
+        users = self.load_users()
+        if Competition.objects.filter(slug=demo.CALL_SLUG).exists():
+            self.stdout.write(f"The call {demo.CALL_SLUG} is already there; left as it is.")
+        else:
+            # The story of 2019 sends no mail to the demo's made-up addresses.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                self.play_source_case(users)
+        self.load_open_call(users)
+        self.stdout.write(
+            self.style.SUCCESS("Demo loaded. Log in with these users, password 'demo':")
+        )
+        for username, first_name, last_name, role, municipality in DEMO_USERS:
+            what = role or "superuser"
+            self.stdout.write(
+                f"  {username:<12} {first_name} {last_name}, {what}{f', {municipality}' if municipality else ''}"
+            )
 
-    def load_users(self):
+    @transaction.atomic
+    def load_users(self) -> dict:
         user_model = get_user_model()
         users = {}
         for username, first_name, last_name, role, municipality_slug in DEMO_USERS:
@@ -63,35 +85,163 @@ class Command(BaseCommand):
                     "is_staff": role in (roles.COORDINATORS, roles.REVIEWERS)
                     or username == "admin",
                     "is_superuser": username == "admin",
+                    "is_active": True,
                 },
             )
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-            if role:
-                user.groups.set([Group.objects.get(name=role)])
+            user.groups.set([Group.objects.get(name=role)] if role else [])
             if municipality_slug:
                 Municipality.objects.get(slug=municipality_slug).staff.add(user)
             users[username] = user
         return users
 
-    def load_open_call(self, users):
-        now = timezone.now()
-        call, _created = Competition.objects.update_or_create(
-            slug="remigration-open",
-            defaults={
-                "title_lv": "Remigrācijas sekmēšanas pakalpojumi pašvaldībās (atvērts demo konkurss)",
-                "title_en": "Remigration promotion services in municipalities (open demo call)",
-                "description_lv": ("Demonstrācijas konkurss, kurā var izmēģināt pieteikšanos."),
-                "description_en": "A demonstration call in which the application path can be tried.",
-                "opens_at": now - timedelta(days=7),
-                "closes_at": now + timedelta(days=30),
-                "pool_amount": Decimal("40000.00"),
-                "max_award_amount": Decimal("10000.00"),
-                "status": Competition.Status.PUBLISHED,
-                "published_at": now - timedelta(days=7),
-            },
+    def play_source_case(self, users: dict) -> None:
+        """The 2019 call, step by step on the days it happened, through the services."""
+        try:
+            import time_machine
+        except ImportError as error:  # a production install without the development extras
+            raise CommandError(
+                "The demo needs the development extras: pip install -e '.[dev]'"
+            ) from error
+
+        with transaction.atomic():
+            with time_machine.travel(demo.CALL["opens_at"], tick=False):
+                call = self.create_call(users)
+            for entry in demo.APPLICATIONS:
+                with time_machine.travel(entry.submitted_at - timedelta(days=3), tick=False):
+                    user = users[entry.username]
+                    application = services.application_start(
+                        competition=call,
+                        municipality=Municipality.objects.get(slug=entry.municipality),
+                        by=user,
+                    )
+                    services.application_update_draft(
+                        application=application,
+                        by=user,
+                        details=services.ApplicationDetails(
+                            contact_name=entry.contact_name,
+                            contact_email=user.email,
+                            contact_phone="+371 64 000 000",
+                            goals=entry.goals,
+                            target_groups=entry.target_groups,
+                            summary=entry.summary,
+                        ),
+                        activities=[
+                            services.ActivityData(
+                                category_id=ActivityCategory.objects.get(code=activity.category).pk,
+                                title=activity.title,
+                                description=activity.description,
+                                starts_on=activity.starts_on,
+                                ends_on=activity.ends_on,
+                                target_group=activity.target_group,
+                                expected_result=activity.expected_result,
+                                cost=activity.cost,
+                            )
+                            for activity in entry.activities
+                        ],
+                    )
+                with time_machine.travel(entry.submitted_at, tick=False):
+                    services.application_submit(application=application, by=user)
+
+            criteria = list(call.criteria.order_by("order"))
+            with time_machine.travel(demo.REVIEWED_AT, tick=False):
+                for entry in demo.APPLICATIONS:
+                    application = Application.objects.get(
+                        competition=call, municipality__slug=entry.municipality
+                    )
+                    for reviewer, points in zip(
+                        (users["reviewer1"], users["reviewer2"]), entry.points, strict=True
+                    ):
+                        services.review_record(
+                            application=application,
+                            reviewer=reviewer,
+                            scores={c.pk: p for c, p in zip(criteria, points, strict=True)},
+                            comment="Ilustratīvs vērtējums.",
+                        )
+            with time_machine.travel(demo.ALLOCATED_AT, tick=False):
+                services.allocation_apply_proposal(competition=call, by=users["coordinator"])
+            awarded = dict(
+                Application.objects.filter(competition=call).values_list(
+                    "municipality__slug", "awarded_amount"
+                )
+            )
+            if awarded != demo.AWARDS:
+                raise CommandError(f"The ranking rule did not reproduce the source case: {awarded}")
+            with time_machine.travel(demo.DECIDED_AT, tick=False):
+                services.competition_decide(competition=call, by=users["coordinator"])
+        total = sum(awarded.values(), Decimal("0"))
+        self.stdout.write(
+            f"The call {demo.CALL_SLUG} is decided: {len(awarded)} awards, {total} EUR in all."
         )
+
+    def create_call(self, users: dict) -> Competition:
+        call = Competition.objects.create(
+            slug=demo.CALL_SLUG,
+            status=Competition.Status.PUBLISHED,
+            published_at=timezone.now(),
+            **demo.CALL,
+        )
+        self.open_to_everyone(call, users)
+        return call
+
+    def open_to_everyone(self, call: Competition, users: dict) -> None:
+        """Every municipality, every category, the demo's criteria and both reviewers."""
         call.eligible_municipalities.set(Municipality.objects.all())
         call.categories.set(ActivityCategory.objects.all())
         call.reviewers.set([users["reviewer1"], users["reviewer2"]])
+        for order, (
+            name_lv,
+            name_en,
+            description_lv,
+            description_en,
+            max_points,
+            weight,
+        ) in enumerate(demo.CRITERIA, start=1):
+            ScoringCriterion.objects.create(
+                competition=call,
+                name_lv=name_lv,
+                name_en=name_en,
+                description_lv=description_lv,
+                description_en=description_en,
+                max_points=max_points,
+                weight=weight,
+                order=order,
+            )
+
+    @transaction.atomic
+    def load_open_call(self, users: dict) -> Competition:
+        """A call open now, so that the application path can be tried."""
+        now = timezone.now()
+        call = Competition.objects.filter(slug=demo.OPEN_CALL_SLUG).first()
+        if call is not None:
+            if call.closes_at <= now:
+                # An old demo database: keep the call open for trying.
+                Competition.objects.filter(pk=call.pk).update(closes_at=now + timedelta(days=30))
+            return call
+        call = Competition.objects.create(
+            slug=demo.OPEN_CALL_SLUG,
+            title_lv="Remigrācijas sekmēšanas pakalpojumi pašvaldībās (izmēģinājuma konkurss)",
+            title_en="Remigration promotion services in municipalities (a call to try)",
+            description_lv=(
+                "Atvērts demonstrācijas konkurss ar tiem pašiem noteikumiem kā 2019. gadā: "
+                "šeit var izmēģināt pieteikuma aizpildīšanu un iesniegšanu."
+            ),
+            description_en=(
+                "An open demo call with the rules of 2019, in which filling in and submitting "
+                "an application can be tried."
+            ),
+            opens_at=now - timedelta(days=7),
+            closes_at=now + timedelta(days=30),
+            results_expected_on=(now + timedelta(days=60)).date(),
+            pool_amount=Decimal("40000.00"),
+            max_award_amount=Decimal("10000.00"),
+            signatory_name=demo.CALL["signatory_name"],
+            signatory_position=demo.CALL["signatory_position"],
+            implementation_ends_on=(now + timedelta(days=365)).date(),
+            report_due_on=(now + timedelta(days=395)).date(),
+            status=Competition.Status.PUBLISHED,
+            published_at=now - timedelta(days=7),
+        )
+        self.open_to_everyone(call, users)
         return call

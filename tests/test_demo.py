@@ -1,0 +1,120 @@
+"""The demo that `make run` loads: the source case, complete, and an open call."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from applications.models import AllocationEvent, Application, Review
+from competitions.models import Competition
+
+pytestmark = pytest.mark.django_db
+
+AWARDS = {
+    "Smiltenes novads": Decimal("10000.00"),
+    "Valkas novads": Decimal("10000.00"),
+    "Valmieras pilsēta": Decimal("9800.00"),
+    "Gulbenes novads": Decimal("6200.00"),
+    "Cēsu novads": Decimal("4000.00"),
+}
+
+
+@pytest.fixture
+def demo():
+    call_command("load_demo", "--force", stdout=io.StringIO())
+    return Competition.objects.get(slug="remigration-2019")
+
+
+def state():
+    return {
+        "applications": sorted(
+            Application.objects.values_list(
+                "reference",
+                "municipality__name",
+                "status",
+                "requested_amount",
+                "awarded_amount",
+                "snapshot_sha256",
+            )
+        ),
+        "events": AllocationEvent.objects.count(),
+        "reviews": Review.objects.count(),
+        "calls": sorted(Competition.objects.values_list("slug", "status")),
+    }
+
+
+def test_the_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("load_demo")
+    assert not Competition.objects.exists()
+
+
+def test_the_demo_plays_the_source_case_to_its_decision(demo):
+    assert demo.status == Competition.Status.DECIDED
+    awarded = dict(
+        Application.objects.filter(competition=demo).values_list(
+            "municipality__name", "awarded_amount"
+        )
+    )
+    assert awarded == AWARDS
+    assert sum(awarded.values()) == demo.pool_amount
+    assert set(Application.objects.values_list("status", flat=True)) == {"awarded"}
+    references = sorted(
+        Application.objects.filter(competition=demo).values_list("reference", flat=True)
+    )
+    assert references == [f"REM-2019-{n:03d}" for n in range(1, 6)]
+    assert Review.objects.filter(application__competition=demo).count() == 10
+    assert AllocationEvent.objects.filter(competition=demo).count() == 5
+    assert demo.eligible_municipalities.count() == 26
+    assert "ilustratīvi" in demo.description_lv
+    assert "illustrative" in demo.description_en
+
+
+def test_every_application_requests_the_sum_of_its_activities(demo):
+    for application in Application.objects.filter(competition=demo).prefetch_related("activities"):
+        assert application.requested_amount == sum(a.cost for a in application.activities.all())
+        assert application.activities.count() >= 2
+
+
+def test_the_demo_has_an_open_call_to_try(demo):
+    open_call = Competition.objects.get(slug="remigration-open")
+    assert open_call.is_open()
+
+
+def test_running_the_demo_twice_leaves_the_same_data(demo):
+    before = state()
+    call_command("load_demo", "--force", stdout=io.StringIO())
+    assert state() == before
+
+
+def test_each_demo_staff_user_sees_only_their_own_application(client, demo):
+    for username, name in [
+        ("smiltene", "Smiltenes novads"),
+        ("valka", "Valkas novads"),
+        ("valmiera", "Valmieras pilsēta"),
+        ("gulbene", "Gulbenes novads"),
+        ("cesis", "Cēsu novads"),
+    ]:
+        client.force_login(get_user_model().objects.get(username=username))
+        page = client.get(reverse("applications:dashboard")).text
+        others = [other for other in AWARDS if other != name]
+        assert name in page
+        assert not any(other in page for other in others), username
+        mine = Application.objects.get(municipality__name=name)
+        assert client.get(mine.get_absolute_url()).status_code == 200
+        theirs = Application.objects.exclude(pk=mine.pk).first()
+        assert client.get(theirs.get_absolute_url()).status_code == 404
+
+
+def test_results_page_of_the_demo(client, demo):
+    page = " ".join(
+        client.get(reverse("competitions:results", kwargs={"slug": demo.slug})).text.split()
+    )
+    assert "pieteikumus iesniedza 5 no 26 pašvaldībām" in page
+    assert "Pilnā apjomā finansējumu saņem 4 pašvaldības." in page
+    assert "Daļēju finansējumu saņem 1 pašvaldība." in page
+    assert "piešķirti 40 000,00 EUR" in page
