@@ -81,3 +81,61 @@ def _reference_data_after_flush(request):
 def _fast_password_hashing(settings):
     """The real hasher is slow on purpose; tests hash many passwords and test no hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+from html.parser import HTMLParser  # noqa: E402 (appended with the helper that needs it)
+
+
+class _TableReader(HTMLParser):
+    """The text of each row's cells in the table with a given id."""
+
+    def __init__(self, table_id: str):
+        super().__init__()
+        self.table_id = table_id
+        self.depth = 0  # tables open inside the wanted one, plus one for itself
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and (self.depth or dict(attrs).get("id") == self.table_id):
+            self.depth += 1
+        elif self.depth == 1 and tag == "tr":
+            self.rows.append([])
+        elif self.depth == 1 and tag in {"td", "th"}:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self.depth:
+            self.depth -= 1
+        elif self.depth == 1 and tag in {"td", "th"} and self.cell is not None:
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+@pytest.fixture
+def table_rows():
+    """``table_rows(html, "result_list")``: the cells' text, row by row, header row included."""
+
+    def read(html: str, table_id: str) -> list[list[str]]:
+        reader = _TableReader(table_id)
+        reader.feed(html)
+        return reader.rows
+
+    return read
+
+
+@pytest.fixture
+def latvian():
+    """Latvian active in the test's own thread, whatever an earlier test left active there.
+
+    ``reverse()`` in a test gives ``/en/...`` while English is active, and the test client's
+    requests activate the language of their address in the thread that runs the tests.
+    """
+    from django.utils import translation
+
+    with translation.override("lv"):
+        yield
