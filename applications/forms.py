@@ -35,6 +35,9 @@ class MoneyField(forms.CharField):
             "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
         )
         super().__init__(**kwargs)
+        if min_value <= 0:
+            # Zero is a real answer here (an award taken back), so only below zero is wrong.
+            self.error_messages["negative"] = _("The amount cannot be negative.")
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -42,7 +45,7 @@ class MoneyField(forms.CharField):
             return None
         text = value.translate(SPACES).strip()
         text = re.sub(r" +", " ", text)
-        if text.startswith("-"):
+        if text.startswith("-") and text != "-":
             raise ValidationError(self.error_messages["negative"], code="negative")
         if text.endswith(("€", "EUR")):
             text = text.removesuffix("EUR").removesuffix("€").strip()

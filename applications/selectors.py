@@ -3,17 +3,19 @@
 Each is a fixed number of queries, however many applications and reviews a call has.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Prefetch, Sum
+from django.db.models import F, Prefetch, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from competitions.formatting import format_money
 from competitions.models import Competition
 
-from .models import Application, ApplicationStatus, PlannedActivity
+from .models import AllocationEvent, Application, ApplicationStatus, PlannedActivity
 
 ZERO = Decimal("0.00")
 
@@ -221,3 +223,56 @@ def competition_results(*, competition: Competition) -> Results:
         total_requested=sum((row.requested for row in rows), ZERO),
         total_awarded=sum((row.awarded for row in rows), ZERO),
     )
+
+
+# --- the review and allocation screens of the admin --------------------------------------------
+
+#: Reviewers disagree on an application when their weighted scores (0-100) lie further apart
+#: than this share of the maximum score.
+DISAGREEMENT_SHARE = Decimal("0.20")
+SCORE_MAXIMUM = Decimal("100")
+
+
+def reviewers_disagree(*, score_min: Decimal | None, score_max: Decimal | None) -> bool:
+    """Whether the spread between the lowest and highest counted review is too wide."""
+    if score_min is None or score_max is None:
+        return False
+    return score_max - score_min > DISAGREEMENT_SHARE * SCORE_MAXIMUM
+
+
+def ranks_within_calls(*, competition_ids: Iterable[int]) -> dict[int, int]:
+    """One query: the place of every ranked application in its own call's ranking.
+
+    A list filtered by status, municipality or a search still shows each application's rank
+    in the whole call: the ranks are read here, apart from the list's filters. The order is
+    ``ApplicationQuerySet.with_rank()``'s, partitioned by call.
+    """
+    ranked = (
+        Application.objects.filter(competition_id__in=list(competition_ids))
+        .ranked()
+        .with_scores()
+        .annotate(
+            call_rank=Window(
+                RowNumber(),
+                partition_by=[F("competition_id")],
+                order_by=[
+                    F("score_mean").desc(nulls_last=True),
+                    F("submitted_at").asc(),
+                    F("id").asc(),
+                ],
+            )
+        )
+    )
+    return dict(ranked.values_list("pk", "call_rank"))
+
+
+def allocation_ledger(
+    *, competition: Competition, limit: int | None = None
+) -> list[AllocationEvent]:
+    """One query: the call's ledger, newest first."""
+    events = (
+        AllocationEvent.objects.filter(competition=competition)
+        .select_related("application__municipality", "by")
+        .order_by("-at", "-id")
+    )
+    return list(events[:limit] if limit else events)

@@ -996,3 +996,35 @@ def competition_decide(
     competition.save(update_fields=["status", "decided_at", "updated_at"])
     transaction.on_commit(lambda: notifications.competition_decided(competition, applications))
     return competition
+
+
+# --- the admin's allocation screen ----------------------------------------------------------
+
+
+@transaction.atomic
+def allocation_apply_shown_proposal(
+    *, competition: Competition, shown: Mapping[int, Decimal], by
+) -> list[Application]:
+    """Apply the proposal only if it is still the one the coordinator saw.
+
+    ``shown`` maps application ids to the proposed amounts on the coordinator's screen. A
+    review recorded or a request withdrawn since then changes the proposal; applying the new
+    one unseen would put amounts in the ledger that nobody looked at.
+    """
+    from .selectors import allocation_proposal
+
+    # Taken before reading the proposal so that nothing changes between this comparison and
+    # the application of the same proposal below (it re-locks the same row: a no-op).
+    competition = _lock_competition(competition.pk)
+    current = {
+        row.application.pk: row.amount for row in allocation_proposal(competition=competition).rows
+    }
+    if current != {pk: Decimal(amount) for pk, amount in shown.items()}:
+        raise _refuse(
+            _(
+                "The proposal has changed since the page was loaded (a review, a request or a "
+                "limit of the call changed). Check the new proposal and apply it again."
+            ),
+            "proposal_changed",
+        )
+    return allocation_apply_proposal(competition=competition, by=by)

@@ -1,6 +1,7 @@
 import importlib
 import os
 import shutil
+from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings
@@ -87,11 +88,20 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def page(page):
-    """Every browser test fails on a JavaScript error, even one nobody clicked into."""
+    """Every browser test fails on a JavaScript error or a Content-Security-Policy violation,
+    even on a page nobody clicked into."""
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and "Content Security Policy" in message.text
+            and errors.append(message.text)
+        ),
+    )
     yield page
-    assert errors == [], f"JavaScript errors: {errors}"
+    assert errors == [], f"JavaScript errors or CSP violations: {errors}"
 
 
 @pytest.fixture(autouse=True)
@@ -105,3 +115,45 @@ def _latvian_by_default():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+class _TableReader(HTMLParser):
+    """The text of each row's cells in the table with a given id."""
+
+    def __init__(self, table_id: str):
+        super().__init__()
+        self.table_id = table_id
+        self.depth = 0  # tables open inside the wanted one, plus one for itself
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and (self.depth or dict(attrs).get("id") == self.table_id):
+            self.depth += 1
+        elif self.depth == 1 and tag == "tr":
+            self.rows.append([])
+        elif self.depth == 1 and tag in {"td", "th"}:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self.depth:
+            self.depth -= 1
+        elif self.depth == 1 and tag in {"td", "th"} and self.cell is not None:
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+@pytest.fixture
+def table_rows():
+    """``table_rows(html, "result_list")``: the cells' text, row by row, header row included."""
+
+    def read(html: str, table_id: str) -> list[list[str]]:
+        reader = _TableReader(table_id)
+        reader.feed(html)
+        return reader.rows
+
+    return read

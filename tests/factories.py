@@ -120,3 +120,53 @@ class PlannedActivityFactory(factory.django.DjangoModelFactory):
     target_group = "Remigranti"
     expected_result = "500 eksemplāri un elektroniska versija"
     cost = Decimal("1000.00")
+
+
+def call_with_reviewed_applications(size: int, *, reviewers=(), competition=None) -> Competition:
+    """A call with ``size`` submitted applications, each scored by every reviewer on every
+    criterion, written in bulk. The region has 26 municipalities and a call takes one
+    application from each, so every application gets a municipality of its own."""
+    from applications.models import CriterionScore, Review
+
+    competition = competition or CompetitionFactory()
+    reviewers = list(reviewers) or [UserFactory(), UserFactory()]
+    competition.reviewers.add(*reviewers)
+    criteria = list(competition.criteria.all())
+    first = Municipality.objects.count()
+    places = Municipality.objects.bulk_create(
+        Municipality(name=f"Pašvaldība {first + i}", slug=f"pasvaldiba-{first + i}")
+        for i in range(size)
+    )
+    moment = timezone.now()
+    applications = Application.objects.bulk_create(
+        Application(
+            competition=competition,
+            municipality=place,
+            status=Application.Status.SUBMITTED,
+            reference=f"REM-B{competition.pk}-{i:04d}",
+            submitted_at=moment - timedelta(minutes=size - i),
+            snapshot={},
+            requested_amount=Decimal(1000 + 10 * i),
+        )
+        for i, place in enumerate(places)
+    )
+    PlannedActivity.objects.bulk_create(
+        PlannedActivity(
+            application=application,
+            category=category(),
+            title="Brošūra",
+            cost=application.requested_amount,
+        )
+        for application in applications
+    )
+    reviews = Review.objects.bulk_create(
+        Review(application=application, reviewer=person, score=Decimal((i * 7 + j * 13) % 100))
+        for i, application in enumerate(applications)
+        for j, person in enumerate(reviewers)
+    )
+    CriterionScore.objects.bulk_create(
+        CriterionScore(review=review, criterion=criterion, points=1)
+        for review in reviews
+        for criterion in criteria
+    )
+    return competition
