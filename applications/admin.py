@@ -3,6 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from competitions.templatetags.portal import money
 
+from .admin_letters import LetterAdminMixin, issue_letters
 from .models import AllocationEvent, Application
 
 
@@ -37,7 +38,8 @@ class AllocationEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+class ApplicationAdmin(LetterAdminMixin, SimpleHistoryAdmin, ReadOnlyAdmin):
+    actions = [issue_letters]
     list_display = [
         "reference",
         "municipality",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from competitions.formatting import format_money
 from competitions.models import Competition
 
-from .models import Application, ApplicationStatus
+from .models import Application, ApplicationStatus, AwardLetter
 
 ZERO = Decimal("0.00")
 
@@ -132,3 +132,20 @@ def allocation_proposal(*, competition: Competition) -> Proposal:
         total=competition.pool_amount - remaining,
         remaining=remaining,
     )
+
+
+def letters_to_issue(
+    *, competition: Competition, language: str, reissue: bool = False
+) -> models.QuerySet[Application]:
+    """The decided applications of a call that are to get a letter in ``language``: those
+    without a current letter in it, or all of them when letters are re-issued."""
+    applications = Application.objects.filter(
+        competition=competition,
+        status__in=[ApplicationStatus.AWARDED, ApplicationStatus.REJECTED],
+    ).order_by("municipality__name", "pk")
+    if not reissue:
+        current = AwardLetter.objects.current().filter(
+            application=models.OuterRef("pk"), language=language
+        )
+        applications = applications.exclude(models.Exists(current))
+    return applications

@@ -1,9 +1,12 @@
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from .models import Application, SupportingDocument
+from . import letters
+from .models import Application, AwardLetter, SupportingDocument
 
 
 def _own_application(request, pk, queryset=None) -> Application:
@@ -45,3 +48,23 @@ def document_download(request, pk, document_pk):
     return attachment(
         document.file, filename=document.original_name, content_type=document.content_type
     )
+
+
+@login_required
+@require_safe
+def letter_download(request, pk, letter_pk):
+    """A decision letter, current or replaced, for whoever may read its application; 404 for
+    everyone else, as for documents."""
+    application = get_object_or_404(
+        Application.objects.visible_to(request.user).select_related("municipality"), pk=pk
+    )
+    letter = get_object_or_404(AwardLetter, application=application, pk=letter_pk)
+    filename = letters.download_name(letter)
+    response = attachment(letter.file, filename=filename, content_type="application/pdf")
+    # Both forms of the name: a plain one for old clients, the UTF-8 one (RFC 6266) for the
+    # rest, so that "Valmieras_pilsēta" keeps its letters where the client can show them.
+    response["Content-Disposition"] = (
+        f'attachment; filename="{letters.ascii_name(filename)}"; '
+        f"filename*=UTF-8''{quote(filename)}"
+    )
+    return response
