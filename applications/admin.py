@@ -10,7 +10,6 @@ or an error message that names the amounts.
 """
 
 import json
-from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
@@ -31,6 +30,8 @@ from competitions.models import Competition, Municipality
 from competitions.templatetags.portal import money
 
 from . import services
+from .admin_base import ObjectTool, ObjectToolsMixin, ReadOnlyAdmin
+from .admin_letters import LetterAdminMixin, issue_letters
 from .models import (
     RANKED_STATUSES,
     AllocationEvent,
@@ -69,19 +70,6 @@ def is_assigned_reviewer(user, competition: Competition) -> bool:
 def score_text(value) -> str:
     """A score out of 100 as ``94,50`` (the active language's decimal mark)."""
     return "—" if value is None else number_format(value, 2)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by the services: the admin shows them and changes nothing."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AllocationEvent)
@@ -126,16 +114,6 @@ class RankedChangeList(ChangeList):
         for row in rows:
             row.call_rank = ranks.get(row.pk)
         self.result_list = rows
-
-
-@dataclass(frozen=True)
-class ObjectTool:
-    """A button above an application's page; a mixin adds its own by extending
-    ``ApplicationAdmin.get_object_tools``."""
-
-    label: str
-    url: str
-    method: str = "get"  # "post" sends the CSRF token with a one-button form
 
 
 class ReviewForm(forms.Form):
@@ -202,12 +180,12 @@ class ReviewForm(forms.Form):
 
 
 @admin.register(Application)
-class ApplicationAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+class ApplicationAdmin(LetterAdminMixin, ObjectToolsMixin, SimpleHistoryAdmin, ReadOnlyAdmin):
     """Applications for reviewers and coordinators; nothing is edited here directly.
 
-    To add an action or a button (an award letter, say), write a mixin that extends
-    ``actions``, ``get_urls()`` (calling ``super()``) and ``get_object_tools()``, and register
-    ``class LetterApplicationAdmin(LetterMixin, ApplicationAdmin)`` in place of this one.
+    A further action or button comes as a mixin that extends ``actions``, ``get_urls()``
+    (calling ``super()``) and ``get_object_tools()``, as ``LetterAdminMixin`` does for the
+    decision letters.
     """
 
     list_per_page = 100
@@ -226,7 +204,7 @@ class ApplicationAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
     change_form_template = "admin/applications/application/change_form.html"
     view_on_site = False  # the portal's page of an application is for its municipality
     review_template = "admin/applications/application/review.html"
-    actions = []
+    actions = [issue_letters]
 
     # The list, by role.
 
@@ -451,7 +429,7 @@ class ApplicationAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
         return own
 
     def get_object_tools(self, request, application) -> list[ObjectTool]:
-        tools = []
+        tools = super().get_object_tools(request, application)
         if is_assigned_reviewer(request.user, application.competition):
             tools.append(
                 ObjectTool(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from competitions.formatting import format_money
 from competitions.models import Competition
 
-from .models import AllocationEvent, Application, ApplicationStatus, PlannedActivity
+from .models import AllocationEvent, Application, ApplicationStatus, AwardLetter, PlannedActivity
 
 ZERO = Decimal("0.00")
 
@@ -276,3 +276,20 @@ def allocation_ledger(
         .order_by("-at", "-id")
     )
     return list(events[:limit] if limit else events)
+
+
+def letters_to_issue(
+    *, competition: Competition, language: str, reissue: bool = False
+) -> models.QuerySet[Application]:
+    """The decided applications of a call that are to get a letter in ``language``: those
+    without a current letter in it, or all of them when letters are re-issued."""
+    applications = Application.objects.filter(
+        competition=competition,
+        status__in=[ApplicationStatus.AWARDED, ApplicationStatus.REJECTED],
+    ).order_by("municipality__name", "pk")
+    if not reissue:
+        current = AwardLetter.objects.current().filter(
+            application=models.OuterRef("pk"), language=language
+        )
+        applications = applications.exclude(models.Exists(current))
+    return applications

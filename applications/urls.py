@@ -17,4 +17,5 @@ urlpatterns = [
         views.document_download,
         name="document_download",
     ),
+    path("<int:pk>/letters/<int:letter_pk>/", views.letter_download, name="letter_download"),
 ]

@@ -4,6 +4,8 @@ Views are thin: forms check the format of what was typed, services decide and wr
 refusal comes back into the form with everything the user typed.
 """
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,9 +19,15 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from competitions.models import Competition, Municipality
 
-from . import selectors, services
+from . import letters, selectors, services
 from .forms import ActivityFormSet, ApplicationForm, DocumentsForm
-from .models import RANKED_STATUSES, Application, PlannedActivity, SupportingDocument
+from .models import (
+    RANKED_STATUSES,
+    Application,
+    AwardLetter,
+    PlannedActivity,
+    SupportingDocument,
+)
 
 ACTIVITIES_PREFIX = "activities"
 
@@ -326,3 +334,23 @@ def document_download(request, pk, document_pk):
     return attachment(
         document.file, filename=document.original_name, content_type=document.content_type
     )
+
+
+@login_required
+@require_safe
+def letter_download(request, pk, letter_pk):
+    """A decision letter, current or replaced, for whoever may read its application; 404 for
+    everyone else, as for documents."""
+    application = get_object_or_404(
+        Application.objects.visible_to(request.user).select_related("municipality"), pk=pk
+    )
+    letter = get_object_or_404(AwardLetter, application=application, pk=letter_pk)
+    filename = letters.download_name(letter)
+    response = attachment(letter.file, filename=filename, content_type="application/pdf")
+    # Both forms of the name: a plain one for old clients, the UTF-8 one (RFC 6266) for the
+    # rest, so that "Valmieras_pilsēta" keeps its letters where the client can show them.
+    response["Content-Disposition"] = (
+        f'attachment; filename="{letters.ascii_name(filename)}"; '
+        f"filename*=UTF-8''{quote(filename)}"
+    )
+    return response

@@ -238,5 +238,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # Logins, failed logins, lockouts and refusals: who, from where, when.
         "remigration_portal.security": {"level": "INFO"},
+        # WeasyPrint reports every step of every PDF at INFO, and fontTools (which subsets
+        # fonts where libharfbuzz-subset is missing) every table; warnings still come through.
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -157,3 +157,71 @@ def table_rows():
         return reader.rows
 
     return read
+
+
+# --- decision letters ---------------------------------------------------------------------------
+
+REJECTION_REASON = "Konkursa finansējums ir sadalīts pilnībā; pieteikums ierindots 6. vietā."
+
+
+@pytest.fixture
+def decided_call(db):
+    """The source case as decided in September 2019: Smiltene and Valka 10 000, Valmiera
+    9 800, Gulbene 6 200 and Cēsis 4 000 of the 7 500 it asked for (funded in part); and a
+    sixth applicant, Cesvaine, ranked last and rejected with a reason. The clock stays in
+    September 2019 for the test, so letters are numbered VPR/2019/remigration-2019/..."""
+    from datetime import date, datetime
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from applications import services
+    from competitions.models import Competition
+
+    from .factories import category, staff_of
+    from .source_case import DETAILS, activities_costing, build_source_case, close_call
+
+    with time_machine.travel(
+        datetime(2019, 9, 2, 10, 0, tzinfo=ZoneInfo("Europe/Riga")), tick=True
+    ):
+        case = build_source_case(close=False)
+        competition = case.competition
+        cesvaine = staff_of("cesvaines-novads")
+        application = services.application_start(
+            competition=competition, municipality=cesvaine.municipalities.get(), by=cesvaine
+        )
+        services.application_update_draft(
+            application=application,
+            by=cesvaine,
+            details=DETAILS,
+            activities=activities_costing(Decimal("3000.00"), category().pk),
+        )
+        case.applications["cesvaines-novads"] = services.application_submit(
+            application=application, by=cesvaine
+        )
+        case.staff["cesvaines-novads"] = cesvaine
+        criteria = list(competition.criteria.all())
+        for person, points in zip(case.reviewers, [(3, 4, 2), (4, 3, 2)], strict=True):
+            services.review_record(
+                application=application,
+                reviewer=person,
+                scores={c.pk: p for c, p in zip(criteria, points, strict=True)},
+            )
+        close_call(competition)
+        Competition.objects.filter(pk=competition.pk).update(
+            slug="remigration-2019",
+            implementation_ends_on=date(2019, 12, 15),
+            report_due_on=date(2020, 1, 15),
+        )
+        services.allocation_apply_proposal(competition=competition, by=case.coordinator)
+        services.competition_decide(
+            competition=competition, by=case.coordinator, rejection_reason=REJECTION_REASON
+        )
+    with time_machine.travel(
+        datetime(2019, 9, 16, 9, 0, tzinfo=ZoneInfo("Europe/Riga")), tick=True
+    ):
+        competition.refresh_from_db()
+        for application in case.applications.values():
+            application.refresh_from_db()
+        yield case
