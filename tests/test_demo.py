@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from applications.models import AllocationEvent, Application, Review
+from applications.models import AllocationEvent, Application, AwardLetter, Review
 from competitions.models import Competition
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,7 @@ def state():
         ),
         "events": AllocationEvent.objects.count(),
         "reviews": Review.objects.count(),
+        "letters": sorted(AwardLetter.objects.values_list("number", "sha256")),
         "calls": sorted(Competition.objects.values_list("slug", "status")),
     }
 
@@ -69,6 +70,11 @@ def test_the_demo_plays_the_source_case_to_its_decision(demo):
     assert references == [f"REM-2019-{n:03d}" for n in range(1, 6)]
     assert Review.objects.filter(application__competition=demo).count() == 10
     assert AllocationEvent.objects.filter(competition=demo).count() == 5
+    letters = AwardLetter.objects.filter(application__competition=demo)
+    assert sorted(letters.values_list("number", flat=True)) == [
+        f"VPR/2019/remigration-2019/{n:03d}" for n in range(1, 6)
+    ]
+    assert {letter.issued_at.date().isoformat() for letter in letters} == {"2019-09-20"}
     assert demo.eligible_municipalities.count() == 26
     assert "ilustratīvi" in demo.description_lv
     assert "illustrative" in demo.description_en
@@ -108,6 +114,19 @@ def test_each_demo_staff_user_sees_only_their_own_application(client, demo):
         assert client.get(mine.get_absolute_url()).status_code == 200
         theirs = Application.objects.exclude(pk=mine.pk).first()
         assert client.get(theirs.get_absolute_url()).status_code == 404
+        letter = mine.letters.get()
+        download = client.get(reverse("applications:letter_download", args=[mine.pk, letter.pk]))
+        assert download.status_code == 200
+        assert download["Content-Type"] == "application/pdf"
+        assert b"".join(download.streaming_content).startswith(b"%PDF")
+        download.close()
+        their_letter = theirs.letters.get()
+        assert (
+            client.get(
+                reverse("applications:letter_download", args=[theirs.pk, their_letter.pk])
+            ).status_code
+            == 404
+        )
 
 
 def test_results_page_of_the_demo(client, demo):

@@ -170,9 +170,14 @@ class Command(BaseCommand):
                 raise CommandError(f"The ranking rule did not reproduce the source case: {awarded}")
             with time_machine.travel(demo.DECIDED_AT, tick=False):
                 services.competition_decide(competition=call, by=users["coordinator"])
+            with time_machine.travel(demo.LETTERS_AT, tick=False):
+                letters = services.competition_issue_letters(
+                    competition=call, by=users["coordinator"], language="lv"
+                )
         total = sum(awarded.values(), Decimal("0"))
         self.stdout.write(
-            f"The call {demo.CALL_SLUG} is decided: {len(awarded)} awards, {total} EUR in all."
+            f"The call {demo.CALL_SLUG} is decided: {len(awarded)} awards, {total} EUR in all, "
+            f"{len(letters)} award letters issued."
         )
 
     def create_call(self, users: dict) -> Competition:
