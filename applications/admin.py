@@ -30,7 +30,7 @@ from competitions.models import Competition, Municipality
 from competitions.templatetags.portal import money
 
 from . import services
-from .admin_base import ObjectTool, ObjectToolsMixin, ReadOnlyAdmin
+from .admin_base import ObjectTool, ObjectToolsMixin, ReadOnlyAdmin, VisibleOnlyMixin
 from .admin_letters import LetterAdminMixin, issue_letters
 from .models import (
     RANKED_STATUSES,
@@ -73,7 +73,7 @@ def score_text(value) -> str:
 
 
 @admin.register(AllocationEvent)
-class AllocationEventAdmin(ReadOnlyAdmin):
+class AllocationEventAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
     list_display = ["at", "application", "before", "after", "by", "reason"]
     list_filter = ["competition"]
     list_select_related = ["application__municipality", "by"]
@@ -180,7 +180,9 @@ class ReviewForm(forms.Form):
 
 
 @admin.register(Application)
-class ApplicationAdmin(LetterAdminMixin, ObjectToolsMixin, SimpleHistoryAdmin, ReadOnlyAdmin):
+class ApplicationAdmin(
+    LetterAdminMixin, ObjectToolsMixin, VisibleOnlyMixin, SimpleHistoryAdmin, ReadOnlyAdmin
+):
     """Applications for reviewers and coordinators; nothing is edited here directly.
 
     A further action or button comes as a mixin that extends ``actions``, ``get_urls()``
@@ -580,7 +582,7 @@ class ApplicationAdmin(LetterAdminMixin, ObjectToolsMixin, SimpleHistoryAdmin, R
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
+class ReviewAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
     """Reviews as a list: a reviewer's own, or every review for coordinators. A review is
     recorded and changed from its application (``ApplicationAdmin.review_view``)."""
 

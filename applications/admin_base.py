@@ -3,6 +3,32 @@
 from dataclasses import dataclass
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404
+
+
+class VisibleOnlyMixin:
+    """An object outside the user's ``get_queryset`` answers 404 on every page of the admin.
+
+    Django's admin would redirect to its index with "does not exist", and django-simple-history
+    would even show the history of such an object from its historical rows. Put this mixin
+    before ``SimpleHistoryAdmin`` in the bases so that its history views are covered too.
+    """
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+    def _visible_or_404(self, request, object_id) -> None:
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import services
-from .admin_base import ObjectTool, ReadOnlyAdmin
+from .admin_base import ObjectTool, ReadOnlyAdmin, VisibleOnlyMixin
 from .letters import ISSUE_PERMISSION
 from .models import Application, AwardLetter
 
@@ -68,7 +68,7 @@ class LetterFieldsMixin:
 
 
 @admin.register(AwardLetter)
-class AwardLetterAdmin(LetterFieldsMixin, ReadOnlyAdmin):
+class AwardLetterAdmin(LetterFieldsMixin, VisibleOnlyMixin, ReadOnlyAdmin):
     """The register of issued letters. Only the issuing services make letters, and an issued
     letter is never changed or deleted: a correction is a new letter that replaces it."""
 

@@ -11,6 +11,7 @@ allocation edit, an applied proposal, a withdrawal) reaches it with the call's r
 """
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
@@ -45,6 +46,8 @@ from .models import (
     snapshot_digest,
 )
 from .uploads import MAX_DOCUMENTS_PER_APPLICATION, check_document
+
+logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 # The largest amount a DecimalField(max_digits=12, decimal_places=2) holds.
@@ -1097,6 +1100,22 @@ def _files_removed_on_failure():
         raise
 
 
+def _rendered(contents, render_map: Callable):
+    """The letters' PDFs, one by one; a renderer that fails becomes a refusal to issue, so the
+    coordinator reads what happened and the transaction rolls back everything of the issue."""
+    try:
+        yield from render_map(letters.render_letter, contents)
+    except Exception as error:
+        logger.exception("Rendering %d letter(s) failed", len(contents))
+        raise _refuse(
+            _(
+                "The PDF of the letter could not be made, so nothing was issued. Try again; "
+                "if it fails again, tell the portal's administrator."
+            ),
+            "render_failed",
+        ) from error
+
+
 def _issue_letters(
     applications: Sequence[Application],
     *,
@@ -1139,7 +1158,7 @@ def _issue_letters(
                 issued_on=issued_on,
             )
         )
-    pdfs = render_map(letters.render_letter, contents)
+    pdfs = _rendered(contents, render_map)
 
     issued = []
     for application, content, pdf in zip(applications, contents, pdfs, strict=True):

@@ -32,6 +32,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from applications import services as application_services
 from applications.admin import can_allocate, sees_allocation
+from applications.admin_base import VisibleOnlyMixin
 from applications.exports import EXPORT_FORMATS
 from applications.forms import MoneyField
 from applications.models import RANKED_STATUSES, AllocationEvent, Application, CriterionScore
@@ -49,7 +50,7 @@ from .services import competition_publish
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(VisibleOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -57,7 +58,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActivityCategory)
-class ActivityCategoryAdmin(admin.ModelAdmin):
+class ActivityCategoryAdmin(VisibleOnlyMixin, admin.ModelAdmin):
     list_display = ["name_lv", "name_en", "code", "order"]
     ordering = ["order"]
 
@@ -275,7 +276,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(Competition)
-class CompetitionAdmin(SimpleHistoryAdmin):
+class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
     form = CompetitionForm
     list_filter = ["status"]
     search_fields = ["title_lv", "title_en", "slug"]

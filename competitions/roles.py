@@ -29,7 +29,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     REVIEWERS: [
         "competitions.view_competition",
         "competitions.view_scoringcriterion",
-        "competitions.view_municipality",
         "applications.view_application",
         "applications.view_plannedactivity",
         "applications.view_supportingdocument",

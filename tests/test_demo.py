@@ -119,7 +119,6 @@ def test_each_demo_staff_user_sees_only_their_own_application(client, demo):
         assert download.status_code == 200
         assert download["Content-Type"] == "application/pdf"
         assert b"".join(download.streaming_content).startswith(b"%PDF")
-        download.close()
         their_letter = theirs.letters.get()
         assert (
             client.get(

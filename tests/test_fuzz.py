@@ -124,3 +124,48 @@ def test_the_money_field_either_reads_an_amount_or_says_why(text):
         assert value is None or value == value.quantize(Decimal("0.01"))
     # Anything other than a ValidationError escapes the try and fails the test.
     assert refused in {None, "invalid", "negative", "too_large"}
+
+
+@pytest.fixture
+def allocation():
+    from .source_case import build_source_case
+
+    case = build_source_case()
+    return case
+
+
+@FUZZ
+@given(amount=amount_texts, reason=texts)
+def test_the_allocation_edit_never_fails_and_never_half_saves(client, allocation, amount, reason):
+    from django.db.models import Sum
+
+    from applications.models import AllocationEvent, Application
+
+    client.force_login(allocation.coordinator)
+    cesis = allocation.applications["cesu-novads"]
+    before = (
+        AllocationEvent.objects.count(),
+        Application.objects.aggregate(total=Sum("awarded_amount"))["total"],
+        Application.objects.get(pk=cesis.pk).awarded_amount,
+    )
+    response = client.post(
+        reverse("admin:competitions_competition_allocation", args=[allocation.competition.pk]),
+        {
+            "application": cesis.pk,
+            "amount": amount.replace("\x00", ""),
+            "reason": reason.replace("\x00", ""),
+        },
+    )
+    assert response.status_code in (200, 302)
+    events, total, awarded = (
+        AllocationEvent.objects.count(),
+        Application.objects.aggregate(total=Sum("awarded_amount"))["total"],
+        Application.objects.get(pk=cesis.pk).awarded_amount,
+    )
+    assert total <= allocation.competition.pool_amount
+    assert awarded <= min(cesis.requested_amount, allocation.competition.max_award_amount)
+    if response.status_code == 200:
+        assert (events, total, awarded) == before, "a refused change wrote something"
+    else:
+        assert awarded == MoneyField(min_value=Decimal("0")).clean(amount.replace("\x00", ""))
+        assert events == before[0] + (awarded != before[2])

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import weasyprint
 from django.core.exceptions import ValidationError
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
@@ -398,12 +399,13 @@ def test_award_letter_is_refused_while_the_call_lacks_its_conditions_or_signator
 def test_a_failed_rendering_leaves_no_letter_no_file_and_no_number(
     decided_call, monkeypatch, settings
 ):
-    def broken(letter):
-        raise RuntimeError("WeasyPrint failed")
+    def broken(*args, **kwargs):
+        raise OSError("WeasyPrint failed")
 
-    monkeypatch.setattr(letters, "render_letter", broken)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
+    with pytest.raises(ValidationError) as error:
         issue(decided_call, "smiltenes-novads")
+    assert [e.code for e in error.value.error_list] == ["render_failed"]
     assert not AwardLetter.objects.exists()
     assert letter_files(settings) == []
     monkeypatch.undo()
@@ -492,16 +494,16 @@ def test_call_letters_skip_applications_with_a_letter_unless_reissued(decided_ca
 
 def test_call_letters_are_all_or_nothing(decided_call, monkeypatch, settings):
     rendered = []
-    render = letters.render_letter
+    write_pdf = weasyprint.HTML.write_pdf
 
-    def fails_on_the_third(letter):
-        rendered.append(letter.number)
+    def fails_on_the_third(self, *args, **kwargs):
+        rendered.append(self)
         if len(rendered) == 3:
-            raise RuntimeError("WeasyPrint failed")
-        return render(letter)
+            raise OSError("WeasyPrint failed")
+        return write_pdf(self, *args, **kwargs)
 
-    monkeypatch.setattr(letters, "render_letter", fails_on_the_third)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", fails_on_the_third)
+    with pytest.raises(ValidationError):
         services.competition_issue_letters(
             competition=decided_call.competition, by=decided_call.coordinator
         )

@@ -4,6 +4,7 @@ import logging
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,38 @@ def test_check_deploy_fails_when_production_runs_without_https():
     )
     assert result.returncode != 0
     assert "SECURE_HSTS_SECONDS" in result.stdout + result.stderr
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+def test_uploads_live_outside_the_static_files_and_have_no_public_address(
+    client, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications import services
+
+    from .factories import CompetitionFactory, category, municipality
+    from .source_case import DETAILS, activities_costing
+
+    user = staff_of("smiltenes-novads")
+    draft = services.application_start(
+        competition=CompetitionFactory(), municipality=municipality("smiltenes-novads"), by=user
+    )
+    services.application_save_draft(
+        application=draft,
+        by=user,
+        details=DETAILS,
+        activities=activities_costing(Decimal("100"), category().pk),
+        new_files=[SimpleUploadedFile("../../static/evil.pdf", b"%PDF-1.4\n%%EOF\n")],
+    )
+    document = draft.documents.get()
+    stored = Path(document.file.path).resolve()
+    assert stored.is_relative_to(Path(settings.MEDIA_ROOT).resolve())
+    assert not stored.is_relative_to(Path(settings.STATIC_ROOT).resolve())
+    assert not stored.is_relative_to(ROOT / "static")
+    assert document.original_name == "evil.pdf"
+    # The file has no address of its own: not under MEDIA_URL, not under STATIC_URL.
+    assert client.get(settings.MEDIA_URL + document.file.name).status_code == 404
+    assert client.get("/static/" + document.file.name).status_code == 404

@@ -1,0 +1,586 @@
+"""Every URL of the project that takes an id or a slug, for every role.
+
+The URL patterns are found by walking the resolver, so a new URL cannot escape this test: a
+pattern missing from ``EXPECTED`` fails it. Each cell says exactly what the role gets:
+
+- ``LOGIN``: 302 to the portal's login; ``ADMIN_LOGIN``: 302 to the admin's login;
+- ``200``: the page; ``404``: nothing there for this user (never "exists but forbidden");
+- ``403``: the role may never use this screen (a reviewer on the allocation screen);
+- ``405``: the method is not the URL's (a GET to a POST-only action);
+- ``REDIRECT``: 302 elsewhere, as the view's answer (an action done, or the admin's shortcut).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from applications import services
+from applications.models import AllocationEvent, Review
+from competitions.models import ActivityCategory, Competition, Municipality
+
+from .factories import CompetitionFactory, category, reviewer
+from .source_case import DETAILS, activities_costing, build_source_case
+
+pytestmark = pytest.mark.django_db
+
+LOGIN, ADMIN_LOGIN, REDIRECT = "login", "admin-login", "redirect"
+ROLES = [
+    "anonymous",
+    "own_staff",
+    "other_staff",
+    "reviewer_unassigned",
+    "reviewer_assigned",
+    "coordinator",
+]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def url_patterns(resolver=None, prefix="", namespace=None):
+    """Every leaf pattern with its full route, name (or route when unnamed) and how many
+    parameters it takes."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from url_patterns(pattern, route, inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            yield name or route, route, pattern.pattern.regex.groups
+
+
+EXPECTED = {
+    # pattern: (anonymous, own staff, other staff, reviewer not assigned, reviewer assigned, coordinator)
+    "admin/(?P<url>.*)$": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 404, 404),
+    "admin/applications/allocationevent/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/applications/application/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/applications/awardletter/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/applications/review/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/auth/group/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/auth/user/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/axes/accessattempt/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/axes/accessfailurelog/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/axes/accesslog/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/competitions/activitycategory/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/competitions/competition/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/competitions/municipality/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin:app_list": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, 200),
+    "admin:applications_allocationevent_change": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:applications_allocationevent_delete": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        403,
+    ),
+    "admin:applications_allocationevent_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:applications_application_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
+    "admin:applications_application_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:applications_application_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        404,
+        200,
+        200,
+    ),
+    "admin:applications_application_issue_letter": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        REDIRECT,
+    ),
+    "admin:applications_application_review": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 403),
+    "admin:applications_application_simple_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        404,
+        200,
+        200,
+    ),
+    "admin:applications_awardletter_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:applications_awardletter_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:applications_awardletter_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:applications_review_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
+    "admin:applications_review_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:applications_review_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
+    "admin:auth_group_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:auth_group_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:auth_group_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:auth_user_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:auth_user_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:auth_user_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:auth_user_password_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accessattempt_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accessattempt_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accessattempt_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accessfailurelog_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accessfailurelog_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accessfailurelog_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accesslog_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accesslog_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:axes_accesslog_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:competitions_activitycategory_change": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:competitions_activitycategory_delete": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        403,
+    ),
+    "admin:competitions_activitycategory_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:competitions_competition_allocation": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:competitions_competition_allocation_state": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:competitions_competition_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
+    "admin:competitions_competition_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:competitions_competition_export": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:competitions_competition_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        404,
+        200,
+        200,
+    ),
+    "admin:competitions_competition_simple_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        404,
+        200,
+        200,
+    ),
+    "admin:competitions_municipality_change": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:competitions_municipality_delete": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        403,
+    ),
+    "admin:competitions_municipality_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "admin:view_on_site": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, REDIRECT, REDIRECT, REDIRECT),
+    "applications:delete": (LOGIN, 200, 404, 404, 404, 404),
+    "applications:detail": (LOGIN, 200, 404, 404, 404, 404),
+    "applications:document_download": (LOGIN, 200, 404, 404, 200, 200),
+    "applications:edit": (LOGIN, 200, 404, 404, 404, 404),
+    "applications:letter_download": (LOGIN, 200, 404, 404, 200, 200),
+    "applications:receipt": (LOGIN, 200, 404, 404, 404, 404),
+    "applications:start": (LOGIN, REDIRECT, REDIRECT, 404, 404, 404),
+    "applications:withdraw": (LOGIN, 200, 404, 404, 404, 404),
+    "competitions:detail": (200, 200, 200, 200, 200, 200),
+    "competitions:regulations": (200, 200, 200, 200, 200, 200),
+    "competitions:results": (200, 200, 200, 200, 200, 200),
+    "competitions:results_csv": (200, 200, 200, 200, 200, 200),
+    "password_reset_confirm": (200, 200, 200, 200, 200, 200),
+}
+
+
+def parametrised_patterns() -> set[str]:
+    return {key for key, _route, groups in url_patterns() if groups}
+
+
+@dataclass
+class World:
+    users: dict
+    decided: Competition
+    open_call: Competition
+    application: object  # Smiltene's, awarded, with a document and a letter
+    draft: object  # Smiltene's draft in the open call
+    document: object
+    letter: object
+    review: Review
+
+
+@pytest.fixture
+def world(settings):
+    case = build_source_case(close=False)
+    smiltene_user = case.staff["smiltenes-novads"]
+    application = case.applications["smiltenes-novads"]
+    document = application.documents.create(
+        file=ContentFile(PDF, name="tame.pdf"),
+        original_name="tāme.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256="0" * 64,
+        uploaded_by=smiltene_user,
+    )
+    Competition.objects.filter(pk=case.competition.pk).update(
+        closes_at=timezone.now() - timezone.timedelta(minutes=1),
+        implementation_ends_on=timezone.localdate(),
+        report_due_on=timezone.localdate(),
+    )
+    case.competition.refresh_from_db()
+    case.competition.regulations.save("nolikums.pdf", ContentFile(PDF))
+    services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
+    services.competition_decide(competition=case.competition, by=case.coordinator)
+    application.refresh_from_db()
+    letter = services.letter_issue(application=application, by=case.coordinator)
+
+    open_call = CompetitionFactory()
+    draft = services.application_start(
+        competition=open_call,
+        municipality=Municipality.objects.get(slug="smiltenes-novads"),
+        by=smiltene_user,
+    )
+    services.application_save_draft(
+        application=draft,
+        by=smiltene_user,
+        details=DETAILS,
+        activities=activities_costing(Decimal("100"), category().pk),
+        new_files=[SimpleUploadedFile("plans.pdf", PDF)],
+    )
+    unassigned = reviewer("reviewer-elsewhere")
+    open_call.reviewers.add(unassigned)
+    AccessAttempt.objects.create(username="x", ip_address="10.0.0.1", failures_since_start=1)
+    AccessLog.objects.create(username="x", ip_address="10.0.0.1")
+    AccessFailureLog.objects.create(username="x", ip_address="10.0.0.1")
+    return World(
+        users={
+            "anonymous": None,
+            "own_staff": smiltene_user,
+            "other_staff": case.staff["valkas-novads"],
+            "reviewer_unassigned": unassigned,
+            "reviewer_assigned": case.reviewers[0],
+            "coordinator": case.coordinator,
+        },
+        decided=case.competition,
+        open_call=open_call,
+        application=application,
+        draft=draft,
+        document=document,
+        letter=letter,
+        review=Review.objects.filter(application=application, reviewer=case.reviewers[0]).get(),
+    )
+
+
+def admin_url(name, *args):
+    return reverse(f"admin:{name}", args=args)
+
+
+def targets(world: World) -> dict[str, tuple[str, str]]:
+    """Where each parametrised pattern is tried, and with which method."""
+    w = world
+    history_id = w.application.history.order_by("history_id").first().history_id
+    competition_history_id = w.decided.history.order_by("history_id").first().history_id
+    objects = {
+        "auth_group": Group.objects.get(name="Reviewers").pk,
+        "auth_user": w.users["own_staff"].pk,
+        "axes_accessattempt": AccessAttempt.objects.get().pk,
+        "axes_accesslog": AccessLog.objects.get().pk,
+        "axes_accessfailurelog": AccessFailureLog.objects.get().pk,
+        "applications_awardletter": w.letter.pk,
+        "applications_allocationevent": AllocationEvent.objects.filter(application=w.application)
+        .first()
+        .pk,
+        "applications_application": w.application.pk,
+        "applications_review": w.review.pk,
+        "competitions_municipality": w.application.municipality_id,
+        "competitions_activitycategory": ActivityCategory.objects.first().pk,
+        "competitions_competition": w.decided.pk,
+    }
+    found = {}
+    for model, pk in objects.items():
+        app_label, model_name = model.split("_", 1)
+        for view in ("history", "delete", "change"):
+            found[f"admin:{model}_{view}"] = ("get", admin_url(f"{model}_{view}", pk))
+        # The old-style address of an object's page, which redirects to its change page.
+        found[f"admin/{app_label}/{model_name}/<path:object_id>/"] = (
+            "get",
+            f"/admin/{app_label}/{model_name}/{pk}/",
+        )
+    found.update(
+        {
+            "admin:applications_application_simple_history": (
+                "get",
+                admin_url("applications_application_simple_history", w.application.pk, history_id),
+            ),
+            "admin:competitions_competition_simple_history": (
+                "get",
+                admin_url(
+                    "competitions_competition_simple_history", w.decided.pk, competition_history_id
+                ),
+            ),
+            "password_reset_confirm": (
+                "get",
+                reverse("password_reset_confirm", kwargs={"uidb64": "MQ", "token": "abc-def"}),
+            ),
+            "admin:view_on_site": (
+                "get",
+                admin_url(
+                    "view_on_site", ContentType.objects.get_for_model(Competition).pk, w.decided.pk
+                ),
+            ),
+            "admin:auth_user_password_change": (
+                "get",
+                admin_url("auth_user_password_change", w.users["own_staff"].pk),
+            ),
+            "admin:applications_application_review": (
+                "get",
+                admin_url("applications_application_review", w.application.pk),
+            ),
+            "admin:applications_application_issue_letter": (
+                "post",
+                admin_url("applications_application_issue_letter", w.application.pk, "lv"),
+            ),
+            "admin:competitions_competition_allocation": (
+                "get",
+                admin_url("competitions_competition_allocation", w.decided.pk),
+            ),
+            "admin:competitions_competition_allocation_state": (
+                "get",
+                admin_url("competitions_competition_allocation_state", w.decided.pk),
+            ),
+            "admin:competitions_competition_export": (
+                "get",
+                admin_url("competitions_competition_export", w.decided.pk, "csv"),
+            ),
+            "admin:app_list": (
+                "get",
+                reverse("admin:app_list", kwargs={"app_label": "applications"}),
+            ),
+            "admin/(?P<url>.*)$": ("get", "/admin/nothing-here/"),
+            "competitions:detail": ("get", reverse("competitions:detail", args=[w.decided.slug])),
+            "competitions:regulations": (
+                "get",
+                reverse("competitions:regulations", args=[w.decided.slug]),
+            ),
+            "competitions:results": ("get", reverse("competitions:results", args=[w.decided.slug])),
+            "competitions:results_csv": (
+                "get",
+                reverse("competitions:results_csv", args=[w.decided.slug]),
+            ),
+            "applications:start": ("post", reverse("applications:start", args=[w.open_call.slug])),
+            "applications:detail": ("get", reverse("applications:detail", args=[w.application.pk])),
+            "applications:receipt": (
+                "get",
+                reverse("applications:receipt", args=[w.application.pk]),
+            ),
+            "applications:withdraw": (
+                "get",
+                reverse("applications:withdraw", args=[w.application.pk]),
+            ),
+            "applications:edit": ("get", reverse("applications:edit", args=[w.draft.pk])),
+            "applications:delete": ("get", reverse("applications:delete", args=[w.draft.pk])),
+            "applications:document_download": (
+                "get",
+                reverse("applications:document_download", args=[w.application.pk, w.document.pk]),
+            ),
+            "applications:letter_download": (
+                "get",
+                reverse("applications:letter_download", args=[w.application.pk, w.letter.pk]),
+            ),
+        }
+    )
+    return found
+
+
+def outcome(response) -> str | int:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("admin:login")):
+            return ADMIN_LOGIN
+        if location.startswith(reverse("login")):
+            return LOGIN
+        return REDIRECT
+    return response.status_code
+
+
+def observe(world: World) -> dict[str, dict[str, str | int]]:
+    found = targets(world)
+    table = {}
+    for role in ROLES:
+        client = Client()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        for key, (method, url) in found.items():
+            response = getattr(client, method)(url)
+            table.setdefault(key, {})[role] = outcome(response)
+            if response.streaming:
+                # Read to the end, which closes the file as a WSGI server would. (Calling
+                # close() again would also close the test's database connection.)
+                b"".join(response.streaming_content)
+    return table
+
+
+def test_every_url_that_takes_an_id_or_a_slug_is_in_the_matrix():
+    assert parametrised_patterns() - set(EXPECTED) == set(), "add the new URL to EXPECTED"
+    assert set(EXPECTED) - parametrised_patterns() == set(), "a URL in EXPECTED no longer exists"
+
+
+def test_every_role_gets_exactly_what_it_may(world):
+    observed = observe(world)
+    assert set(observed) == set(EXPECTED), "targets() must try every pattern of EXPECTED"
+    wrong = {
+        key: {
+            role: (got, want)
+            for role, got, want in zip(ROLES, map(cells.get, ROLES), EXPECTED[key], strict=True)
+            if got != want
+        }
+        for key, cells in observed.items()
+    }
+    assert {key: cells for key, cells in wrong.items() if cells} == {}
