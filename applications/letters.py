@@ -2,7 +2,7 @@
 
 ``render_letter`` is a pure function from a ``LetterData`` to PDF bytes; ``letter_data`` reads
 an application into one. Numbering, storing and replacing letters is the work of the issuing
-services at the end of ``services.py``.
+services in ``services/issuing.py``.
 
 WeasyPrint is given nothing but the project's own files. The letter's HTML is rendered by
 Django with autoescaping, so text a user typed stays text; and the only URL fetcher WeasyPrint

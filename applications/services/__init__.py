@@ -1,0 +1,61 @@
+"""Every write with a rule: applications, reviews, the allocation of money, the decision and
+its letters.
+
+Each service runs in one transaction and takes plain, keyword-only arguments. A refusal is a
+``ValidationError`` with a ``code`` and a message that names the rule and the amounts.
+
+Money has one door, ``_set_awarded_amount``. Everything that changes an awarded amount (an
+allocation edit, an applied proposal, a withdrawal) reaches it with the call's row locked by
+``_lock_competition``, re-reads the call's totals under that lock, and writes the
+``AllocationEvent`` in the same transaction.
+"""
+
+from ._common import MONEY_LIMIT, next_number
+from .drafts import (
+    ActivityData,
+    ApplicationDetails,
+    application_delete_draft,
+    application_save_draft,
+    application_start,
+    application_submit,
+    application_update_draft,
+    application_withdraw,
+    build_snapshot,
+    document_add,
+    document_delete,
+)
+from .issuing import LETTER_KINDS, competition_issue_letters, letter_issue
+from .money import (
+    allocation_apply_proposal,
+    allocation_apply_shown_proposal,
+    allocation_set,
+    competition_decide,
+    competition_set_limits,
+)
+from .reviews import review_record, weighted_score
+
+__all__ = [
+    "LETTER_KINDS",
+    "MONEY_LIMIT",
+    "ActivityData",
+    "ApplicationDetails",
+    "allocation_apply_proposal",
+    "allocation_apply_shown_proposal",
+    "allocation_set",
+    "application_delete_draft",
+    "application_save_draft",
+    "application_start",
+    "application_submit",
+    "application_update_draft",
+    "application_withdraw",
+    "build_snapshot",
+    "competition_decide",
+    "competition_issue_letters",
+    "competition_set_limits",
+    "document_add",
+    "document_delete",
+    "letter_issue",
+    "next_number",
+    "review_record",
+    "weighted_score",
+]

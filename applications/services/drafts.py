@@ -1,0 +1,430 @@
+"""Applications from the first draft to their submission or withdrawal, with their
+activities and supporting documents."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from competitions.models import Competition, Municipality
+
+from .. import notifications
+from ..models import (
+    Application,
+    ApplicationStatus,
+    PlannedActivity,
+    SupportingDocument,
+    snapshot_digest,
+)
+from ..uploads import MAX_DOCUMENTS_PER_APPLICATION, check_document
+from ._common import (
+    MONEY_LIMIT,
+    _as_money,
+    _editable_draft,
+    _ensure_accepting,
+    _ensure_eligible,
+    _ensure_staff,
+    _excess_over_cap_message,
+    _lock_application,
+    _lock_competition,
+    _problems,
+    _refuse,
+    _riga_time,
+    next_number,
+)
+from .money import _allocated_total, _set_awarded_amount
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplicationDetails:
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+    goals: str = ""
+    target_groups: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActivityData:
+    category_id: int
+    title: str
+    cost: Decimal
+    description: str = ""
+    starts_on: date | None = None
+    ends_on: date | None = None
+    target_group: str = ""
+    expected_result: str = ""
+    id: int | None = None  # an existing activity of the application, to be updated
+
+
+#: What an application must have before it can be submitted (a draft may lack them).
+REQUIRED_TO_SUBMIT = {
+    "contact_name": gettext_lazy("contact person"),
+    "contact_email": gettext_lazy("contact e-mail"),
+    "goals": gettext_lazy("goals"),
+    "target_groups": gettext_lazy("target groups"),
+    "summary": gettext_lazy("summary"),
+}
+ACTIVITY_REQUIRED_TO_SUBMIT = {
+    "description": gettext_lazy("description"),
+    "starts_on": gettext_lazy("starts on"),
+    "ends_on": gettext_lazy("ends on"),
+    "target_group": gettext_lazy("target group"),
+    "expected_result": gettext_lazy("expected result"),
+}
+
+
+@transaction.atomic
+def application_start(*, competition: Competition, municipality: Municipality, by) -> Application:
+    """Open a draft application of a municipality in a call."""
+    competition = Competition.objects.get(pk=competition.pk)
+    _ensure_staff(by, municipality)
+    _ensure_accepting(competition, timezone.now())
+    _ensure_eligible(competition, municipality)
+    try:
+        with transaction.atomic():
+            application = Application(
+                competition=competition, municipality=municipality, created_by=by
+            )
+            application._history_user = by
+            application.save()
+    except IntegrityError:
+        raise _refuse(
+            _("%(municipality)s already has an application in this call."),
+            "already_exists",
+            municipality=municipality.name,
+        ) from None
+    return application
+
+
+@transaction.atomic
+def application_update_draft(
+    *,
+    application: Application,
+    by,
+    details: ApplicationDetails,
+    activities: Sequence[ActivityData],
+) -> Application:
+    """Save a draft and its activities; ``requested_amount`` becomes the sum of the costs.
+
+    Activities not in ``activities`` are deleted; those with an ``id`` are updated.
+    """
+    application = _editable_draft(application.pk, by)
+    competition = application.competition
+    _ensure_accepting(competition, timezone.now())
+
+    allowed_categories = set(competition.categories.values_list("pk", flat=True))
+    existing = {activity.pk: activity for activity in application.activities.all()}
+    errors = []
+    total = Decimal("0.00")
+    to_save = []
+    for position, data in enumerate(activities, start=1):
+        if data.id is not None and data.id not in existing:
+            raise _refuse(
+                _("Activity %(number)s does not belong to this application."),
+                "unknown_activity",
+                number=position,
+            )
+        if data.category_id not in allowed_categories:
+            errors.append(
+                _refuse(
+                    _("Activity %(number)s: its category is not one of this call's categories."),
+                    "category_not_in_call",
+                    number=position,
+                )
+            )
+        cost = _as_money(
+            data.cost, field=_("The cost of activity %(number)s") % {"number": position}
+        )
+        total += cost
+        activity = (
+            existing.pop(data.id)
+            if data.id is not None
+            else PlannedActivity(application=application)
+        )
+        for field in (
+            "category_id",
+            "title",
+            "description",
+            "starts_on",
+            "ends_on",
+            "target_group",
+            "expected_result",
+        ):
+            setattr(activity, field, getattr(data, field))
+        activity.cost = cost
+        activity.order = position
+        try:
+            activity.full_clean(exclude=["application", "category"])
+        except ValidationError as error:
+            errors.extend(
+                _refuse(
+                    _("Activity %(number)s: %(problem)s"),
+                    problem.code or "invalid",
+                    number=position,
+                    problem=" ".join(problem.messages),
+                )
+                for problem in _problems(error)
+            )
+        to_save.append(activity)
+    if total > MONEY_LIMIT:
+        errors.append(
+            _refuse(
+                _("The total of the activities is too large: at most %(limit)s."),
+                "amount_too_large",
+                limit=MONEY_LIMIT,
+            )
+        )
+    elif total > competition.max_award_amount:
+        errors.append(_excess_over_cap_message(total, competition.max_award_amount))
+    if errors:
+        raise ValidationError(errors)
+
+    for field, value in vars(details).items():
+        setattr(application, field, value)
+    application.requested_amount = total
+    application._history_user = by
+    application.save()
+    for activity in existing.values():
+        activity._history_user = by
+        activity.delete()
+    for activity in to_save:
+        activity._history_user = by
+        activity.save()
+    return application
+
+
+def _missing_for_submission(application: Application, activities) -> list[str]:
+    missing = [
+        str(label) for field, label in REQUIRED_TO_SUBMIT.items() if not getattr(application, field)
+    ]
+    for number, activity in enumerate(activities, start=1):
+        missing.extend(
+            _("activity %(number)s: %(field)s") % {"number": number, "field": label}
+            for field, label in ACTIVITY_REQUIRED_TO_SUBMIT.items()
+            if not getattr(activity, field)
+        )
+    return missing
+
+
+def build_snapshot(application: Application, activities, documents) -> dict:
+    """The application as submitted, in plain JSON types, for its receipt and its digest."""
+    return {
+        "reference": application.reference,
+        "call": {
+            "slug": application.competition.slug,
+            "title": application.competition.title_lv,
+            "max_award_amount": str(application.competition.max_award_amount),
+        },
+        "municipality": application.municipality.name,
+        "submitted_at": application.submitted_at.isoformat(),
+        "submitted_by": application.submitted_by.get_username(),
+        "contact": {
+            "name": application.contact_name,
+            "email": application.contact_email,
+            "phone": application.contact_phone,
+        },
+        "goals": application.goals,
+        "target_groups": application.target_groups,
+        "summary": application.summary,
+        "requested_amount": str(application.requested_amount),
+        "activities": [
+            {
+                "category": activity.category.code,
+                "title": activity.title,
+                "description": activity.description,
+                "starts_on": activity.starts_on.isoformat() if activity.starts_on else None,
+                "ends_on": activity.ends_on.isoformat() if activity.ends_on else None,
+                "target_group": activity.target_group,
+                "expected_result": activity.expected_result,
+                "cost": str(activity.cost),
+            }
+            for activity in activities
+        ],
+        "documents": [
+            {"name": document.original_name, "size": document.size, "sha256": document.sha256}
+            for document in documents
+        ],
+    }
+
+
+@transaction.atomic
+def application_submit(*, application: Application, by) -> Application:
+    """Submit a draft: freeze its snapshot with a SHA-256 and give it a reference number."""
+    application = _lock_application(application.pk)
+    competition = application.competition
+    _ensure_staff(by, application.municipality)
+    if not application.is_draft:
+        raise _refuse(
+            _("Application %(reference)s has already been submitted."),
+            "not_draft",
+            reference=application.reference,
+        )
+    now = timezone.now()
+    _ensure_accepting(competition, now)
+    if now < competition.opens_at:
+        raise _refuse(
+            _("The call opens for submissions on %(opens)s (Riga time)."),
+            "call_not_open_yet",
+            opens=_riga_time(competition.opens_at),
+        )
+    _ensure_eligible(competition, application.municipality)
+
+    activities = list(application.activities.select_related("category"))
+    problems = []
+    if not activities:
+        problems.append(
+            _refuse(_("Add at least one planned activity before submitting."), "no_activities")
+        )
+    missing = _missing_for_submission(application, activities)
+    if missing:
+        problems.append(
+            _refuse(
+                _("Fill in before submitting: %(fields)s."),
+                "incomplete",
+                fields="; ".join(missing),
+            )
+        )
+    if application.requested_amount > competition.max_award_amount:
+        problems.append(
+            _excess_over_cap_message(application.requested_amount, competition.max_award_amount)
+        )
+    if problems:
+        raise ValidationError(problems)
+
+    year = timezone.localtime(competition.opens_at).year
+    application.reference = f"REM-{year}-{next_number(f'application:{year}'):03d}"
+    application.status = ApplicationStatus.SUBMITTED
+    application.submitted_at = now
+    application.submitted_by = by
+    application.snapshot = build_snapshot(application, activities, application.documents.all())
+    application.snapshot_sha256 = snapshot_digest(application.snapshot)
+    application._history_user = by
+    application.save()
+    transaction.on_commit(lambda: notifications.application_submitted(application))
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, by) -> Application:
+    """Withdraw a submitted application before the decision; any allocation returns to the pool."""
+    competition = _lock_competition(application.competition_id)
+    application = _lock_application(application.pk)
+    _ensure_staff(by, application.municipality)
+    if competition.is_decided:
+        raise _refuse(
+            _("The call has been decided; application %(reference)s can no longer be withdrawn."),
+            "decided",
+            reference=application.reference,
+        )
+    if application.status != ApplicationStatus.SUBMITTED:
+        raise _refuse(
+            _("Only a submitted application can be withdrawn; this one is %(status)s."),
+            "not_submitted",
+            status=application.get_status_display(),
+        )
+    if application.awarded_amount:
+        _set_awarded_amount(
+            competition=competition,
+            application=application,
+            amount=Decimal("0.00"),
+            by=by,
+            reason=_("The municipality withdrew the application."),
+            allocated_total=_allocated_total(competition),
+        )
+    application.status = ApplicationStatus.WITHDRAWN
+    application.withdrawn_at = timezone.now()
+    application._history_user = by
+    application.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    return application
+
+
+@transaction.atomic
+def application_delete_draft(*, application: Application, by) -> None:
+    """Discard a draft that was never submitted, with its activities and documents."""
+    application = _editable_draft(application.pk, by)
+    files = [document.file for document in application.documents.all()]
+    application._history_user = by
+    application.delete()
+    # The files go only once the rows are gone for good.
+    transaction.on_commit(lambda: [file.delete(save=False) for file in files])
+
+
+# --- supporting documents -------------------------------------------------------------------
+
+
+@transaction.atomic
+def document_add(*, application: Application, by, file) -> SupportingDocument:
+    """Attach a document to a draft; its content decides whether it is accepted."""
+    application = _editable_draft(application.pk, by)
+    _ensure_accepting(application.competition, timezone.now())
+    if application.documents.count() >= MAX_DOCUMENTS_PER_APPLICATION:
+        raise _refuse(
+            _("An application may have at most %(max)s documents."),
+            "too_many_documents",
+            max=MAX_DOCUMENTS_PER_APPLICATION,
+        )
+    checked = check_document(file)
+    document = SupportingDocument(
+        application=application,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+    # The stored name is random: it cannot collide, traverse or be guessed.
+    document.file.save(f"{uuid.uuid4().hex}{checked.extension}", file, save=False)
+    try:
+        document.save()
+    except Exception:
+        # The row did not make it: the file must not stay behind without it.
+        document.file.delete(save=False)
+        raise
+    return document
+
+
+@transaction.atomic
+def document_delete(*, document: SupportingDocument, by) -> None:
+    """Remove a document from a draft; the file goes once the row is gone for good."""
+    _editable_draft(document.application_id, by)
+    file = document.file
+    document.delete()
+    transaction.on_commit(lambda: file.delete(save=False))
+
+
+@transaction.atomic
+def application_save_draft(
+    *,
+    application: Application,
+    by,
+    details: ApplicationDetails,
+    activities: Sequence[ActivityData],
+    new_files: Sequence = (),
+    removed_document_ids: Sequence[int] = (),
+) -> Application:
+    """Everything the application form saves, in one transaction: the general part, the
+    activities, and the documents removed and attached. A refusal of any part saves none."""
+    application = application_update_draft(
+        application=application, by=by, details=details, activities=activities
+    )
+    for document in application.documents.filter(pk__in=removed_document_ids):
+        document_delete(document=document, by=by)
+    added = []
+    try:
+        for file in new_files:
+            added.append(document_add(application=application, by=by, file=file))
+    except Exception:
+        # The whole save rolls back; files already written for it must go as well.
+        for document in added:
+            document.file.delete(save=False)
+        raise
+    return application

@@ -1,0 +1,138 @@
+"""Reviewers' reviews and the weighted score kept with each."""
+
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from competitions.formatting import CENT
+
+from ..models import (
+    Application,
+    ApplicationStatus,
+    CriterionScore,
+    Review,
+)
+from ._common import (
+    _lock_competition,
+    _refuse,
+)
+
+
+def weighted_score(criteria, points_by_criterion: Mapping[int, int]) -> Decimal:
+    """A review's score out of 100: each criterion's share of its maximum, weighted."""
+    total_weight = sum(criterion.weight for criterion in criteria)
+    earned = sum(
+        criterion.weight * Decimal(points_by_criterion[criterion.pk]) / criterion.max_points
+        for criterion in criteria
+    )
+    return (Decimal(100) * earned / total_weight).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def review_record(
+    *,
+    application: Application,
+    reviewer,
+    scores: Mapping[int, int],
+    comment: str = "",
+    conflict_of_interest: bool = False,
+    conflict_note: str = "",
+) -> Review:
+    """Record (or change) a reviewer's review of a submitted application.
+
+    ``scores`` maps each of the call's criterion ids to points. A declared conflict of
+    interest records no scores and leaves the review out of the ranking.
+    """
+    # The decision reads every review of the call; the same lock keeps a late review out.
+    competition = _lock_competition(application.competition_id)
+    application = Application.objects.select_related("municipality").get(pk=application.pk)
+    if not competition.reviewers.filter(pk=reviewer.pk).exists():
+        raise _refuse(
+            _("You are not a reviewer of the call “%(call)s”."),
+            "not_assigned",
+            call=competition.title,
+        )
+    if application.municipality.staff.filter(pk=reviewer.pk).exists():
+        raise _refuse(
+            _("You act for %(municipality)s and cannot review its application."),
+            "own_municipality",
+            municipality=application.municipality.name,
+        )
+    if application.status != ApplicationStatus.SUBMITTED:
+        raise _refuse(
+            _(
+                "Only submitted applications awaiting a decision can be reviewed; this one is %(status)s."
+            ),
+            "not_reviewable",
+            status=application.get_status_display(),
+        )
+
+    criteria = list(competition.criteria.all())
+    points: dict[int, int] = {}
+    if not conflict_of_interest:
+        known = {criterion.pk: criterion for criterion in criteria}
+        problems = []
+        unknown = set(scores) - set(known)
+        if unknown:
+            problems.append(
+                _refuse(_("Scores were given for criteria of another call."), "unknown_criterion")
+            )
+        for criterion in criteria:
+            value = scores.get(criterion.pk)
+            if value is None or value == "":
+                problems.append(
+                    _refuse(
+                        _("%(criterion)s: not scored."), "missing_score", criterion=criterion.name
+                    )
+                )
+                continue
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                value = -1
+            if not 0 <= value <= criterion.max_points:
+                problems.append(
+                    _refuse(
+                        _("%(criterion)s: %(points)s points is outside 0–%(max)s."),
+                        "points_out_of_range",
+                        criterion=criterion.name,
+                        points=scores.get(criterion.pk),
+                        max=criterion.max_points,
+                    )
+                )
+                continue
+            points[criterion.pk] = value
+        if not criteria:
+            problems.append(_refuse(_("This call has no scoring criteria yet."), "no_criteria"))
+        if problems:
+            raise ValidationError(problems)
+
+    review = (
+        Review.objects.select_for_update()
+        .filter(application=application, reviewer=reviewer)
+        .first()
+    ) or Review(application=application, reviewer=reviewer)
+    review.conflict_of_interest = conflict_of_interest
+    review.conflict_note = conflict_note
+    review.comment = comment
+    review.score = None if conflict_of_interest else weighted_score(criteria, points)
+    review._history_user = reviewer
+    review.save()
+
+    existing = {score.criterion_id: score for score in review.scores.all()}
+    for criterion_id, score in existing.items():
+        if criterion_id not in points:
+            score._history_user = reviewer
+            score.delete()
+    for criterion_id, value in points.items():
+        score = existing.get(criterion_id) or CriterionScore(
+            review=review, criterion_id=criterion_id
+        )
+        if score.pk is None or score.points != value:
+            score.points = value
+            score._history_user = reviewer
+            score.save()
+    return review
