@@ -39,7 +39,7 @@ def log(message: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="drop and regenerate the data")
-    parser.add_argument("--runs", type=int, default=7, help="runs of each timed case (7)")
+    parser.add_argument("--runs", type=int, default=11, help="runs of each timed case (11)")
     parser.add_argument("--only", nargs="+", choices=CASES, help="run only these cases")
     args = parser.parse_args(argv)
 
