@@ -30,6 +30,14 @@ run: $(STAMP) dirs
 test: $(STAMP) dirs
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
+# Benchmarks against baselines measured in the same run, on a PostgreSQL database of their own
+# (BENCH_DATABASE_URL, created if missing); BENCH_ARGS="--rebuild" regenerates the data.
+# See bench/README.md. Nothing here is a test: `make test` times nothing.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/remigration_bench
+
+bench: $(STAMP) dirs
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

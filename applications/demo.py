@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from competitions.models import ScoringCriterion
+
 RIGA = ZoneInfo("Europe/Riga")
 
 CALL_SLUG = "remigration-2019"
@@ -88,6 +90,15 @@ CRITERIA = [
         Decimal("0.20"),
     ),
 ]
+
+
+def criteria(call) -> list[ScoringCriterion]:
+    """The demo's scoring criteria for ``call``, in their order, not saved yet."""
+    fields = ("name_lv", "name_en", "description_lv", "description_en", "max_points", "weight")
+    return [
+        ScoringCriterion(competition=call, order=order, **dict(zip(fields, row, strict=True)))
+        for order, row in enumerate(CRITERIA, start=1)
+    ]
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,12 @@ RANKED_STATUSES = [
 ]
 
 
+def ranking_order() -> list[models.OrderBy]:
+    """The order of a call's ranking: weighted mean score, highest first; unscored last; ties
+    to the earlier submission."""
+    return [F("score_mean").desc(nulls_last=True), F("submitted_at").asc(), F("id").asc()]
+
+
 class ApplicationQuerySet(models.QuerySet):
     def of_municipality_staff(self, user):
         """Applications of the municipalities the user acts for."""
@@ -82,14 +88,7 @@ class ApplicationQuerySet(models.QuerySet):
     def with_rank(self):
         """Rank by weighted mean score; unscored last; ties to the earlier submission."""
         return self.with_scores().annotate(
-            rank=models.Window(
-                RowNumber(),
-                order_by=[
-                    F("score_mean").desc(nulls_last=True),
-                    F("submitted_at").asc(),
-                    F("id").asc(),
-                ],
-            )
+            rank=models.Window(RowNumber(), order_by=ranking_order())
         )
 
 

@@ -15,9 +15,18 @@ from django.utils.translation import gettext_lazy as _
 from competitions.formatting import format_money
 from competitions.models import Competition
 
-from .models import AllocationEvent, Application, ApplicationStatus, AwardLetter, PlannedActivity
+from .models import (
+    AllocationEvent,
+    Application,
+    ApplicationStatus,
+    AwardLetter,
+    PlannedActivity,
+    ranking_order,
+)
 
 ZERO = Decimal("0.00")
+#: The fields of an application that hold its texts, left unread by the ranking.
+APPLICATION_TEXTS = ("snapshot", "goals", "target_groups", "summary", "decision_reason")
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,8 @@ def pool_state(*, competition: Competition) -> PoolState:
 
 def application_ranking(*, competition: Competition, statuses=None) -> list[Application]:
     """One query: the call's applications under review, best first, each annotated with
-    ``score_mean``, ``review_count``, ``score_min``, ``score_max`` and ``rank``.
+    ``score_mean``, ``review_count``, ``score_min``, ``score_max`` and ``rank``, without
+    their texts (``APPLICATION_TEXTS``: reading one is a query of its own).
 
     Reviews with a declared conflict of interest are left out; unscored applications come
     last; ties go to the earlier submission.
@@ -55,8 +65,13 @@ def application_ranking(*, competition: Competition, statuses=None) -> list[Appl
     return list(
         Application.objects.filter(competition=competition, status__in=statuses)
         .select_related("municipality")
+        # A ranking shows amounts, statuses and names. The texts and the frozen snapshot, which
+        # holds the whole application, would be read and carried through the aggregate for
+        # nothing: more than half the time of a call of 10 000 applications.
+        .defer(*APPLICATION_TEXTS)
         .with_rank()
-        .order_by("rank")
+        # The window's own order, not "rank": PostgreSQL then sorts the rows once, not twice.
+        .order_by(*ranking_order())
     )
 
 
@@ -253,13 +268,7 @@ def ranks_within_calls(*, competition_ids: Iterable[int]) -> dict[int, int]:
         .with_scores()
         .annotate(
             call_rank=Window(
-                RowNumber(),
-                partition_by=[F("competition_id")],
-                order_by=[
-                    F("score_mean").desc(nulls_last=True),
-                    F("submitted_at").asc(),
-                    F("id").asc(),
-                ],
+                RowNumber(), partition_by=[F("competition_id")], order_by=ranking_order()
             )
         )
     )

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applications import selectors, services
+from applications.admin import OccurringFilter
 from applications.models import Application
 
 from .factories import call_with_reviewed_applications, coordinator, reviewer
@@ -175,6 +176,102 @@ def test_the_changelist_query_count_is_pinned(client, django_assert_max_num_quer
     with django_assert_max_num_queries(16):
         response = client.get(changelist(competition__id__exact=call.pk))
     assert len(response.context["cl"].result_list) == 30
+
+
+def test_only_the_page_is_read_with_its_scores(client):
+    """The counts of the list and of its filters aggregate no reviews: only the ids of the
+    page and its rows do, so a call of thousands is not aggregated again for every count."""
+    person = coordinator()
+    call = call_with_reviewed_applications(30)
+    client.force_login(person)
+    client.get(changelist(competition__id__exact=call.pk))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(changelist(competition__id__exact=call.pk))
+    with_reviews = [q["sql"] for q in queries.captured_queries if "applications_review" in q["sql"]]
+    assert len(with_reviews) == 2, with_reviews
+    assert all("LIMIT" in sql or " IN (" in sql for sql in with_reviews)
+
+
+def test_a_call_of_more_municipalities_than_can_be_listed_points_to_the_search(client, table_rows):
+    person = coordinator()
+    size = OccurringFilter.max_listed + 1
+    call = call_with_reviewed_applications(size)
+    client.force_login(person)
+    response = client.get(changelist(competition__id__exact=call.pk))
+    assert response.status_code == 200
+    text = response.text
+    first = call.applications.order_by("pk").first().municipality
+    assert f"{first.name} (1)" not in text  # no link for each municipality
+    assert f"Sarakstā ir {size}: par daudz, lai parādītu; meklējiet pēc nosaukuma." in text
+
+    # A municipality chosen from a link still filters, is shown as chosen, and its rank is
+    # its rank in the whole call.
+    chosen = call.applications.get(municipality=first)
+    response = client.get(
+        changelist(competition__id__exact=call.pk, municipality__id__exact=first.pk)
+    )
+    rows = rows_of(response, table_rows)
+    ranks = selectors.ranks_within_calls(competition_ids=[call.pk])
+    assert [(r["Pašvaldība"], r["Vieta"]) for r in rows] == [(first.name, str(ranks[chosen.pk]))]
+    assert (
+        f'<li class="selected">\n    <a href="?competition__id__exact={call.pk}&amp;municipality__id__exact={first.pk}">{first.name} (1)</a>'
+        in response.text
+    )
+
+
+def test_a_small_call_lists_its_municipalities_only(client):
+    """With a call chosen, the municipality filter offers the municipalities that applied to
+    it, not those of the other calls."""
+    case = build_source_case()
+    other = call_with_reviewed_applications(3)
+    client.force_login(case.coordinator)
+    text = client.get(changelist(competition__id__exact=case.competition.pk)).text
+    assert "Cēsu novads (1)" in text
+    assert other.applications.first().municipality.name not in text
+    text = client.get(changelist()).text
+    assert other.applications.first().municipality.name in text
+
+
+@pytest.mark.postgres
+def test_a_call_of_thousands_of_municipalities_is_listed_on_postgresql(client):
+    """A facet count for each of them would put more than 1 664 columns in one query, which
+    PostgreSQL refuses."""
+    person = coordinator()
+    call = call_with_reviewed_applications(1700, reviewers=[reviewer("first")])
+    client.force_login(person)
+    for params in ({"competition__id__exact": call.pk}, {}):
+        response = client.get(changelist(**params))
+        assert response.status_code == 200
+        assert "1700: par daudz" in response.text
+
+
+def test_ranks_on_a_later_page_are_the_ranks_within_the_call(client, table_rows):
+    person = coordinator()
+    call = call_with_reviewed_applications(130)
+    client.force_login(person)
+    ranking = {a.reference: a.rank for a in selectors.application_ranking(competition=call)}
+    seen = []
+    for page in (1, 2):
+        rows = rows_of(client.get(changelist(competition__id__exact=call.pk, p=page)), table_rows)
+        seen += [(row["Reģistrācijas numurs"], row["Vieta"]) for row in rows]
+    assert seen == [
+        (reference, str(rank))
+        for reference, rank in sorted(ranking.items(), key=lambda item: item[1])
+    ]
+
+
+@pytest.mark.parametrize("column", range(1, 10))
+def test_the_list_of_a_call_sorts_by_every_column(case, client, table_rows, column):
+    client.force_login(case.coordinator)
+    for order in (column, -column):
+        response = client.get(changelist(competition__id__exact=case.competition.pk, o=order))
+        assert response.status_code == 200
+        rows = rows_of(response, table_rows)
+        assert len(rows) == 5
+        # Sorted any way, each row keeps its rank in the call.
+        assert {(r["Pašvaldība"], r["Vieta"]) for r in rows} == {
+            (name, str(rank)) for rank, name in enumerate(ORDER, start=1)
+        }
 
 
 def test_reviewers_list_takes_the_same_queries_at_any_size(client):

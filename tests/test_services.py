@@ -720,6 +720,34 @@ def test_applying_the_proposal_reproduces_the_source_case(case):
     assert sum(awarded.values()) == case.competition.pool_amount
 
 
+def test_applying_the_proposal_keeps_whole_history_rows_in_a_fixed_number_of_queries(
+    case, django_assert_max_num_queries
+):
+    """The ranking leaves the applications' texts unread; the history row of each changed
+    application still copies all of them, and reading them is one query, not one per field
+    and application."""
+    with django_assert_max_num_queries(30):
+        applied = services.allocation_apply_proposal(
+            competition=case.competition, by=case.coordinator
+        )
+    assert [a.awarded_amount for a in applied] == [
+        Decimal("10000.00"),
+        Decimal("10000.00"),
+        Decimal("9800.00"),
+        Decimal("6200.00"),
+        Decimal("4000.00"),
+    ]
+    for application in Application.objects.all():
+        last = application.history.latest()
+        assert last.awarded_amount == application.awarded_amount
+        assert (last.goals, last.summary, last.snapshot) == (
+            application.goals,
+            application.summary,
+            application.snapshot,
+        )
+        assert last.snapshot
+
+
 def test_applying_a_proposal_over_an_existing_allocation_never_overshoots(case):
     # Cēsis first holds 7 500 (more than the proposal gives it); applying must lower it
     # before raising the others, or the pool would be over in between.

@@ -158,18 +158,23 @@ def allocation_apply_proposal(*, competition: Competition, by) -> list[Applicati
     # Lowering amounts first frees the pool before anything is raised, so no intermediate
     # state is ever over it.
     rows = sorted(proposal.rows, key=lambda row: row.amount - row.application.awarded_amount)
+    # The ranking leaves the applications' texts unread; those whose amount changes are read
+    # whole, in one query, because their history rows copy every field.
+    whole = Application.objects.select_related("municipality").in_bulk(
+        [row.application.pk for row in rows if row.amount != row.application.awarded_amount]
+    )
     total = _allocated_total(competition)
     for row in rows:
         total = _set_awarded_amount(
             competition=competition,
-            application=row.application,
+            application=whole.get(row.application.pk, row.application),
             amount=row.amount,
             by=by,
             reason=_("Proposal applied (rank %(rank)s): %(explanation)s")
             % {"rank": row.rank, "explanation": row.explanation},
             allocated_total=total,
         )
-    return [row.application for row in proposal.rows]
+    return [whole.get(row.application.pk, row.application) for row in proposal.rows]
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.utils import timezone
 from applications import demo, services
 from applications.models import Application
 from competitions import roles
-from competitions.models import ActivityCategory, Competition, Municipality, ScoringCriterion
+from competitions.models import ActivityCategory, Competition, Municipality
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; the command refuses to run in production.
 
@@ -195,24 +195,8 @@ class Command(BaseCommand):
         call.eligible_municipalities.set(Municipality.objects.all())
         call.categories.set(ActivityCategory.objects.all())
         call.reviewers.set([users["reviewer1"], users["reviewer2"]])
-        for order, (
-            name_lv,
-            name_en,
-            description_lv,
-            description_en,
-            max_points,
-            weight,
-        ) in enumerate(demo.CRITERIA, start=1):
-            ScoringCriterion.objects.create(
-                competition=call,
-                name_lv=name_lv,
-                name_en=name_en,
-                description_lv=description_lv,
-                description_en=description_en,
-                max_points=max_points,
-                weight=weight,
-                order=order,
-            )
+        for criterion in demo.criteria(call):
+            criterion.save()
 
     @transaction.atomic
     def load_open_call(self, users: dict) -> Competition:
