@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from competitions.models import Competition, Municipality
+from competitions.models import Competition
 
 from . import letters, selectors, services
 from .forms import ActivityFormSet, ApplicationForm, DocumentsForm
@@ -57,40 +57,54 @@ def attachment(file, *, filename: str, content_type: str) -> FileResponse:
 @login_required
 @require_safe
 def dashboard(request):
+    """The calls open to the user's municipalities and their applications: four queries
+    (with the session's and the user's), whatever the numbers of calls and applications."""
     now = timezone.now()
-    municipalities = list(request.user.municipalities.all())
+    municipalities = {m.pk: m for m in request.user.municipalities.all()}
     applications = list(
-        Application.objects.of_municipality_staff(request.user)
+        Application.objects.filter(municipality_id__in=municipalities)
         .select_related("competition", "municipality")
+        # The list shows these; the texts and the frozen snapshot stay in the database.
+        .only(
+            "status",
+            "reference",
+            "requested_amount",
+            "awarded_amount",
+            "competition__title_lv",
+            "competition__title_en",
+            "competition__status",
+            "competition__opens_at",
+            "municipality__name",
+        )
         .order_by("-competition__opens_at", "municipality__name")
     )
     by_call = {(a.competition_id, a.municipality_id): a for a in applications}
-    open_calls = list(
-        Competition.objects.open_at(now)
-        .filter(eligible_municipalities__in=municipalities)
-        .distinct()
-        .order_by("closes_at")
-        .prefetch_related(
-            Prefetch(
-                "eligible_municipalities",
-                queryset=Municipality.objects.filter(staff=request.user),
-                to_attr="my_municipalities",
-            )
+    open_calls = {}
+    eligibility = (
+        Competition.eligible_municipalities.through.objects.filter(
+            municipality_id__in=municipalities, competition__in=Competition.objects.open_at(now)
         )
+        .select_related("competition")
+        .order_by("competition__closes_at", "competition_id")
     )
-    for call in open_calls:
-        call.my_applications = [
+    for pair in eligibility:
+        call = open_calls.setdefault(pair.competition_id, pair.competition)
+        municipality = municipalities[pair.municipality_id]
+        call.__dict__.setdefault("my_applications", []).append(
             (municipality, by_call.get((call.pk, municipality.pk)))
-            for municipality in call.my_municipalities
-        ]
+        )
+    for call in open_calls.values():
+        call.my_applications.sort(key=lambda pair: pair[0].name)
     return render(
         request,
         "applications/dashboard.html",
         {
-            "municipalities": municipalities,
-            "open_calls": open_calls,
+            "municipalities": sorted(municipalities.values(), key=lambda m: m.name),
+            "open_calls": list(open_calls.values()),
             "applications": applications,
             "now": now,
+            # Known here already: the menu need not ask the database again.
+            "acts_for_municipality": bool(municipalities),
         },
     )
 
