@@ -16,7 +16,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ALL_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.constants import LOOKUP_SEP
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -35,14 +36,17 @@ from .admin_base import ObjectTool, ObjectToolsMixin, ReadOnlyAdmin, VisibleOnly
 from .admin_letters import LetterAdminMixin, issue_letters
 from .models import (
     RANKED_STATUSES,
+    SCORE_FIELDS,
     AllocationEvent,
     Application,
     PlannedActivity,
     Review,
+    call_list_order,
     ranking_order,
     snapshot_digest,
 )
 from .selectors import (
+    APPLICATION_TEXTS,
     DISAGREEMENT_SHARE,
     SCORE_MAXIMUM,
     pool_state,
@@ -149,8 +153,11 @@ class OccurringFilter(admin.RelatedFieldListFilter):
     def get_facet_counts(self, pk_attname, filtered_qs):
         counts = super().get_facet_counts(pk_attname, filtered_qs)
         if self.too_many:  # how many there are, in the same query as the others' counts
-            counts[OCCURRING] = models.Count(self.field.attname, distinct=True)
+            counts[OCCURRING] = self.occurring_aggregate()
         return counts
+
+    def occurring_aggregate(self):
+        return models.Count(self.field.attname, distinct=True)
 
     def get_facet_queryset(self, changelist):
         self.facet_counts = super().get_facet_queryset(changelist)
@@ -164,45 +171,45 @@ class OccurringFilter(admin.RelatedFieldListFilter):
 class MunicipalityFilter(OccurringFilter):
     """The municipalities that applied, to the chosen call when the list shows one."""
 
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        call = request.GET.get(CALL_PARAMETER, "")
+        self.call = int(call) if call.isdigit() else None
+        super().__init__(field, request, params, model, model_admin, field_path)
+
     def occurring(self, request, model_admin):
         applications = super().occurring(request, model_admin)
-        call = request.GET.get(CALL_PARAMETER, "")
-        return applications.filter(competition_id=int(call)) if call.isdigit() else applications
+        return applications if self.call is None else applications.filter(competition_id=self.call)
+
+    def occurring_aggregate(self):
+        if self.call is not None:
+            # A municipality applies once to a call: its applications are its municipalities.
+            return models.Count("pk")
+        return super().occurring_aggregate()
 
 
 class RankedChangeList(ChangeList):
-    """The coordinators' list: each application with its scores and its rank within its
-    whole call.
+    """The coordinators' list: each application with its scores (kept on the application by
+    the review service) and its rank within its whole call.
 
-    The scores are an aggregate over the reviews, so only the rows of the page are read with
-    them; the list's counts and every filter's counts are taken without them, and do not
-    aggregate all the reviews of a call of thousands again each. When the list is exactly one
-    call's ranking (filtered by the call and nothing else, in the ranking's order), a row's
-    rank is its place in the list; otherwise the ranks are read apart from the list's
-    filters, search and order (one query), so that a filtered list still shows true ranks.
+    When the list is exactly one call's ranking (filtered by the call and nothing else, in the
+    ranking's order), a row's rank is its place in the list; otherwise the ranks are read apart
+    from the list's filters, search and order (one query), so that a filtered list still shows
+    true ranks.
     """
 
     def get_queryset(self, request, exclude_parameters=None):
         applications = super().get_queryset(request, exclude_parameters)
         if exclude_parameters is not None:  # a filter's counts
             return applications
-        self.unscored_queryset = applications
-        return applications.with_scores()
+        # The list shows none of the texts; the frozen snapshot holds the whole application.
+        return applications.defer(*APPLICATION_TEXTS)
 
     def get_results(self, request):
-        scored, self.queryset = self.queryset, self.unscored_queryset
-        super().get_results(request)  # counted, and its page found, without the scores
-        self.queryset = scored
+        super().get_results(request)
+        rows = self.result_list = list(self.result_list)
         first = 0
         if self.multi_page and not (self.show_all and self.can_show_all):
-            page = self.paginator.page(self.page_num)
-            first = page.start_index() - 1
-            scored = scored[first : page.end_index()]
-        # The page's ids in the list's order first: a narrow query, however wide the rows
-        # are; then those rows, with their scores over their own reviews only.
-        ids = list(scored.values_list("pk", flat=True))
-        by_id = self.unscored_queryset.with_scores().order_by().in_bulk(ids)
-        rows = [by_id[pk] for pk in ids]
+            first = self.paginator.page(self.page_num).start_index() - 1
         if self.is_one_calls_ranking():
             # Withdrawn applications come after the ranked ones, so the ranked rows of the
             # page follow every ranked row of the pages before it.
@@ -212,7 +219,6 @@ class RankedChangeList(ChangeList):
             ranks = ranks_within_calls(competition_ids={row.competition_id for row in rows})
         for row in rows:
             row.call_rank = ranks.get(row.pk)
-        self.result_list = rows
 
     def is_one_calls_ranking(self) -> bool:
         return (
@@ -355,6 +361,13 @@ class ApplicationAdmin(
             )
         )
 
+    def lookup_allowed(self, lookup, value, request):
+        # The scores are columns of the application, which the admin would let anyone filter
+        # on from the URL; a reviewer must not find other reviewers' scores that way.
+        if lookup.split(LOOKUP_SEP)[0] in SCORE_FIELDS and not sees_allocation(request.user):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_changelist(self, request, **kwargs):
         return RankedChangeList if sees_allocation(request.user) else ChangeList
 
@@ -379,18 +392,11 @@ class ApplicationAdmin(
 
     def get_ordering(self, request):
         if sees_allocation(request.user):
-            # Call by call, each in the ranking's order (ApplicationQuerySet.with_rank()).
-            return [
-                "-competition__opens_at",
-                "competition_id",
-                # Withdrawn applications after the ranked ones.
-                Case(
-                    When(status__in=RANKED_STATUSES, then=Value(0)),
-                    default=Value(1),
-                    output_field=IntegerField(),
-                ).asc(),
-                *ranking_order(),
-            ]
+            # Call by call, each in the ranking's order (ApplicationQuerySet.with_rank()), the
+            # withdrawn applications after the ranked ones. A list of one call is read in the
+            # order of an index (models.call_list_order()).
+            calls = [] if CALL_PARAMETER in request.GET else ["-competition__opens_at"]
+            return [*calls, "competition_id", *call_list_order()]
         return ["-competition__opens_at", "competition_id", F("my_review").asc(), "reference"]
 
     def get_search_results(self, request, queryset, search_term):
@@ -442,7 +448,7 @@ class ApplicationAdmin(
             )
         return spread
 
-    @admin.display(description=_("rank"), ordering=F("score_mean").desc(nulls_last=True))
+    @admin.display(description=_("rank"), ordering=ranking_order()[0])
     def rank(self, application):
         return getattr(application, "call_rank", None) or "—"
 

@@ -68,7 +68,6 @@ def _applications(competition: Competition) -> list[Application]:
         Application.objects.filter(competition=competition)
         .exclude(status=ApplicationStatus.DRAFT)
         .select_related("municipality")
-        .with_scores()
         .prefetch_related(
             Prefetch("activities", queryset=PlannedActivity.objects.select_related("category")),
             Prefetch(

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q
-from django.db.models.functions import RowNumber
+from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Round, RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -33,10 +33,32 @@ RANKED_STATUSES = [
 ]
 
 
+#: The scores kept on each application from its reviews (``ApplicationQuerySet.refresh_scores``).
+SCORE_FIELDS = ["score_mean", "review_count", "score_min", "score_max"]
+SCORE_MEAN_FIELD = models.DecimalField(max_digits=9, decimal_places=6)
+SCORE_FIELD = models.DecimalField(max_digits=5, decimal_places=2)
+UNSCORED = Decimal("-1")
+
+
 def ranking_order() -> list[models.OrderBy]:
     """The order of a call's ranking: weighted mean score, highest first; unscored last; ties
     to the earlier submission."""
-    return [F("score_mean").desc(nulls_last=True), F("submitted_at").asc(), F("id").asc()]
+    # Unscored as -1, below any score (0-100), rather than NULLS LAST: SQLite cannot index
+    # that, and the index application_call_list holds this order.
+    scored_first = Coalesce(F("score_mean"), Value(UNSCORED), output_field=SCORE_MEAN_FIELD)
+    return [scored_first.desc(), F("submitted_at").asc(), F("id").asc()]
+
+
+def call_list_order() -> list[models.OrderBy]:
+    """The order of one call's applications in the coordinators' list: the ranked ones in the
+    ranking's order, then the withdrawn ones. The index ``application_call_list`` holds it, so
+    that a page of a call of thousands is read without sorting the call."""
+    withdrawn_last = models.Case(
+        models.When(status__in=RANKED_STATUSES, then=models.Value(0)),
+        default=models.Value(1),
+        output_field=models.IntegerField(),
+    )
+    return [withdrawn_last.asc(), *ranking_order()]
 
 
 class ApplicationQuerySet(models.QuerySet):
@@ -74,22 +96,35 @@ class ApplicationQuerySet(models.QuerySet):
     def ranked(self):
         return self.filter(status__in=RANKED_STATUSES)
 
-    def with_scores(self):
-        """Annotate the weighted mean score (0-100) of the reviews without a conflict of
-        interest, how many there are, and the lowest and highest of them."""
-        counted = Q(reviews__conflict_of_interest=False)
-        return self.annotate(
-            score_mean=Avg("reviews__score", filter=counted),
-            review_count=Count("reviews", filter=counted),
-            score_min=Min("reviews__score", filter=counted),
-            score_max=Max("reviews__score", filter=counted),
+    def refresh_scores(self) -> int:
+        """Store again, on each application, the weighted mean (0-100) of its reviews without a
+        conflict of interest, how many there are, and the lowest and highest of them.
+
+        One ``UPDATE``. The review service calls it in the transaction that records a review;
+        so do the bulk writers of the benchmarks and tests, which bypass the service.
+        """
+        counted = Review.objects.filter(
+            application=OuterRef("pk"), conflict_of_interest=False
+        ).order_by()
+
+        def of_counted(aggregate, output_field):
+            return Subquery(
+                counted.values("application").annotate(value=aggregate).values("value")[:1],
+                output_field=output_field,
+            )
+
+        return self.update(
+            # Rounded in the database to the column's places, so that SQLite's floating-point
+            # mean of 92.01 and 92.01 cannot fall below their minimum.
+            score_mean=of_counted(Round(Avg("score"), 6), SCORE_MEAN_FIELD),
+            score_min=of_counted(Min("score"), SCORE_FIELD),
+            score_max=of_counted(Max("score"), SCORE_FIELD),
+            review_count=Coalesce(of_counted(Count("pk"), models.PositiveIntegerField()), 0),
         )
 
     def with_rank(self):
         """Rank by weighted mean score; unscored last; ties to the earlier submission."""
-        return self.with_scores().annotate(
-            rank=models.Window(RowNumber(), order_by=ranking_order())
-        )
+        return self.annotate(rank=models.Window(RowNumber(), order_by=ranking_order()))
 
 
 class Application(models.Model):
@@ -126,6 +161,19 @@ class Application(models.Model):
     )
     awarded_amount = models.DecimalField(_("awarded amount"), **MONEY, default=Decimal("0.00"))
     reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
+    # The scores of the reviews without a conflict of interest, kept by the review service
+    # (``ApplicationQuerySet.refresh_scores``) so that a ranking reads columns, not an
+    # aggregate over every review of the call.
+    score_mean = models.DecimalField(
+        _("weighted mean score"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    review_count = models.PositiveIntegerField(_("reviews counted"), default=0)
+    score_min = models.DecimalField(
+        _("lowest review score"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    score_max = models.DecimalField(
+        _("highest review score"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
     snapshot = models.JSONField(_("snapshot at submission"), null=True, blank=True)
     snapshot_sha256 = models.CharField(_("SHA-256 of the snapshot"), max_length=64, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
@@ -151,13 +199,24 @@ class Application(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords()
+    # The scores are kept from the reviews, whose own history records every change.
+    history = HistoricalRecords(excluded_fields=SCORE_FIELDS)
     objects = ApplicationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
+        indexes = [
+            models.Index(F("competition"), *call_list_order(), name="application_call_list"),
+            # Covering: the list's counts by call and by status, and a call's allocated total
+            # (taken under the call's lock by every change of an amount) are read from this
+            # index alone, not from the applications' rows.
+            models.Index(
+                fields=["competition", "status", "awarded_amount", "id"],
+                name="application_call_totals",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["competition", "municipality"],
@@ -198,6 +257,27 @@ class Application(models.Model):
                 name="application_award_only_when_in_play",
                 violation_error_message=_(
                     "Only a submitted or awarded application can have an awarded amount."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    review_count=0,
+                    score_mean__isnull=True,
+                    score_min__isnull=True,
+                    score_max__isnull=True,
+                )
+                | Q(
+                    review_count__gt=0,
+                    score_mean__isnull=False,
+                    score_min__isnull=False,
+                    score_max__isnull=False,
+                    score_min__lte=F("score_mean"),
+                    score_mean__lte=F("score_max"),
+                ),
+                name="application_scores_consistent",
+                violation_error_message=_(
+                    "An application's mean score lies between its lowest and highest review "
+                    "score, and exists exactly when a review counts."
                 ),
             ),
             models.CheckConstraint(

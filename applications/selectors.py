@@ -5,6 +5,7 @@ Each is a fixed number of queries, however many applications and reviews a call 
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import models
@@ -53,26 +54,87 @@ def pool_state(*, competition: Competition) -> PoolState:
     )
 
 
-def application_ranking(*, competition: Competition, statuses=None) -> list[Application]:
-    """One query: the call's applications under review, best first, each annotated with
-    ``score_mean``, ``review_count``, ``score_min``, ``score_max`` and ``rank``, without
-    their texts (``APPLICATION_TEXTS``: reading one is a query of its own).
+@dataclass(frozen=True)
+class RankedMunicipality:
+    pk: int
+    name: str
+    slug: str
 
-    Reviews with a declared conflict of interest are left out; unscored applications come
-    last; ties go to the earlier submission.
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class RankedApplication:
+    """An application as a ranking shows it: plain values read in one query. A call of
+    10 000 applications is read this way in a sixth of the time that building its models
+    and their municipalities takes, and a ranking needs none of their behaviour."""
+
+    pk: int
+    competition_id: int
+    reference: str
+    municipality: RankedMunicipality
+    status: str
+    requested_amount: Decimal
+    awarded_amount: Decimal
+    submitted_at: datetime
+    score_mean: Decimal | None
+    review_count: int
+    score_min: Decimal | None
+    score_max: Decimal | None
+    rank: int
+
+    @property
+    def is_partial_award(self) -> bool:
+        return ZERO < self.awarded_amount < self.requested_amount
+
+
+#: What ``application_ranking`` reads of each application.
+RANKED_FIELDS = (
+    "pk",
+    "competition_id",
+    "reference",
+    "municipality_id",
+    "municipality__name",
+    "municipality__slug",
+    "status",
+    "requested_amount",
+    "awarded_amount",
+    "submitted_at",
+    "score_mean",
+    "review_count",
+    "score_min",
+    "score_max",
+    "rank",
+)
+
+
+def application_ranking(*, competition: Competition, statuses=None) -> list[RankedApplication]:
+    """One query: the call's applications under review, best first, each with its ``rank``.
+
+    The scores are those of the reviews without a conflict of interest (kept on each
+    application by the review service); unscored applications come last; ties go to the
+    earlier submission.
     """
     statuses = statuses or [ApplicationStatus.SUBMITTED]
-    return list(
+    rows = (
         Application.objects.filter(competition=competition, status__in=statuses)
-        .select_related("municipality")
-        # A ranking shows amounts, statuses and names. The texts and the frozen snapshot, which
-        # holds the whole application, would be read and carried through the aggregate for
-        # nothing: more than half the time of a call of 10 000 applications.
-        .defer(*APPLICATION_TEXTS)
         .with_rank()
-        # The window's own order, not "rank": PostgreSQL then sorts the rows once, not twice.
+        # The window's own order, not "rank": the database then sorts the rows once, not twice.
         .order_by(*ranking_order())
+        .values(*RANKED_FIELDS)
     )
+    return [
+        RankedApplication(
+            municipality=RankedMunicipality(
+                pk=row.pop("municipality_id"),
+                name=row.pop("municipality__name"),
+                slug=row.pop("municipality__slug"),
+            ),
+            **row,
+        )
+        for row in rows
+    ]
 
 
 class ProposalReason(models.TextChoices):
@@ -85,7 +147,7 @@ class ProposalReason(models.TextChoices):
 
 @dataclass(frozen=True)
 class ProposalRow:
-    application: Application
+    application: RankedApplication
     rank: int
     score: Decimal | None
     requested: Decimal
@@ -265,7 +327,6 @@ def ranks_within_calls(*, competition_ids: Iterable[int]) -> dict[int, int]:
     ranked = (
         Application.objects.filter(competition_id__in=list(competition_ids))
         .ranked()
-        .with_scores()
         .annotate(
             call_rank=Window(
                 RowNumber(), partition_by=[F("competition_id")], order_by=ranking_order()

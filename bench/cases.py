@@ -159,8 +159,9 @@ def dashboard(*, calls, runs: int, log) -> dict[str, float]:
 
 def allocation(*, calls, runs: int, log) -> dict[str, float]:
     """The ranking and the allocation proposal of a whole call, against reading the same
-    applications, the same fields and their municipalities, without scores or ranks."""
+    fields of the same applications in the order of submission, without ranks or amounts."""
     figures = {}
+    fields = [name for name in selectors.RANKED_FIELDS if name != "rank"]
     for size in data.SIZES:
         call = calls[data.call_slug(size)]
         proposal = selectors.allocation_proposal(competition=call)
@@ -174,9 +175,8 @@ def allocation(*, calls, runs: int, log) -> dict[str, float]:
                     Application.objects.filter(
                         competition=call, status=Application.Status.SUBMITTED
                     )
-                    .select_related("municipality")
-                    .defer(*selectors.APPLICATION_TEXTS)
                     .order_by("submitted_at", "id")
+                    .values_list(*fields)
                 ),
                 runs,
             )

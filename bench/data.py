@@ -252,6 +252,8 @@ def _applications(competition, municipalities, *, users: BenchUsers, decided: bo
         for n, review in enumerate(reviews)
         for criterion in criteria
     )
+    # Written past the review service, which keeps them: the scores of each application.
+    competition.applications.refresh_scores()
     if decided:
         _decide(competition)
 
@@ -326,6 +328,7 @@ def ensure_data(*, log) -> dict[str, Competition]:
         open_call.eligible_municipalities.set(Municipality.objects.all())
     calls[OPEN_CALL] = open_call
     with connections["default"].cursor() as cursor:
-        # What autovacuum would do soon after: the planner gets the tables' statistics.
-        cursor.execute("ANALYZE")
+        # What autovacuum does soon after: the planner gets the tables' statistics, and the
+        # visibility map lets counts read an index without the table.
+        cursor.execute("VACUUM ANALYZE")
     return calls

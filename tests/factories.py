@@ -169,4 +169,6 @@ def call_with_reviewed_applications(size: int, *, reviewers=(), competition=None
         for review in reviews
         for criterion in criteria
     )
+    # Written past the review service, which keeps them: the scores of each application.
+    competition.applications.refresh_scores()
     return competition

@@ -164,7 +164,7 @@ def test_a_declared_conflict_hides_the_scores_and_leaves_the_review_out_of_the_r
     page = client.get(review_url(smiltene)).text
     assert 'id="scores" hidden' in page
 
-    ranked = Application.objects.filter(pk=smiltene.pk).with_scores().get()
+    ranked = Application.objects.get(pk=smiltene.pk)
     assert ranked.review_count == 1
     assert ranked.score_mean == Decimal("92.00")
 
@@ -192,6 +192,12 @@ def test_other_reviewers_scores_are_hidden_until_the_reviewer_has_recorded_their
     reviews = client.get(reverse("admin:applications_review_changelist")).text
     assert other_comment not in reviews
     assert "reviewer2" not in reviews
+
+    # Nor by filtering the list on the scores kept on each application: a refused lookup.
+    listed = reverse("admin:applications_application_changelist")
+    assert client.get(listed).status_code == 200
+    for lookup in ["score_mean__gte=90", "score_max__gte=95", "review_count=1", "score_min=100"]:
+        assert client.get(f"{listed}?{lookup}").status_code == 400
 
     client.post(review_url(smiltene), scores_form(case.competition, [7, 7, 3]))
     after = client.get(change_url(smiltene)).text

@@ -143,6 +143,19 @@ CHECK_CASES = [
         "application_awarded_has_amount",
         lambda: submitted_application(status=Application.Status.AWARDED),
     ),
+    (
+        "application_scores_consistent",
+        lambda: submitted_application(review_count=1),
+    ),
+    (
+        "application_scores_consistent",
+        lambda: submitted_application(
+            review_count=2,
+            score_min=Decimal("60.00"),
+            score_mean=Decimal("59.999999"),
+            score_max=Decimal("70.00"),
+        ),
+    ),
     ("activity_cost_positive", lambda: activity(cost=Decimal("0"))),
     (
         "activity_ends_after_it_starts",
@@ -187,6 +200,13 @@ def test_valid_rows_pass_full_clean_and_save():
         competition(),
         criterion(),
         submitted_application(awarded_amount=Decimal("9800.00")),
+        submitted_application(
+            reference="REM-2019-101",
+            review_count=2,
+            score_min=Decimal("60.00"),
+            score_mean=Decimal("65.005000"),
+            score_max=Decimal("70.01"),
+        ),
         activity(),
         document(size=10),
         review(score=Decimal("55.50")),

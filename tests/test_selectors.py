@@ -104,6 +104,7 @@ def test_conflicted_reviews_are_left_out_of_the_ranking():
 def test_unscored_applications_rank_last_and_get_nothing():
     case = build_source_case()
     Review.objects.filter(application=case.applications["smiltenes-novads"]).delete()
+    case.competition.applications.refresh_scores()
     proposal = selectors.allocation_proposal(competition=case.competition)
     last = proposal.rows[-1]
     assert last.application.municipality.slug == "smiltenes-novads"
@@ -126,6 +127,7 @@ def test_ties_go_to_the_earlier_submission():
         for criterion in criteria:
             review.scores.create(criterion=criterion, points=1)
         applications.append(application)
+    call.applications.refresh_scores()
     ranking = selectors.application_ranking(competition=call)
     assert [a.municipality.slug for a in ranking] == ["cesu-novads", "apes-novads", "valkas-novads"]
 
@@ -178,6 +180,7 @@ def populated_call(n: int):
             )
             for criterion in criteria:
                 review.scores.create(criterion=criterion, points=1)
+    call.applications.refresh_scores()
     return call
 
 

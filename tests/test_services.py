@@ -551,6 +551,47 @@ def test_review_with_a_conflict_of_interest_records_no_score(submitted, call):
     assert not review.scores.exists()
 
 
+def test_every_review_keeps_the_applications_scores(submitted, call):
+    """The mean, count, lowest and highest of the counted reviews are stored on the
+    application by the review service, and follow a change of mind and a conflict."""
+    first, second = reviewer("reviewer1"), reviewer("reviewer2")
+    call.reviewers.add(first, second)
+    criteria = list(call.criteria.all())  # max 10, 10, 5; weights 0.5, 0.3, 0.2
+
+    def scores():
+        submitted.refresh_from_db()
+        return (
+            submitted.review_count,
+            submitted.score_mean,
+            submitted.score_min,
+            submitted.score_max,
+        )
+
+    assert scores() == (0, None, None, None)
+    services.review_record(application=submitted, reviewer=first, scores=full_marks(call))
+    assert scores() == (1, Decimal("100"), Decimal("100"), Decimal("100"))
+    services.review_record(
+        application=submitted,
+        reviewer=second,
+        scores={criteria[0].pk: 8, criteria[1].pk: 5, criteria[2].pk: 5},  # 75
+    )
+    assert scores() == (2, Decimal("87.5"), Decimal("75"), Decimal("100"))
+    services.review_record(
+        application=submitted,
+        reviewer=first,
+        scores={criteria[0].pk: 7, criteria[1].pk: 3, criteria[2].pk: 1},  # 48
+    )
+    assert scores() == (2, Decimal("61.5"), Decimal("48"), Decimal("75"))
+    services.review_record(
+        application=submitted, reviewer=second, scores={}, conflict_of_interest=True
+    )
+    assert scores() == (1, Decimal("48"), Decimal("48"), Decimal("48"))
+    services.review_record(
+        application=submitted, reviewer=first, scores={}, conflict_of_interest=True
+    )
+    assert scores() == (0, None, None, None)
+
+
 # --- money: the one door ----------------------------------------------------------------------
 
 
@@ -730,7 +771,9 @@ def test_applying_the_proposal_keeps_whole_history_rows_in_a_fixed_number_of_que
         applied = services.allocation_apply_proposal(
             competition=case.competition, by=case.coordinator
         )
-    assert [a.awarded_amount for a in applied] == [
+    assert [
+        Application.objects.get(pk=row.application.pk).awarded_amount for row in applied.rows
+    ] == [
         Decimal("10000.00"),
         Decimal("10000.00"),
         Decimal("9800.00"),

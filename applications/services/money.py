@@ -18,7 +18,7 @@ from ..models import (
     Application,
     ApplicationStatus,
 )
-from ..selectors import allocation_proposal
+from ..selectors import Proposal, allocation_proposal
 from ._common import (
     _as_money,
     _lock_competition,
@@ -150,31 +150,32 @@ def allocation_set(*, application: Application, amount: Decimal, by, reason: str
 
 
 @transaction.atomic
-def allocation_apply_proposal(*, competition: Competition, by) -> list[Application]:
-    """Set every awarded amount of the call to the proposal computed under the lock."""
+def allocation_apply_proposal(*, competition: Competition, by) -> Proposal:
+    """Set every awarded amount of the call to the proposal computed under the lock; returns
+    the proposal applied."""
 
     competition = _lock_competition(competition.pk)
     proposal = allocation_proposal(competition=competition)
+    changes = [row for row in proposal.rows if row.amount != row.application.awarded_amount]
     # Lowering amounts first frees the pool before anything is raised, so no intermediate
     # state is ever over it.
-    rows = sorted(proposal.rows, key=lambda row: row.amount - row.application.awarded_amount)
-    # The ranking leaves the applications' texts unread; those whose amount changes are read
-    # whole, in one query, because their history rows copy every field.
-    whole = Application.objects.select_related("municipality").in_bulk(
-        [row.application.pk for row in rows if row.amount != row.application.awarded_amount]
+    changes.sort(key=lambda row: row.amount - row.application.awarded_amount)
+    # Read whole, in one query: their history rows copy every field.
+    changed = Application.objects.select_related("municipality").in_bulk(
+        [row.application.pk for row in changes]
     )
     total = _allocated_total(competition)
-    for row in rows:
+    for row in changes:
         total = _set_awarded_amount(
             competition=competition,
-            application=whole.get(row.application.pk, row.application),
+            application=changed[row.application.pk],
             amount=row.amount,
             by=by,
             reason=_("Proposal applied (rank %(rank)s): %(explanation)s")
             % {"rank": row.rank, "explanation": row.explanation},
             allocated_total=total,
         )
-    return [whole.get(row.application.pk, row.application) for row in proposal.rows]
+    return proposal
 
 
 @transaction.atomic
@@ -331,7 +332,7 @@ def competition_decide(
 @transaction.atomic
 def allocation_apply_shown_proposal(
     *, competition: Competition, shown: Mapping[int, Decimal], by
-) -> list[Application]:
+) -> Proposal:
     """Apply the proposal only if it is still the one the coordinator saw.
 
     ``shown`` maps application ids to the proposed amounts on the coordinator's screen. A

@@ -135,4 +135,5 @@ def review_record(
             score.points = value
             score._history_user = reviewer
             score.save()
+    Application.objects.filter(pk=application.pk).refresh_scores()
     return review
