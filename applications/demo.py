@@ -37,7 +37,7 @@ CALL = {
         "Demonstrācijas dati: kopējā summa, maksimālā summa, pašvaldības, to plānotās "
         "aktivitātes un piešķirtās summas atbilst 2019. gada preses relīzei. Precīzi datumi, "
         "Cēsu novada pieprasītā summa, aktivitāšu izmaksas un laiki, vērtēšanas kritēriji, "
-        "punkti un personu vārdi ir ilustratīvi."
+        "punkti, personu vārdi un vēstuļu galvenes rekvizīti ir ilustratīvi."
     ),
     "description_en": (
         "The Ministry of Environmental Protection and Regional Development (VARAM) together with "
@@ -47,10 +47,14 @@ CALL = {
         "regulations no municipality may be granted more than EUR 10 000.\n\n"
         "Demo data: the pool, the cap, the municipalities, their planned activities and the "
         "amounts awarded follow the 2019 press release. The exact dates, Cēsis's request, the "
-        "activities' costs and periods, the criteria, the scores and people's names are "
-        "illustrative."
+        "activities' costs and periods, the criteria, the scores, people's names and the "
+        "details in the letterhead are illustrative."
     ),
-    "organiser": "Vidzemes plānošanas reģions",
+    "organiser_lv": "Vidzemes plānošanas reģions",
+    "organiser_en": "Vidzeme Planning Region",
+    "organiser_details": (
+        "Jāņa Poruka iela 8-108, Cēsis, LV-4101 · vidzeme@vidzeme.lv · www.vidzeme.lv"
+    ),
     "opens_at": riga(2019, 8, 5, 9, 0),
     "closes_at": riga(2019, 8, 30, 17, 0),
     "results_expected_on": date(2019, 9, 20),

@@ -65,6 +65,8 @@ class LetterData:
     language: str
     issued_on: date
     organiser: str
+    #: Registration number, address and contacts under the letterhead.
+    organiser_details: str = ""
     call_title: str
     municipality: str
     contact_name: str
@@ -141,6 +143,7 @@ def letter_data(
     """Read an application, its call and its activities into what its letter prints."""
     competition = application.competition
     with translation.override(language):
+        organiser = competition.organiser
         call_title = competition.title
         activities = tuple(
             LetterActivity(
@@ -153,7 +156,8 @@ def letter_data(
         kind=kind,
         language=language,
         issued_on=issued_on,
-        organiser=competition.organiser,
+        organiser=organiser,
+        organiser_details=competition.organiser_details,
         call_title=call_title,
         municipality=application.municipality.name,
         contact_name=application.contact_name,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from competitions.roles import COORDINATORS
@@ -48,13 +49,22 @@ def _link(path: str) -> str:
 
 
 def application_submitted(application) -> None:
+    """One mail to the municipality's staff, linking the portal's page of the application, and
+    one to the coordinators, linking its page in the admin (the portal's is the staff's own)."""
     coordinators = get_user_model().objects.filter(groups__name=COORDINATORS)
-    recipients = _emails(application.municipality.staff.all()) + _emails(coordinators)
-    subject, body = _bilingual(
-        "emails/application_submitted.txt",
-        {"application": application, "link": _link(application.get_absolute_url())},
-    )
-    _send([(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(set(recipients)))])
+    links = {
+        application.get_absolute_url(): _emails(application.municipality.staff.all()),
+        reverse("admin:applications_application_change", args=[application.pk]): _emails(
+            coordinators
+        ),
+    }
+    messages = []
+    for path, recipients in links.items():
+        subject, body = _bilingual(
+            "emails/application_submitted.txt", {"application": application, "link": _link(path)}
+        )
+        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
+    _send(messages)
 
 
 def competition_decided(competition, applications) -> None:

@@ -127,7 +127,9 @@ class CompetitionForm(forms.ModelForm):
             "title_lv",
             "title_en",
             "slug",
-            "organiser",
+            "organiser_lv",
+            "organiser_en",
+            "organiser_details",
             "description_lv",
             "description_en",
             "regulations",
@@ -299,7 +301,9 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
                     "title_lv",
                     "title_en",
                     "slug",
-                    "organiser",
+                    "organiser_lv",
+                    "organiser_en",
+                    "organiser_details",
                     "status",
                     "published_at",
                     "decided_at",
@@ -362,14 +366,11 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
                 partial_awards_allowed=obj.partial_awards_allowed,
                 by=request.user,
             )
-        # The money fields were written by the service; the rest of the form is saved here.
-        obj.save(
-            update_fields=[
-                field.name
-                for field in obj._meta.concrete_fields
-                if not field.primary_key and field.name not in LIMIT_FIELDS
-            ]
-        )
+        # The money fields were written by the service; the rest of the form is saved here,
+        # and nothing else: the status and its dates, read when this request began, may have
+        # been changed since by another coordinator's decision or publication.
+        edited = {field.name for field in obj._meta.concrete_fields} & set(form.fields)
+        obj.save(update_fields=[*sorted(edited - set(LIMIT_FIELDS)), "updated_at"])
 
     # The list.
 

@@ -11,6 +11,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .formatting import format_money
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -107,8 +109,20 @@ class Competition(models.Model):
     description_lv = models.TextField(_("description (Latvian)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    organiser = models.CharField(
-        _("organiser"), max_length=200, default="Vidzemes plānošanas reģions"
+    organiser_lv = models.CharField(
+        _("organiser (Latvian)"), max_length=200, default="Vidzemes plānošanas reģions"
+    )
+    organiser_en = models.CharField(
+        _("organiser (English)"), max_length=200, blank=True, default="Vidzeme Planning Region"
+    )
+    organiser_details = models.CharField(
+        _("organiser's details"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Printed under the organiser's name at the head of the letters: registration "
+            "number, address, phone, e-mail, website."
+        ),
     )
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
@@ -169,6 +183,7 @@ class Competition(models.Model):
 
     title = Localized()
     description = Localized()
+    organiser = Localized()
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
     objects = CompetitionQuerySet.as_manager()
@@ -224,7 +239,10 @@ class Competition(models.Model):
             errors["max_award_amount"] = ValidationError(
                 _("The maximum award (%(cap)s) cannot exceed the pool (%(pool)s)."),
                 code="cap_above_pool",
-                params={"cap": self.max_award_amount, "pool": self.pool_amount},
+                params={
+                    "cap": format_money(self.max_award_amount),
+                    "pool": format_money(self.pool_amount),
+                },
             )
         if errors:
             raise ValidationError(errors)

@@ -1,13 +1,14 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from competitions import views as competition_views
 
 from .views import PasswordChangeThenLogOut
 
-admin.site.site_header = "Vidzemes plānošanas reģions"
-admin.site.site_title = "VPR granti"
+admin.site.site_header = _("Vidzeme Planning Region")
+admin.site.site_title = _("Remigration grants")
 
 # Latvian pages have no prefix; English ones live under /en/. The language switch is a link
 # to the same page in the other language, so the language a page speaks is in its address.

@@ -211,6 +211,7 @@ def decided_call(db):
         close_call(competition)
         Competition.objects.filter(pk=competition.pk).update(
             slug="remigration-2019",
+            organiser_details="Jāņa Poruka iela 8-108, Cēsis, LV-4101 · vidzeme@vidzeme.lv",
             implementation_ends_on=date(2019, 12, 15),
             report_due_on=date(2020, 1, 15),
         )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications import services
+from competitions.admin import CompetitionAdmin
 from competitions.models import ActivityCategory, Competition, Municipality
 
 from .factories import CompetitionFactory, UserFactory, coordinator, reviewer
@@ -33,7 +34,9 @@ def call_form(competition=None, **overrides) -> dict:
         "title_lv": "Remigrācijas sekmēšanas pakalpojumi pašvaldībās 2020",
         "title_en": "Remigration promotion services in municipalities 2020",
         "slug": "remigration-2020",
-        "organiser": "Vidzemes plānošanas reģions",
+        "organiser_lv": "Vidzemes plānošanas reģions",
+        "organiser_en": "Vidzeme Planning Region",
+        "organiser_details": "Jāņa Poruka iela 8-108, Cēsis, LV-4101",
         "description_lv": "Atbalsts pašvaldībām.",
         "description_en": "",
         "opens_at_0": opens.strftime("%d.%m.%Y."),
@@ -206,6 +209,32 @@ def test_raising_the_pool_goes_through_the_service_with_the_rest_of_the_form(cli
     assert case.competition.title_lv == "Jauns nosaukums"
     changes = list(case.competition.history.order_by("history_date"))[-2:]
     assert {record.history_user for record in changes} == {case.coordinator}
+
+
+def test_an_edit_saved_while_another_coordinator_decides_keeps_the_decision(client, monkeypatch):
+    """The change form read the call before the decision was recorded; saving the form must
+    not write back the status, dates or allocation of that stale copy."""
+    case = build_source_case()
+    services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
+    client.force_login(case.coordinator)
+    url = reverse("admin:competitions_competition_change", args=[case.competition.pk])
+    data = call_form(case.competition, title_lv="Labots nosaukums")
+    original_save_form = CompetitionAdmin.save_form
+
+    def someone_decides_meanwhile(self, request, form, change):
+        # The form and its call were read; the other coordinator's decision commits now.
+        services.competition_decide(
+            competition=case.competition, by=case.coordinator, rejection_reason="Nav līdzekļu."
+        )
+        return original_save_form(self, request, form, change)
+
+    monkeypatch.setattr(CompetitionAdmin, "save_form", someone_decides_meanwhile)
+    response = client.post(url, data)
+    assert response.status_code == 302
+    case.competition.refresh_from_db()
+    assert case.competition.title_lv == "Labots nosaukums"
+    assert case.competition.status == Competition.Status.DECIDED
+    assert case.competition.decided_at is not None
 
 
 def test_the_status_cannot_be_set_in_the_form(person, client):

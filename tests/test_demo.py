@@ -44,6 +44,7 @@ def state():
         "reviews": Review.objects.count(),
         "letters": sorted(AwardLetter.objects.values_list("number", "sha256")),
         "calls": sorted(Competition.objects.values_list("slug", "status")),
+        "users": sorted(get_user_model().objects.values_list("username", "password")),
     }
 
 

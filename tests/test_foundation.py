@@ -71,9 +71,14 @@ def test_home_page_speaks_english_under_en(client):
 
 
 @pytest.mark.django_db
-def test_admin_login_page_is_served(client):
-    response = client.get(reverse("admin:login"))
-    assert response.status_code == 200
+def test_admin_login_page_is_served_in_both_languages(client):
+    latvian = client.get(reverse("admin:login"))
+    assert latvian.status_code == 200
+    assert "<title>Pieslēgties | Remigrācijas atbalsts</title>" in latvian.text
+    assert ">Vidzemes plānošanas reģions</a>" in latvian.text
+    english = client.get("/en/admin/login/")
+    assert "<title>Log in | Remigration grants</title>" in english.text
+    assert ">Vidzeme Planning Region</a>" in english.text
 
 
 def _import_settings(**env):

@@ -108,6 +108,7 @@ def test_award_letter_names_the_municipality_call_and_amount_in_figures_and_word
     text = pdf_text(stored_bytes(letter))
     for expected in [
         "VIDZEMES PLĀNOŠANAS REĢIONS",
+        "Jāņa Poruka iela 8-108, Cēsis, LV-4101 · vidzeme@vidzeme.lv",
         "16.09.2019. Nr. VPR/2019/remigration-2019/",
         "Valmieras pilsētas pašvaldībai",
         "Lēmums par finansējuma piešķiršanu",
@@ -180,6 +181,8 @@ def test_english_letter_on_request(decided_call):
     text = pdf_text(stored_bytes(letter))
     assert letter.language == "en"
     for expected in [
+        "VIDZEME PLANNING REGION",
+        "Jāņa Poruka iela 8-108, Cēsis, LV-4101 · vidzeme@vidzeme.lv",
         "16 September 2019 No. VPR/2019/remigration-2019/",
         "Local government of Gulbenes novads",
         "Decision to award funding",

@@ -180,11 +180,21 @@ CHECK_CASES = [
 ]
 
 
+def named(instance, name):
+    (constraint,) = [c for c in instance._meta.constraints if c.name == name]
+    return constraint
+
+
 @pytest.mark.parametrize(("constraint", "make"), CHECK_CASES, ids=[c for c, _ in CHECK_CASES])
 def test_check_constraint_is_a_validation_error_in_full_clean(constraint, make):
     instance = make()
     with pytest.raises(ValidationError):
         instance.full_clean()
+    # The constraint itself refuses, not only a field validator or clean() before it (which
+    # full_clean() lets skip the constraints on that field).
+    with pytest.raises(ValidationError) as error:
+        instance.validate_constraints()
+    assert named(instance, constraint).get_violation_error_message() in error.value.messages
 
 
 @pytest.mark.parametrize(("constraint", "make"), CHECK_CASES, ids=[c for c, _ in CHECK_CASES])
@@ -254,8 +264,9 @@ def _duplicate(constraint):
 @pytest.mark.parametrize("constraint", UNIQUE_CASES)
 def test_unique_constraint_both_ways(constraint):
     duplicate = _duplicate(constraint)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as error:
         duplicate.full_clean()
+    assert named(duplicate, constraint).get_violation_error_message() in error.value.messages
     with pytest.raises(IntegrityError), transaction.atomic():
         duplicate.save()
 
@@ -296,3 +307,12 @@ def test_localized_fields_fall_back_to_latvian(settings):
 
 def test_municipality_reference_data_names_are_latvian():
     assert municipality("cesu-novads").name == "Cēsu novads"
+
+
+def test_a_cap_above_the_pool_is_named_in_amounts_as_people_write_them():
+    call = competition(pool_amount=Decimal("40000"), max_award_amount=Decimal("40000.01"))
+    with pytest.raises(ValidationError) as error:
+        call.full_clean()
+    assert error.value.message_dict["max_award_amount"] == [
+        "Maksimālais finansējums (40 000,01 €) nedrīkst pārsniegt kopējo finansējumu (40 000,00 €)."
+    ]

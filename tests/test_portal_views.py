@@ -161,6 +161,13 @@ def test_call_page_for_the_public_invites_to_log_in(client, call):
     assert "Pieslēgties, lai pieteiktos" in response.text
 
 
+def test_call_page_names_the_organiser_in_the_language_of_the_page(client, call):
+    assert "Vidzemes plānošanas reģions ·" in client.get(call.get_absolute_url()).text
+    english = client.get(f"/en{call.get_absolute_url()}").text
+    assert "Vidzeme Planning Region ·" in english
+    assert "Vidzemes plānošanas reģions ·" not in english
+
+
 def test_draft_calls_are_not_public(client):
     hidden = CompetitionFactory(status="draft")
     assert client.get(hidden.get_absolute_url()).status_code == 404
@@ -327,7 +334,7 @@ def test_submit_goes_to_the_receipt_with_reference_time_and_sha256(
     assert draft.reference in receipt
     assert draft.snapshot_sha256 in receipt
     assert "9 800,00 €" in receipt
-    assert len(mail.outbox) == 1
+    assert [message.to for message in mail.outbox] == [[draft.created_by.email]]
 
 
 def test_submit_of_an_incomplete_draft_saves_it_and_says_what_is_missing(client, draft):

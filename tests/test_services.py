@@ -393,10 +393,17 @@ def test_submission_mails_the_municipality_and_the_coordinators(
     save(draft, smiltene, ["100"])
     with django_capture_on_commit_callbacks(execute=True):
         submitted = services.application_submit(application=draft, by=smiltene)
-    assert len(mail.outbox) == 1
-    assert set(mail.outbox[0].to) == {smiltene.email, "coordinator@example.lv"}
-    assert submitted.reference in mail.outbox[0].subject
-    assert submitted.snapshot_sha256 in mail.outbox[0].body
+    staff_mail, coordinators_mail = mail.outbox
+    assert staff_mail.to == [smiltene.email]
+    assert coordinators_mail.to == ["coordinator@example.lv"]
+    for message in mail.outbox:
+        assert submitted.reference in message.subject
+        assert submitted.snapshot_sha256 in message.body
+    # Each is sent where its reader can open the application.
+    assert f"http://127.0.0.1:8000/applications/{submitted.pk}/\n" in staff_mail.body
+    admin_page = f"http://127.0.0.1:8000/admin/applications/application/{submitted.pk}/change/"
+    assert admin_page in coordinators_mail.body
+    assert admin_page not in staff_mail.body
 
 
 # --- withdrawing and deleting -----------------------------------------------------------------

@@ -88,8 +88,11 @@ class Command(BaseCommand):
                     "is_active": True,
                 },
             )
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+            if _created:
+                # Only a new user's: setting it again would end the demo users' sessions at
+                # every `make run` and undo a password changed to try that page.
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
             user.groups.set([Group.objects.get(name=role)] if role else [])
             if municipality_slug:
                 Municipality.objects.get(slug=municipality_slug).staff.add(user)
