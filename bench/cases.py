@@ -29,9 +29,11 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape, strip_tags
 from weasyprint import CSS, HTML
 
 from applications import letters, selectors, services
@@ -154,6 +156,18 @@ def dashboard(*, calls, runs: int, log) -> dict[str, float]:
     )
     figures["dashboard_queries"] = count_queries(lambda: fetch(client, portal))
     figures["dashboard_baseline_queries"] = count_queries(lambda: fetch(client, bare))
+    # What any signed-in page costs before its own work, against the same bare view: the part
+    # of the dashboard's ratio that no dashboard could avoid.
+    floor = timed_pair(
+        "dashboard_floor",
+        lambda: fetch(client, reverse("bench_floor")),
+        lambda: fetch(client, bare),
+        max(runs * 5, 30),
+    )
+    figures.update(floor)
+    figures["dashboard_floor_queries"] = count_queries(
+        lambda: fetch(client, reverse("bench_floor"))
+    )
     return figures
 
 
@@ -195,9 +209,9 @@ def remove_letters(competition) -> None:
         default_storage.delete(name)
 
 
-def one_line_pdf():
-    """The baseline of a letter: WeasyPrint rendering a one-line HTML page with the letter's
-    font, its font configuration and stylesheet made once, as the letters' are."""
+def plain_pdf(body: str):
+    """WeasyPrint rendering ``body`` with the letter's font and nothing else of its style, the
+    font configuration and stylesheet made once, as the letters' are."""
     font = (letters.STATIC_DIR / "fonts" / "NotoSerif-Regular-latin.ttf").as_uri()
     font_config, _stylesheet, fetcher = letters._renderer.tools()
     stylesheet = CSS(
@@ -208,10 +222,24 @@ def one_line_pdf():
     )
 
     def render() -> bytes:
-        html = HTML(string="<p>Vidzemes plānošanas reģions</p>", url_fetcher=fetcher)
+        html = HTML(string=body, url_fetcher=fetcher)
         return html.write_pdf(stylesheets=[stylesheet], font_config=font_config)
 
     return render
+
+
+def one_line_pdf():
+    """The baseline of a letter: a one-line HTML page with the letter's font."""
+    return plain_pdf("<p>Vidzemes plānošanas reģions</p>")
+
+
+def same_words_pdf(content):
+    """The words of a letter as plain paragraphs with its font, without its layout (no
+    letterhead, table, justification or page footer): what its text alone costs to set."""
+    with translation.override(content.language):
+        html = render_to_string(f"letters/letter_{content.language}.html", {"letter": content})
+    lines = (line.strip() for line in strip_tags(html).splitlines())
+    return plain_pdf("".join(f"<p>{escape(line)}</p>" for line in lines if line))
 
 
 def letters_case(*, calls, runs: int, log) -> dict[str, float]:
@@ -243,6 +271,7 @@ def letters_case(*, calls, runs: int, log) -> dict[str, float]:
         )
     render = timed_pair("letter_render", lambda: letters.render_letter(content), baseline, runs)
     figures.update(render)
+    figures.update(timed_pair("letter_words", same_words_pdf(content), baseline, runs))
     remove_letters(competition)
     return figures
 
@@ -470,12 +499,14 @@ def table(figures: dict[str, float]) -> str:
                 "",
             )
         )
+        pair("floor: login + layout (ms)", "dashboard_floor")
     by_size("allocation", "allocation", "<= 500 ms", at_most("allocation_ms", 500))
     if "letter_ratio" in figures:
         pair(
             "letter issued (ms)", "letter", target=holds(figures["letter_ratio"] <= 2, "ratio <= 2")
         )
         pair("letter rendered (ms)", "letter_render")
+        pair("floor: its words, plain (ms)", "letter_words")
     if "letters_per_s_bulk" in figures:
         rows.append(
             (

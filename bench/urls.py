@@ -2,12 +2,15 @@
 
 - ``bench/bare/``: a bare Django view that renders one small template with one query, behind
   the same middleware as every page of the portal.
+- ``bench/floor/``: what every page for a signed-in user costs before it reads anything of
+  its own: the login (session and user) and the portal's layout (``base.html``), no data.
 - ``bench/admin/``: an admin site with a bare changelist of the same model, applications:
   the plain columns of the coordinators' list (reference, municipality, status, amounts), the
   same page size, and none of the scores, ranks, spread or filters with counts.
 """
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import path
 
@@ -18,6 +21,12 @@ from remigration_portal.urls import urlpatterns as portal_urlpatterns
 def bare(request):
     """One query, one small template."""
     return render(request, "bench/bare.html", {"count": Application.objects.count()})
+
+
+@login_required
+def floor(request):
+    """The login and the layout, nothing else: the least a signed-in page costs."""
+    return render(request, "base.html", {"acts_for_municipality": True})
 
 
 class BareApplicationAdmin(admin.ModelAdmin):
@@ -31,6 +40,7 @@ baseline_site.register(Application, BareApplicationAdmin)
 
 urlpatterns = [
     path("bench/bare/", bare, name="bench_bare"),
+    path("bench/floor/", floor, name="bench_floor"),
     path("bench/admin/", baseline_site.urls),
     *portal_urlpatterns,
 ]
