@@ -1,13 +1,16 @@
 """The whole path of a municipal staff member, in real Chromium, as a user would walk it."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
+from applications import services
 from applications.models import Application
 
-from .factories import CompetitionFactory, staff_of
+from .factories import CompetitionFactory, category, municipality, staff_of
+from .source_case import DETAILS, activities_costing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -108,3 +111,55 @@ def test_staff_member_fills_saves_and_submits_an_application(live_server, page, 
     expect(page.get_by_role("heading", name="Submission receipt")).to_be_visible()
     page.get_by_role("link", name="Latviešu").click()
     expect(page.get_by_role("heading", name="Iesniegšanas apliecinājums")).to_be_visible()
+
+
+def log_in(page, live_server, username):
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Pieslēgties").click()
+    expect(page.get_by_role("heading", name="Mani pieteikumi")).to_be_visible()
+
+
+def draft_with_two_activities(username="smiltene"):
+    user = staff_of("smiltenes-novads", username)
+    draft = services.application_start(
+        competition=CompetitionFactory(), municipality=municipality(), by=user
+    )
+    services.application_update_draft(
+        application=draft,
+        by=user,
+        details=DETAILS,
+        activities=activities_costing(Decimal("5000"), category().pk),
+    )
+    return draft
+
+
+def test_each_activity_group_is_named_by_its_legend(live_server, page):
+    draft = draft_with_two_activities()
+    log_in(page, live_server, "smiltene")
+    page.goto(live_server.url + f"/applications/{draft.pk}/edit/")
+
+    first = page.get_by_role("group", name="Aktivitāte 1", exact=True)
+    second = page.get_by_role("group", name="Aktivitāte 2", exact=True)
+    expect(first).to_be_visible()
+    expect(second).to_be_visible()
+    titles = [activity.title for activity in draft.activities.order_by("order")]
+    expect(first.get_by_label("Nosaukums")).to_have_value(titles[0])
+    expect(second.get_by_label("Nosaukums")).to_have_value(titles[1])
+    # The legend stays in the card's header row, beside the box that removes the activity.
+    legend = first.locator("legend").bounding_box()
+    remove = first.get_by_label("Noņemt šo aktivitāti").bounding_box()
+    assert legend["y"] < remove["y"] + remove["height"]
+    assert remove["y"] < legend["y"] + legend["height"]
+
+    page.get_by_role("button", name="Pievienot aktivitāti").click()
+    expect(page.get_by_role("group", name="Aktivitāte 3", exact=True)).to_be_visible()
+    first.get_by_label("Noņemt šo aktivitāti").check()
+    # Renumbered: the one that was second is now the first of those kept.
+    expect(
+        page.get_by_role("group", name="Aktivitāte 1", exact=True).get_by_label("Nosaukums")
+    ).to_have_value(titles[1])
+
+    page.goto(live_server.url + f"/en/applications/{draft.pk}/edit/")
+    expect(page.get_by_role("group", name="Activity 2", exact=True)).to_be_visible()
