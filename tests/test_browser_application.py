@@ -163,3 +163,32 @@ def test_each_activity_group_is_named_by_its_legend(live_server, page):
 
     page.goto(live_server.url + f"/en/applications/{draft.pk}/edit/")
     expect(page.get_by_role("group", name="Activity 2", exact=True)).to_be_visible()
+
+
+def test_running_total_names_the_activities_whose_cost_cannot_be_read(live_server, page):
+    draft = draft_with_two_activities()
+    log_in(page, live_server, "smiltene")
+    page.goto(live_server.url + f"/applications/{draft.pk}/edit/")
+    unreadable = page.locator("#unreadable-costs")
+    expect(page.locator("#total")).to_have_text("5 000,00 €")
+    expect(unreadable).to_be_hidden()
+
+    page.fill("#id_activities-1-cost", "-5")
+    expect(page.locator("#total")).to_have_text("3 000,00 €")
+    expect(unreadable).to_have_text(
+        "Aktivitāte 2: izmaksas nevar nolasīt, tās nav ieskaitītas kopsummā."
+    )
+    page.fill("#id_activities-0-cost", "trīs tūkstoši")
+    expect(unreadable).to_have_text(
+        "Aktivitātes 1, 2: izmaksas nevar nolasīt, tās nav ieskaitītas kopsummā."
+    )
+    page.fill("#id_activities-0-cost", "3 000")
+    page.fill("#id_activities-1-cost", "")  # not typed yet is not unreadable
+    expect(unreadable).to_be_hidden()
+    expect(page.locator("#total")).to_have_text("3 000,00 €")
+
+    page.goto(live_server.url + f"/en/applications/{draft.pk}/edit/")
+    page.fill("#id_activities-0-cost", "1.500,00")
+    expect(page.locator("#unreadable-costs")).to_have_text(
+        "Activity 1: the cost cannot be read and is not in the total."
+    )
