@@ -1,15 +1,18 @@
 """The whole path of a municipal staff member, in real Chromium, as a user would walk it."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from applications import services
 from applications.models import Application
+from competitions.models import Competition
 
-from .factories import CompetitionFactory, category, municipality, staff_of
+from .factories import ApplicationFactory, CompetitionFactory, category, municipality, staff_of
 from .source_case import DETAILS, activities_costing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -133,6 +136,52 @@ def draft_with_two_activities(username="smiltene"):
         activities=activities_costing(Decimal("5000"), category().pk),
     )
     return draft
+
+
+def test_dashboard_on_a_phone_shows_every_amount_without_sideways_scrolling(live_server, page):
+    draft = draft_with_two_activities()
+    decided = CompetitionFactory(
+        status=Competition.Status.DECIDED,
+        opens_at=timezone.now() - timedelta(days=400),
+        closes_at=timezone.now() - timedelta(days=370),
+    )
+    ApplicationFactory(
+        competition=decided,
+        status=Application.Status.AWARDED,
+        reference="REM-2025-001",
+        submitted_at=timezone.now() - timedelta(days=380),
+        snapshot={},
+        requested_amount=Decimal("9800.00"),
+        awarded_amount=Decimal("7654.32"),
+    )
+    page.set_viewport_size({"width": 360, "height": 740})
+    log_in(page, live_server, "smiltene")
+
+    width = page.evaluate("window.innerWidth")
+    assert width == 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    applications = page.locator("#applications-list")
+    expect(applications).to_be_visible()
+    shown = {
+        "requested": ["5 000,00 €", "9 800,00 €"],
+        "awarded": ["—", "7 654,32 €"],
+    }
+    for kind, amounts in shown.items():
+        cells = applications.locator(f'[data-amount="{kind}"]')
+        expect(cells).to_have_text(amounts)
+        for index in range(len(amounts)):
+            box = cells.nth(index).bounding_box()
+            assert box is not None, (kind, index)
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= width, (kind, amounts[index], box)
+    # The draft leads to its form, from the card as from the table on a wide screen.
+    expect(applications.get_by_role("link", name=draft.competition.title)).to_have_attribute(
+        "href", f"/applications/{draft.pk}/edit/"
+    )
+
+    page.set_viewport_size({"width": 1200, "height": 800})
+    expect(applications).to_be_hidden()
+    expect(page.locator("#applications-table")).to_contain_text("7 654,32 €")
 
 
 def test_each_activity_group_is_named_by_its_legend(live_server, page):
