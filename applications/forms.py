@@ -173,6 +173,11 @@ class BaseActivityFormSet(BaseInlineFormSet):
         self.add_fields(form, None)
         return form
 
+    def add_non_form_error(self, error: ValidationError) -> None:
+        """A refusal about the activities as a whole, shown above them: ``add_error(None, ...)``
+        of a form, for the formset."""
+        self.non_form_errors().extend(error.error_list)
+
     def activities(self) -> list[ActivityData]:
         """The rows to keep, in the order shown, as the service takes them."""
         rows = []
@@ -206,6 +211,16 @@ ActivityFormSet = inlineformset_factory(
     extra=0,
     can_delete=True,
 )
+
+
+def shown_data(*forms) -> dict:
+    """What a browser would post for these unbound forms as they are shown: each field's
+    value as rendered (for a formset, pass its management form and its forms).
+
+    Forms bound to it show the same page and can take errors on their fields; Django marks a
+    field invalid (``aria-invalid``) only on a bound form.
+    """
+    return {field.html_name: field.value() for form in forms for field in form}
 
 
 class MultipleFileInput(forms.ClearableFileInput):

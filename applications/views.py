@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from competitions.models import Competition
 
 from . import letters, selectors, services
-from .forms import ActivityFormSet, ApplicationForm, DocumentsForm
+from .forms import ActivityFormSet, ApplicationForm, DocumentsForm, shown_data
 from .models import (
     RANKED_STATUSES,
     Application,
@@ -74,10 +74,14 @@ def dashboard(request):
             "competition__title_en",
             "competition__status",
             "competition__opens_at",
+            "competition__closes_at",
             "municipality__name",
         )
         .order_by("-competition__opens_at", "municipality__name")
     )
+    for application in applications:
+        # A draft past its call's deadline can only be read: its row leads to its page.
+        application.editable = application.is_draft and application.competition.is_accepting(now)
     by_call = {(a.competition_id, a.municipality_id): a for a in applications}
     open_calls = {}
     eligibility = (
@@ -153,25 +157,21 @@ def application_edit(request, pk):
             request, _("This application has been submitted and can no longer be changed.")
         )
         return redirect(application)
-    competition = application.competition
-    categories = competition.categories.all()
-    documents = list(application.documents.all())
-    activities = application.activities.select_related("category")
+    if request.method == "GET" and not application.competition.is_accepting():
+        # Past the deadline every save and the submission would be refused (the services
+        # decide that): the application's page shows the draft and says why, rather than a
+        # form to type into in vain. A POST still reaches the service, which refuses it, and
+        # the page then keeps what was typed.
+        return redirect(application)
     action = request.POST.get("action", "save")
 
     if request.method == "POST":
-        form = ApplicationForm(request.POST, instance=application)
-        formset = ActivityFormSet(
-            request.POST,
-            instance=application,
-            categories=categories,
-            prefix=ACTIVITIES_PREFIX,
-            queryset=activities,
+        form, formset, documents_form, documents = _draft_forms(
+            application, request.POST, request.FILES
         )
-        documents_form = DocumentsForm(request.POST, request.FILES, documents=documents)
         if form.is_valid() and formset.is_valid() and documents_form.is_valid():
             try:
-                services.application_save_draft(
+                application = services.application_save_draft(
                     application=application,
                     by=request.user,
                     details=form.details(),
@@ -196,17 +196,35 @@ def application_edit(request, pk):
                 ),
             )
     else:
-        form = ApplicationForm(instance=application)
-        formset = ActivityFormSet(
-            instance=application,
-            categories=categories,
-            prefix=ACTIVITIES_PREFIX,
-            queryset=activities,
+        form, formset, documents_form, documents = _draft_forms(
+            application, add_row=bool(request.GET.get("add"))
         )
-        if request.GET.get("add") or not activities.exists():
-            formset.extra = 1
-        documents_form = DocumentsForm(documents=documents)
     return _render_form(request, application, form, formset, documents_form, documents)
+
+
+def _draft_forms(application: Application, data=None, files=None, *, add_row: bool = False):
+    """The edit page's forms (the general part, the activities, the documents) and the
+    documents attached; bound when ``data`` is given."""
+    documents = list(application.documents.all())
+    return (
+        ApplicationForm(data, instance=application),
+        _activity_formset(application, data, add_row=add_row),
+        DocumentsForm(data, files, documents=documents),
+        documents,
+    )
+
+
+def _activity_formset(application: Application, data=None, *, add_row: bool = False):
+    formset = ActivityFormSet(
+        data,
+        instance=application,
+        categories=application.competition.categories.all(),
+        prefix=ACTIVITIES_PREFIX,
+        queryset=application.activities.select_related("category"),
+    )
+    if data is None and (add_row or not formset.initial_form_count()):
+        formset.extra = 1
+    return formset
 
 
 def _submit(request, application: Application):
@@ -214,9 +232,7 @@ def _submit(request, application: Application):
     try:
         application = services.application_submit(application=application, by=request.user)
     except ValidationError as error:
-        messages.error(request, _("The draft is saved, but it cannot be submitted yet:"))
-        _report(request, error)
-        return redirect("applications:edit", pk=application.pk)
+        return _refused_submission(request, application, error)
     messages.success(
         request,
         _("Application %(reference)s is submitted. Keep the receipt below.")
@@ -225,17 +241,61 @@ def _submit(request, application: Application):
     return redirect("applications:receipt", pk=application.pk)
 
 
-def _render_form(request, application, form, formset, documents_form, documents):
+def _refused_submission(request, application: Application, error: ValidationError):
+    """The draft, saved, with the reasons at the top and each missing field marked on it.
+
+    What was typed is what was saved, so the page is the saved draft, bound to what it shows:
+    the rows carry the ids they were just saved under (posted again without them, new rows
+    would be saved twice), and the errors can sit on their fields.
+    """
+    form = ApplicationForm(shown_data(ApplicationForm(instance=application)), instance=application)
+    shown = _activity_formset(application)
+    formset = _activity_formset(application, shown_data(shown.management_form, *shown.forms))
+    for problem in error.error_list:
+        if problem.code == "incomplete":
+            _mark_missing(form, formset, problem.params["missing"])
+        elif problem.code == "no_activities":
+            formset.add_non_form_error(problem)
+    documents = list(application.documents.all())
+    return _render_form(
+        request,
+        application,
+        form,
+        formset,
+        DocumentsForm(documents=documents),
+        documents,
+        submit_refusal=error.messages,
+    )
+
+
+def _mark_missing(form, formset, missing: services.MissingToSubmit) -> None:
+    """Each field the submission found empty gets its error, so it is marked where it is."""
+
+    def required() -> ValidationError:
+        return ValidationError(_("Fill this in before submitting."), code="required_to_submit")
+
+    for name in missing.fields:
+        form.add_error(name, required())
+    for activity_form in formset.forms:
+        for name in missing.activity_fields.get(activity_form.instance.pk, ()):
+            activity_form.add_error(name, required())
+
+
+def _render_form(
+    request, application, form, formset, documents_form, documents, *, submit_refusal=()
+):
     return render(
         request,
         "applications/form.html",
         {
             "application": application,
             "competition": application.competition,
+            "accepting": application.competition.is_accepting(),
             "form": form,
             "formset": formset,
             "documents_form": documents_form,
             "documents": documents,
+            "submit_refusal": submit_refusal,
         },
     )
 
@@ -270,7 +330,12 @@ def application_detail(request, pk):
     return render(
         request,
         "applications/detail.html",
-        {"application": application, "outcome": outcome, "timeline": timeline(application)},
+        {
+            "application": application,
+            "accepting": application.competition.is_accepting(),
+            "outcome": outcome,
+            "timeline": timeline(application),
+        },
     )
 
 

@@ -251,6 +251,15 @@ class Competition(models.Model):
         moment = moment or timezone.now()
         return self.status == self.Status.PUBLISHED and self.opens_at <= moment < self.closes_at
 
+    def is_accepting(self, moment=None) -> bool:
+        """Whether its drafts can still be saved and submitted: published, deadline not passed.
+
+        The services refuse on their own (``_ensure_accepting``); pages ask this to avoid
+        offering a form that could only be refused.
+        """
+        moment = moment or timezone.now()
+        return self.status == self.Status.PUBLISHED and moment < self.closes_at
+
     @property
     def is_decided(self) -> bool:
         return self.status == self.Status.DECIDED

@@ -1,13 +1,19 @@
 """The whole path of a municipal staff member, in real Chromium, as a user would walk it."""
 
 import re
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from applications import services
 from applications.models import Application
+from competitions.models import Competition
 
-from .factories import CompetitionFactory, staff_of
+from .factories import ApplicationFactory, CompetitionFactory, category, municipality, staff_of
+from .source_case import DETAILS, activities_costing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -108,3 +114,130 @@ def test_staff_member_fills_saves_and_submits_an_application(live_server, page, 
     expect(page.get_by_role("heading", name="Submission receipt")).to_be_visible()
     page.get_by_role("link", name="Latviešu").click()
     expect(page.get_by_role("heading", name="Iesniegšanas apliecinājums")).to_be_visible()
+
+
+def log_in(page, live_server, username):
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Pieslēgties").click()
+    expect(page.get_by_role("heading", name="Mani pieteikumi")).to_be_visible()
+
+
+def draft_with_two_activities(username="smiltene"):
+    user = staff_of("smiltenes-novads", username)
+    draft = services.application_start(
+        competition=CompetitionFactory(), municipality=municipality(), by=user
+    )
+    services.application_update_draft(
+        application=draft,
+        by=user,
+        details=DETAILS,
+        activities=activities_costing(Decimal("5000"), category().pk),
+    )
+    return draft
+
+
+def test_dashboard_on_a_phone_shows_every_amount_without_sideways_scrolling(live_server, page):
+    draft = draft_with_two_activities()
+    decided = CompetitionFactory(
+        status=Competition.Status.DECIDED,
+        opens_at=timezone.now() - timedelta(days=400),
+        closes_at=timezone.now() - timedelta(days=370),
+    )
+    ApplicationFactory(
+        competition=decided,
+        status=Application.Status.AWARDED,
+        reference="REM-2025-001",
+        submitted_at=timezone.now() - timedelta(days=380),
+        snapshot={},
+        requested_amount=Decimal("9800.00"),
+        awarded_amount=Decimal("7654.32"),
+    )
+    page.set_viewport_size({"width": 360, "height": 740})
+    log_in(page, live_server, "smiltene")
+
+    width = page.evaluate("window.innerWidth")
+    assert width == 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    applications = page.locator("#applications-list")
+    expect(applications).to_be_visible()
+    shown = {
+        "requested": ["5 000,00 €", "9 800,00 €"],
+        "awarded": ["—", "7 654,32 €"],
+    }
+    for kind, amounts in shown.items():
+        cells = applications.locator(f'[data-amount="{kind}"]')
+        expect(cells).to_have_text(amounts)
+        for index in range(len(amounts)):
+            box = cells.nth(index).bounding_box()
+            assert box is not None, (kind, index)
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= width, (kind, amounts[index], box)
+    # The draft leads to its form, from the card as from the table on a wide screen.
+    expect(applications.get_by_role("link", name=draft.competition.title)).to_have_attribute(
+        "href", f"/applications/{draft.pk}/edit/"
+    )
+
+    page.set_viewport_size({"width": 1200, "height": 800})
+    expect(applications).to_be_hidden()
+    expect(page.locator("#applications-table")).to_contain_text("7 654,32 €")
+
+
+def test_each_activity_group_is_named_by_its_legend(live_server, page):
+    draft = draft_with_two_activities()
+    log_in(page, live_server, "smiltene")
+    page.goto(live_server.url + f"/applications/{draft.pk}/edit/")
+
+    first = page.get_by_role("group", name="Aktivitāte 1", exact=True)
+    second = page.get_by_role("group", name="Aktivitāte 2", exact=True)
+    expect(first).to_be_visible()
+    expect(second).to_be_visible()
+    titles = [activity.title for activity in draft.activities.order_by("order")]
+    expect(first.get_by_label("Nosaukums")).to_have_value(titles[0])
+    expect(second.get_by_label("Nosaukums")).to_have_value(titles[1])
+    # The legend stays in the card's header row, beside the box that removes the activity.
+    legend = first.locator("legend").bounding_box()
+    remove = first.get_by_label("Noņemt šo aktivitāti").bounding_box()
+    assert legend["y"] < remove["y"] + remove["height"]
+    assert remove["y"] < legend["y"] + legend["height"]
+
+    page.get_by_role("button", name="Pievienot aktivitāti").click()
+    expect(page.get_by_role("group", name="Aktivitāte 3", exact=True)).to_be_visible()
+    first.get_by_label("Noņemt šo aktivitāti").check()
+    # Renumbered: the one that was second is now the first of those kept.
+    expect(
+        page.get_by_role("group", name="Aktivitāte 1", exact=True).get_by_label("Nosaukums")
+    ).to_have_value(titles[1])
+
+    page.goto(live_server.url + f"/en/applications/{draft.pk}/edit/")
+    expect(page.get_by_role("group", name="Activity 2", exact=True)).to_be_visible()
+
+
+def test_running_total_names_the_activities_whose_cost_cannot_be_read(live_server, page):
+    draft = draft_with_two_activities()
+    log_in(page, live_server, "smiltene")
+    page.goto(live_server.url + f"/applications/{draft.pk}/edit/")
+    unreadable = page.locator("#unreadable-costs")
+    expect(page.locator("#total")).to_have_text("5 000,00 €")
+    expect(unreadable).to_be_hidden()
+
+    page.fill("#id_activities-1-cost", "-5")
+    expect(page.locator("#total")).to_have_text("3 000,00 €")
+    expect(unreadable).to_have_text(
+        "Aktivitāte 2: izmaksas nevar nolasīt, tās nav ieskaitītas kopsummā."
+    )
+    page.fill("#id_activities-0-cost", "trīs tūkstoši")
+    expect(unreadable).to_have_text(
+        "Aktivitātes 1, 2: izmaksas nevar nolasīt, tās nav ieskaitītas kopsummā."
+    )
+    page.fill("#id_activities-0-cost", "3 000")
+    page.fill("#id_activities-1-cost", "")  # not typed yet is not unreadable
+    expect(unreadable).to_be_hidden()
+    expect(page.locator("#total")).to_have_text("3 000,00 €")
+
+    page.goto(live_server.url + f"/en/applications/{draft.pk}/edit/")
+    page.fill("#id_activities-0-cost", "1.500,00")
+    expect(page.locator("#unreadable-costs")).to_have_text(
+        "Activity 1: the cost cannot be read and is not in the total."
+    )

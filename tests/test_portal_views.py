@@ -1,10 +1,13 @@
 """The municipal staff's pages, driven with the test client as a staff member would."""
 
+import html
 import io
+import re
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -24,6 +27,8 @@ from .source_case import DETAILS, activities_costing
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+RIGA = ZoneInfo("Europe/Riga")
+FILL_IN = "Aizpildiet šo lauku pirms iesniegšanas."
 
 
 def docx_bytes() -> bytes:
@@ -94,6 +99,56 @@ def edit_url(application):
     return reverse("applications:edit", kwargs={"pk": application.pk})
 
 
+def control(page: str, name: str) -> str:
+    """The opening tag of the form control with this name."""
+    match = re.search(rf'<(?:input|textarea|select)\b[^>]*\bname="{re.escape(name)}"[^>]*>', page)
+    assert match, f"no control named {name}"
+    return match.group(0)
+
+
+def shown(page: str, name: str) -> str:
+    """The value a form control shows: an input's value, a textarea's text."""
+    tag = control(page, name)
+    if tag.startswith("<textarea"):
+        text = re.search(rf"{re.escape(tag)}\n?(.*?)</textarea>", page, re.S).group(1)
+        return html.unescape(text)
+    value = re.search(r'\bvalue="([^"]*)"', tag)
+    return html.unescape(value.group(1)) if value else ""
+
+
+def text_of(page: str, element_id: str) -> str:
+    """The text of the element with this id (no element of the same tag nested in it)."""
+    match = re.search(rf'<(\w+)[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</\1>', page, re.S)
+    if not match:
+        return ""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(2))).split())
+
+
+def field_error(page: str, name: str) -> str:
+    """The error shown under a field: the element its ``aria-describedby`` points to."""
+    described_by = re.search(r'\baria-describedby="([^"]+)"', control(page, name))
+    return text_of(page, described_by.group(1)) if described_by else ""
+
+
+def past_deadline_draft(user, **details):
+    """A draft of a call whose deadline is 2 March 2030, 17:00 Riga time (15:00 UTC)."""
+    with time_machine.travel(datetime(2030, 2, 20, 10, 0, tzinfo=RIGA), tick=False):
+        call = CompetitionFactory(closes_at=datetime(2030, 3, 2, 17, 0, tzinfo=RIGA))
+        draft = services.application_start(
+            competition=call, municipality=municipality("smiltenes-novads"), by=user
+        )
+        services.application_update_draft(
+            application=draft,
+            by=user,
+            details=services.ApplicationDetails(**details),
+            activities=activities_costing(Decimal("500"), category().pk),
+        )
+    return draft
+
+
+AFTER_THE_DEADLINE = datetime(2030, 3, 2, 17, 5, tzinfo=RIGA)
+
+
 # --- dashboard and call page -------------------------------------------------------------------
 
 
@@ -106,6 +161,32 @@ def test_dashboard_shows_the_open_calls_and_the_municipalitys_applications(clien
     assert "10 000,00 €" in page
     assert "Turpināt pieteikumu" in page
     assert ">Melnraksts<" in page
+
+
+def test_dashboard_offers_no_continue_for_a_draft_past_its_deadline(client, smiltene):
+    draft = past_deadline_draft(smiltene, summary="Brošūra")
+    with time_machine.travel(AFTER_THE_DEADLINE, tick=False):
+        client.force_login(smiltene)  # a session of that day
+        page = client.get(reverse("applications:dashboard")).text
+    assert "Turpināt pieteikumu" not in page
+    assert edit_url(draft) not in page
+    assert draft.get_absolute_url() in page
+    assert "Nav iesniegts: termiņš ir beidzies." in page
+
+
+def test_time_left_reads_in_correct_latvian_on_the_dashboard_and_the_call_page(client, smiltene):
+    with time_machine.travel(datetime(2030, 2, 1, 12, 0, tzinfo=RIGA), tick=False):
+        client.force_login(smiltene)  # a session of that day
+        call = CompetitionFactory(closes_at=datetime(2030, 3, 2, 12, 0, tzinfo=RIGA))
+        services.application_start(
+            competition=call, municipality=municipality("smiltenes-novads"), by=smiltene
+        )
+        dashboard = client.get(reverse("applications:dashboard")).text
+        call_page = client.get(call.get_absolute_url()).text
+        english = client.get("/en" + reverse("applications:dashboard")).text
+    assert "vēl 4 nedēļas, 1 diena" in dashboard
+    assert "vēl 4 nedēļas, 1 diena" in call_page
+    assert "4 weeks, 1 day left" in english
 
 
 def test_dashboard_does_not_list_calls_the_municipality_is_not_eligible_for(client, smiltene):
@@ -349,6 +430,88 @@ def test_submit_of_an_incomplete_draft_saves_it_and_says_what_is_missing(client,
     assert draft.activities.count() == 1
 
 
+def test_submit_with_missing_fields_marks_each_on_its_field_and_keeps_everything_typed(
+    client, draft
+):
+    data = form_data(
+        draft,
+        [
+            {"title": "Brošūra ģimenēm", "cost": "1 500,50", "description": "", "target_group": ""},
+            {"title": "Vizīte Īrijā", "cost": "2000", "starts_on": "", "expected_result": ""},
+        ],
+        contact_email="",
+        summary="",
+        goals="Sekmēt remigrāciju: āčēģīķļņšūž",
+        action="submit",
+    )
+    response = client.post(edit_url(draft), data)
+
+    assert response.status_code == 200
+    page = response.text
+    # The summary at the top, as before...
+    summary = text_of(page, "form-errors")
+    assert "Melnraksts ir saglabāts, bet to vēl nevar iesniegt" in summary
+    assert "kopsavilkums; 1. aktivitāte: apraksts" in summary
+    # ...and each missing field marked invalid, its message next to it.
+    for name in [
+        "contact_email",
+        "summary",
+        "activities-0-description",
+        "activities-0-target_group",
+        "activities-1-starts_on",
+        "activities-1-expected_result",
+    ]:
+        assert 'aria-invalid="true"' in control(page, name), name
+        assert "is-invalid" in control(page, name), name
+        assert field_error(page, name) == FILL_IN, name
+    for name in ["contact_name", "goals", "activities-0-title", "activities-1-description"]:
+        assert "aria-invalid" not in control(page, name), name
+    # Everything typed is on the page.
+    assert shown(page, "contact_name") == "Ilze Bērziņa"
+    assert shown(page, "goals") == "Sekmēt remigrāciju: āčēģīķļņšūž"
+    assert shown(page, "target_groups") == "Diaspora"
+    assert shown(page, "summary") == ""
+    assert shown(page, "activities-0-title") == "Brošūra ģimenēm"
+    assert shown(page, "activities-0-cost") == "1 500,50"
+    assert shown(page, "activities-0-ends_on") == "2027-03-01"
+    assert shown(page, "activities-1-title") == "Vizīte Īrijā"
+    assert shown(page, "activities-1-cost") == "2 000,00"
+    assert shown(page, "activities-1-ends_on") == "2027-03-01"
+    # The draft is saved, and the rows on the page are the saved ones: saving it again
+    # updates them rather than adding them twice.
+    draft.refresh_from_db()
+    assert draft.is_draft
+    assert draft.goals == "Sekmēt remigrāciju: āčēģīķļņšūž"
+    saved = list(draft.activities.order_by("order"))
+    assert [activity.title for activity in saved] == ["Brošūra ģimenēm", "Vizīte Īrijā"]
+    assert shown(page, "activities-INITIAL_FORMS") == "2"
+    assert [shown(page, f"activities-{i}-id") for i in (0, 1)] == [str(a.pk) for a in saved]
+
+
+def test_submit_without_activities_comes_back_saying_so_with_the_general_part_kept(client, draft):
+    typed = {
+        "contact_name": "Ilze Bērziņa",
+        "contact_email": "ilze@example.lv",
+        "contact_phone": "+371 64700000",
+        "goals": "Sekmēt remigrāciju: āčēģīķļņšūž",
+        "target_groups": "Diaspora, remigrantu ģimenes",
+        "summary": "Brošūra un vizītes",
+    }
+    response = client.post(edit_url(draft), form_data(draft, [], **typed, action="submit"))
+
+    assert response.status_code == 200
+    page = response.text
+    message = "Pirms iesniegšanas pievienojiet vismaz vienu plānoto aktivitāti."
+    assert message in text_of(page, "form-errors")
+    assert message in text_of(page, "activities-errors")
+    assert {name: shown(page, name) for name in typed} == typed
+    # An empty row to start the first activity in.
+    assert shown(page, "activities-TOTAL_FORMS") == "1"
+    draft.refresh_from_db()
+    assert draft.is_draft
+    assert draft.reference is None
+
+
 def test_submit_after_the_deadline_is_refused_with_the_deadline_named(client, smiltene):
     call = CompetitionFactory(closes_at=timezone.now() + timedelta(hours=1))
     draft = services.application_start(
@@ -360,9 +523,41 @@ def test_submit_after_the_deadline_is_refused_with_the_deadline_named(client, sm
         )
     assert response.status_code == 200
     assert "iesniegšanas termiņš beidzās" in response.text
+    assert "vairs nevar mainīt vai iesniegt" in text_of(response.text, "deadline-passed")
     assert 'value="100"' in response.text
+    # No button offers to save or submit what can no longer be saved or submitted.
+    assert 'name="action"' not in response.text
     draft.refresh_from_db()
     assert draft.is_draft
+
+
+def test_a_draft_past_its_deadline_opens_as_its_page_saying_it_can_no_longer_be_changed(
+    client, smiltene
+):
+    draft = past_deadline_draft(smiltene, summary="Video stāsti par remigrantiem")
+    with time_machine.travel(AFTER_THE_DEADLINE, tick=False):
+        client.force_login(smiltene)  # a session of that day
+        response = client.get(edit_url(draft))
+        assert response.status_code == 302
+        assert response["Location"] == draft.get_absolute_url()
+        page = client.get(response["Location"]).text
+    notice = text_of(page, "deadline-passed")
+    # The deadline in Riga time (15:00 UTC).
+    assert "termiņš beidzās 02.03.2030. 17:00 (pēc Rīgas laika)" in notice
+    assert "To vairs nevar mainīt vai iesniegt" in notice
+    assert "Video stāsti par remigrantiem" in page
+    assert edit_url(draft) not in page
+    assert "Turpināt rediģēt" not in page
+
+
+def test_a_draft_before_its_deadline_still_opens_as_the_form(client, smiltene):
+    draft = past_deadline_draft(smiltene)
+    with time_machine.travel(datetime(2030, 3, 2, 16, 55, tzinfo=RIGA), tick=False):
+        client.force_login(smiltene)  # a session of that day
+        response = client.get(edit_url(draft))
+    assert response.status_code == 200
+    assert 'name="action" value="submit"' in response.text
+    assert "vēl 5 minūtes" in response.text
 
 
 def test_submitted_application_is_read_only(client, draft, smiltene):

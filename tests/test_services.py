@@ -302,6 +302,29 @@ def test_submit_of_an_incomplete_draft_names_what_is_missing(draft, smiltene):
     assert "kontaktpersona;" not in text(error.value)  # it was given
 
 
+def test_submit_of_an_incomplete_draft_says_which_field_is_missing_for_the_form(draft, smiltene):
+    services.application_update_draft(
+        application=draft,
+        by=smiltene,
+        details=services.ApplicationDetails(contact_name="Ilze", goals="Mērķi"),
+        activities=[
+            *activities_costing(Decimal("100"), category().pk),
+            services.ActivityData(
+                category_id=category().pk, title="X", cost=Decimal("10"), description="Apraksts"
+            ),
+        ],
+    )
+    *_complete, third = draft.activities.order_by("order")
+    with pytest.raises(ValidationError) as error:
+        services.application_submit(application=draft, by=smiltene)
+    (problem,) = error.value.error_list
+    assert problem.params["missing"] == services.MissingToSubmit(
+        fields=("contact_email", "target_groups", "summary"),
+        activity_fields={third.pk: ("starts_on", "ends_on", "target_group", "expected_result")},
+    )
+    assert "3. aktivitāte: sākuma datums" in text(error.value)
+
+
 def test_submit_over_the_cap_is_refused_and_keeps_the_draft(draft, smiltene):
     # Activities written past the service (as after a cap was lowered): the submission still checks.
     save(draft, smiltene, ["5000"])

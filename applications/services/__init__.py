@@ -14,6 +14,7 @@ from ._common import MONEY_LIMIT, next_number
 from .drafts import (
     ActivityData,
     ApplicationDetails,
+    MissingToSubmit,
     application_delete_draft,
     application_save_draft,
     application_start,
@@ -39,6 +40,7 @@ __all__ = [
     "MONEY_LIMIT",
     "ActivityData",
     "ApplicationDetails",
+    "MissingToSubmit",
     "allocation_apply_proposal",
     "allocation_apply_shown_proposal",
     "allocation_set",

@@ -1,6 +1,7 @@
 """Applications from the first draft to their submission or withdrawal, with their
 activities and supporting documents."""
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +64,15 @@ class ActivityData:
     target_group: str = ""
     expected_result: str = ""
     id: int | None = None  # an existing activity of the application, to be updated
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingToSubmit:
+    """What a draft still lacks for its submission, by field, so that a page can mark each
+    field where it is: the application's own fields, and each activity's by its id."""
+
+    fields: tuple[str, ...] = ()
+    activity_fields: dict[int, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 #: What an application must have before it can be submitted (a draft may lack them).
@@ -202,17 +212,28 @@ def application_update_draft(
     return application
 
 
-def _missing_for_submission(application: Application, activities) -> list[str]:
-    missing = [
-        str(label) for field, label in REQUIRED_TO_SUBMIT.items() if not getattr(application, field)
-    ]
+def _missing_for_submission(application: Application, activities) -> MissingToSubmit:
+    return MissingToSubmit(
+        fields=tuple(name for name in REQUIRED_TO_SUBMIT if not getattr(application, name)),
+        activity_fields={
+            activity.pk: names
+            for activity in activities
+            if (names := tuple(n for n in ACTIVITY_REQUIRED_TO_SUBMIT if not getattr(activity, n)))
+        },
+    )
+
+
+def _missing_labels(missing: MissingToSubmit, activities) -> list[str]:
+    """The missing fields as the refusal names them: ``kopsavilkums``, ``1. aktivitāte:
+    apraksts``."""
+    labels = [str(REQUIRED_TO_SUBMIT[name]) for name in missing.fields]
     for number, activity in enumerate(activities, start=1):
-        missing.extend(
-            _("activity %(number)s: %(field)s") % {"number": number, "field": label}
-            for field, label in ACTIVITY_REQUIRED_TO_SUBMIT.items()
-            if not getattr(activity, field)
+        labels.extend(
+            _("activity %(number)s: %(field)s")
+            % {"number": number, "field": ACTIVITY_REQUIRED_TO_SUBMIT[name]}
+            for name in missing.activity_fields.get(activity.pk, ())
         )
-    return missing
+    return labels
 
 
 def build_snapshot(application: Application, activities, documents) -> dict:
@@ -285,12 +306,14 @@ def application_submit(*, application: Application, by) -> Application:
             _refuse(_("Add at least one planned activity before submitting."), "no_activities")
         )
     missing = _missing_for_submission(application, activities)
-    if missing:
+    if missing.fields or missing.activity_fields:
+        # ``missing`` says which fields, for the form to mark; the message names them.
         problems.append(
             _refuse(
                 _("Fill in before submitting: %(fields)s."),
                 "incomplete",
-                fields="; ".join(missing),
+                fields="; ".join(_missing_labels(missing, activities)),
+                missing=missing,
             )
         )
     if application.requested_amount > competition.max_award_amount:

@@ -1,15 +1,73 @@
+from datetime import datetime
+
 from django import template
 from django.urls import translate_url
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from competitions.formatting import format_money
 
 register = template.Library()
+
+MINUTE = 60
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+WEEK = 7 * DAY
+
+
+def _weeks(count: int) -> str:
+    return ngettext("%(count)d week", "%(count)d weeks", count) % {"count": count}
+
+
+def _days(count: int) -> str:
+    return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
+
+
+def _hours(count: int) -> str:
+    return ngettext("%(count)d hour", "%(count)d hours", count) % {"count": count}
+
+
+def _minutes(count: int) -> str:
+    return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
+
+
+# Largest first. Months and years are left out on purpose: a call is open for weeks, and a
+# "month" of timeuntil is an approximation that a deadline should not rest on.
+UNITS = ((WEEK, _weeks), (DAY, _days), (HOUR, _hours), (MINUTE, _minutes))
 
 
 @register.filter
 def money(amount, unit="€"):
     """``{{ application.requested_amount|money }}`` gives ``9 800,00 €``."""
     return format_money(amount, unit)
+
+
+@register.filter
+def time_left(deadline: datetime, now: datetime | None = None) -> str:
+    """``{{ call.closes_at|time_left:now }}``: ``vēl 4 nedēļas, 1 diena`` / ``4 weeks, 1 day
+    left``; at most two adjacent units, hours and minutes under a day.
+
+    Django's own ``timeuntil`` reads "4 nedēļa, 1 dienu" in Latvian (its catalogue's plural
+    forms are in the wrong order), so the units are the portal's own catalogue entries, written
+    in the order of the Plural-Forms header.
+    """
+    if not deadline:
+        return ""
+    seconds = int((deadline - (now or timezone.now())).total_seconds())
+    if seconds <= 0:
+        return _("the deadline has passed")
+    if seconds < MINUTE:
+        return _("less than a minute left")
+    counts = []
+    for size, _unit in UNITS:
+        count, seconds = divmod(seconds, size)
+        counts.append(count)
+    first = next(index for index, count in enumerate(counts) if count)
+    parts = [UNITS[first][1](counts[first])]
+    if first + 1 < len(UNITS) and counts[first + 1]:
+        parts.append(UNITS[first + 1][1](counts[first + 1]))
+    return _("%(left)s left") % {"left": ", ".join(parts)}
 
 
 @register.simple_tag(takes_context=True)

@@ -10,6 +10,7 @@
   const totalForms = form.querySelector('input[name$="-TOTAL_FORMS"]');
   const totalOut = document.getElementById("total");
   const overCap = document.getElementById("over-cap");
+  const unreadable = document.getElementById("unreadable-costs");
   // Amounts as people type them in Latvian: 1500, 1500,50, 1 500,50 (also 1500.50).
   const AMOUNT = /^(?:\d{1,3}(?: \d{3})+|\d+)(?:[.,]\d{1,2})?$/;
   const cap = toCents(form.dataset.cap.replace(".", ","));
@@ -41,16 +42,25 @@
 
   function recalculate() {
     let sum = 0;
+    const unread = [];
     activities().forEach(function (card) {
       if (isRemoved(card)) return;
-      const cents = toCents(card.querySelector("[data-cost]").value);
+      const typed = card.querySelector("[data-cost]").value;
+      const cents = toCents(typed);
       if (cents !== null) sum += cents;
+      // Left out of the total, but not in silence: a negative or unreadable cost is named by
+      // the number its activity shows. An empty one is simply not typed yet.
+      else if (typed.trim() !== "") unread.push(card.querySelector("[data-activity-number]").textContent);
     });
     totalOut.textContent = money(sum);
     const over = sum > cap;
     totalOut.classList.toggle("text-danger", over);
     overCap.classList.toggle("d-none", !over);
     if (over) overCap.textContent = overCap.dataset.template.replace("{excess}", money(sum - cap));
+    unreadable.classList.toggle("d-none", unread.length === 0);
+    unreadable.textContent = unread.length === 0 ? "" : (
+      unread.length === 1 ? unreadable.dataset.one : unreadable.dataset.many
+    ).replace("{numbers}", unread.join(", "));
   }
 
   function renumber() {
@@ -62,7 +72,9 @@
     });
   }
 
-  document.getElementById("add-activity").addEventListener("click", function (event) {
+  // Past the deadline the page has neither button: it only shows what was typed.
+  const add = document.getElementById("add-activity");
+  if (add) add.addEventListener("click", function (event) {
     event.preventDefault();
     const index = Number(totalForms.value);
     const wrapper = document.createElement("div");
@@ -81,7 +93,7 @@
   });
 
   const submit = document.getElementById("submit-application");
-  submit.addEventListener("click", function (event) {
+  if (submit) submit.addEventListener("click", function (event) {
     if (!window.confirm(submit.dataset.confirm)) event.preventDefault();
   });
 
