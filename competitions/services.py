@@ -1,6 +1,7 @@
 """Writes with a rule on calls. Changes of a call's money (pool, cap) live with the other
 money rules in ``applications.services.competition_set_limits``."""
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -10,7 +11,7 @@ from .models import Competition
 
 
 @transaction.atomic
-def competition_publish(*, competition: Competition, by) -> Competition:
+def competition_publish(*, competition: Competition, by: User) -> Competition:
     """Publish a draft call once it has everything an applicant and a reviewer need."""
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     if competition.status != Competition.Status.DRAFT:

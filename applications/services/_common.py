@@ -3,6 +3,7 @@
 import logging
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -51,7 +52,7 @@ def _lock_application(application_id: int) -> Application:
     )
 
 
-def _editable_draft(application_id: int, by) -> Application:
+def _editable_draft(application_id: int, by: User) -> Application:
     """The application, locked, if ``by`` acts for its municipality and it is still a draft."""
     application = _lock_application(application_id)
     _ensure_staff(by, application.municipality)
@@ -64,7 +65,7 @@ def _editable_draft(application_id: int, by) -> Application:
     return application
 
 
-def _ensure_staff(user, municipality: Municipality) -> None:
+def _ensure_staff(user: User, municipality: Municipality) -> None:
     if not municipality.staff.filter(pk=user.pk).exists():
         raise _refuse(
             _("Only staff of %(municipality)s can do this."),

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,7 +95,9 @@ ACTIVITY_REQUIRED_TO_SUBMIT = {
 
 
 @transaction.atomic
-def application_start(*, competition: Competition, municipality: Municipality, by) -> Application:
+def application_start(
+    *, competition: Competition, municipality: Municipality, by: User
+) -> Application:
     """Open a draft application of a municipality in a call."""
     competition = Competition.objects.get(pk=competition.pk)
     _ensure_staff(by, municipality)
@@ -119,7 +123,7 @@ def application_start(*, competition: Competition, municipality: Municipality, b
 def application_update_draft(
     *,
     application: Application,
-    by,
+    by: User,
     details: ApplicationDetails,
     activities: Sequence[ActivityData],
 ) -> Application:
@@ -278,7 +282,7 @@ def build_snapshot(application: Application, activities, documents) -> dict:
 
 
 @transaction.atomic
-def application_submit(*, application: Application, by) -> Application:
+def application_submit(*, application: Application, by: User) -> Application:
     """Submit a draft: freeze its snapshot with a SHA-256 and give it a reference number."""
     application = _lock_application(application.pk)
     competition = application.competition
@@ -337,7 +341,7 @@ def application_submit(*, application: Application, by) -> Application:
 
 
 @transaction.atomic
-def application_withdraw(*, application: Application, by) -> Application:
+def application_withdraw(*, application: Application, by: User) -> Application:
     """Withdraw a submitted application before the decision; any allocation returns to the pool."""
     competition = _lock_competition(application.competition_id)
     application = _lock_application(application.pk)
@@ -371,7 +375,7 @@ def application_withdraw(*, application: Application, by) -> Application:
 
 
 @transaction.atomic
-def application_delete_draft(*, application: Application, by) -> None:
+def application_delete_draft(*, application: Application, by: User) -> None:
     """Discard a draft that was never submitted, with its activities and documents."""
     application = _editable_draft(application.pk, by)
     files = [document.file for document in application.documents.all()]
@@ -385,7 +389,7 @@ def application_delete_draft(*, application: Application, by) -> None:
 
 
 @transaction.atomic
-def document_add(*, application: Application, by, file) -> SupportingDocument:
+def document_add(*, application: Application, by: User, file: File) -> SupportingDocument:
     """Attach a document to a draft; its content decides whether it is accepted."""
     application = _editable_draft(application.pk, by)
     _ensure_accepting(application.competition, timezone.now())
@@ -416,7 +420,7 @@ def document_add(*, application: Application, by, file) -> SupportingDocument:
 
 
 @transaction.atomic
-def document_delete(*, document: SupportingDocument, by) -> None:
+def document_delete(*, document: SupportingDocument, by: User) -> None:
     """Remove a document from a draft; the file goes once the row is gone for good."""
     _editable_draft(document.application_id, by)
     file = document.file
@@ -428,7 +432,7 @@ def document_delete(*, document: SupportingDocument, by) -> None:
 def application_save_draft(
     *,
     application: Application,
-    by,
+    by: User,
     details: ApplicationDetails,
     activities: Sequence[ActivityData],
     new_files: Sequence = (),

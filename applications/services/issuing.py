@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -105,7 +106,7 @@ def _rendered(contents, render_map: Callable):
 def _issue_letters(
     applications: Sequence[Application],
     *,
-    by,
+    by: User,
     language: str,
     files: list,
     render_map: Callable = map,
@@ -170,7 +171,7 @@ def _issue_letters(
     return issued
 
 
-def letter_issue(*, application: Application, by, language: str = "lv") -> AwardLetter:
+def letter_issue(*, application: Application, by: User, language: str = "lv") -> AwardLetter:
     """Issue the decision letter of a decided application: an award letter, or a rejection
     letter that gives the reason. A letter it already has in that language is kept, marked
     as replaced by the new one."""
@@ -184,7 +185,7 @@ def letter_issue(*, application: Application, by, language: str = "lv") -> Award
 def competition_issue_letters(
     *,
     competition: Competition,
-    by,
+    by: User,
     language: str = "lv",
     reissue: bool = False,
     render_map: Callable = map,

@@ -4,6 +4,7 @@ the decision."""
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
@@ -38,7 +39,7 @@ def _set_awarded_amount(
     competition: Competition,
     application: Application,
     amount,
-    by,
+    by: User,
     reason: str,
     allocated_total: Decimal,
 ) -> Decimal:
@@ -134,7 +135,9 @@ def _set_awarded_amount(
 
 
 @transaction.atomic
-def allocation_set(*, application: Application, amount: Decimal, by, reason: str) -> Application:
+def allocation_set(
+    *, application: Application, amount: Decimal, by: User, reason: str
+) -> Application:
     """Set the awarded amount of one application, within the request, the cap and the pool."""
     competition = _lock_competition(application.competition_id)
     application = Application.objects.select_related("municipality").get(pk=application.pk)
@@ -150,7 +153,7 @@ def allocation_set(*, application: Application, amount: Decimal, by, reason: str
 
 
 @transaction.atomic
-def allocation_apply_proposal(*, competition: Competition, by) -> Proposal:
+def allocation_apply_proposal(*, competition: Competition, by: User) -> Proposal:
     """Set every awarded amount of the call to the proposal computed under the lock; returns
     the proposal applied."""
 
@@ -185,7 +188,7 @@ def competition_set_limits(
     pool_amount: Decimal,
     max_award_amount: Decimal,
     partial_awards_allowed: bool,
-    by,
+    by: User,
 ) -> Competition:
     """Change a call's pool, cap or partial-award rule without breaking an existing allocation."""
     competition = _lock_competition(competition.pk)
@@ -268,7 +271,7 @@ def competition_set_limits(
 def competition_decide(
     *,
     competition: Competition,
-    by,
+    by: User,
     rejection_reason: str = "",
     reasons: Mapping[int, str] | None = None,
 ) -> Competition:

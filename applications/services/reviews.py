@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -35,7 +36,7 @@ def weighted_score(criteria, points_by_criterion: Mapping[int, int]) -> Decimal:
 def review_record(
     *,
     application: Application,
-    reviewer,
+    reviewer: User,
     scores: Mapping[int, int],
     comment: str = "",
     conflict_of_interest: bool = False,
