@@ -141,9 +141,14 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
-# Behind a load balancer the client's address is the last one it appends.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address, for the lockouts and the security log: REMOTE_ADDR, or behind
+# TRUSTED_PROXY_COUNT proxies the address the outermost of them received the request from, as
+# it wrote it in X-Forwarded-For (see security_log.client_address). Without a proxy the header
+# is never read: a client could write anything there.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "remigration_portal.security_log.client_address"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "applications:dashboard"
