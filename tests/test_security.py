@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from remigration_portal.security_log import client_address
 
-from .factories import staff_of
+from .factories import coordinator, staff_of
 
 pytestmark = pytest.mark.django_db
 
@@ -211,6 +211,36 @@ def test_changing_the_password_logs_out_every_session_this_one_too():
     assert elsewhere.get(dashboard).status_code == 302
     assert attempt(Client(), "valka", PASSWORD).status_code == 200  # the old one is refused
     assert attempt(Client(), "valka", new).status_code == 302
+
+
+def admin_login(client, username, password):
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=LOAD_BALANCER,
+    )
+
+
+def test_changing_the_password_in_the_admin_logs_out_every_session_this_one_too():
+    coordinator("coordinator")
+    here, elsewhere = Client(), Client()
+    assert admin_login(here, "coordinator", PASSWORD).status_code == 302
+    assert admin_login(elsewhere, "coordinator", PASSWORD).status_code == 302
+    assert here.get(reverse("admin:password_change")).status_code == 200
+    new = "a much longer new password 42"
+    response = here.post(
+        reverse("admin:password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:login")
+    assert "Parole ir nomainīta" in here.get(response["Location"]).text
+    for client in (here, elsewhere):
+        index = client.get(reverse("admin:index"))
+        assert index.status_code == 302
+        assert index["Location"].startswith(reverse("admin:login"))
+    assert admin_login(Client(), "coordinator", PASSWORD).status_code == 200  # refused
+    assert admin_login(Client(), "coordinator", new).status_code == 302
 
 
 def test_a_short_new_password_is_refused_and_keeps_the_session(client):
