@@ -1,7 +1,11 @@
-"""Logins, failed logins, lockouts and logouts, in one logger, with the client's address.
+"""Logins, failed logins, lockouts, logouts and denials, in one logger, with the client's
+address.
 
-Refused object access is logged by Django itself (``django.request`` logs every 403 and
-404 with its path); a failed login never logs the password.
+A denial is a 403 or 404 answered to a signed-in user (a staff member trying another
+municipality's ids, a reviewer on the allocation screen, a post without its CSRF token): it
+is logged with the user, the method, the path without its query string, and the status. A
+failed login never logs the password. Text a client chose (a typed username, a path) is
+logged with its control characters escaped, so it cannot forge a line of its own.
 """
 
 import ipaddress
@@ -58,6 +62,11 @@ def _address(request) -> str:
     return client_address(request) or "-"
 
 
+def _printable(text: str, limit: int = 300) -> str:
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
+
+
 @receiver(user_logged_in)
 def log_login(sender, request, user, **kwargs):
     logger.info("login user=%s ip=%s", user.get_username(), _address(request))
@@ -71,10 +80,39 @@ def log_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def log_login_failed(sender, credentials, request=None, **kwargs):
     logger.warning(
-        "login failed user=%s ip=%s", credentials.get("username", "-"), _address(request)
+        "login failed user=%s ip=%s",
+        _printable(str(credentials.get("username", "-"))),
+        _address(request),
     )
 
 
 @receiver(user_locked_out)
 def log_locked_out(sender, request, username, ip_address, **kwargs):
     logger.warning("locked out user=%s ip=%s", username, ip_address)
+
+
+class DenialLogMiddleware:
+    """Logs every 403 and 404 answered to a signed-in user.
+
+    Placed after the authentication middleware; the CSRF middleware's refusals and the views'
+    ``PermissionDenied`` and ``Http404`` reach it as responses.
+    """
+
+    DENIALS = frozenset({403, 404})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if response.status_code in self.DENIALS and user is not None and user.is_authenticated:
+            logger.warning(
+                "denied status=%s user=%s method=%s path=%s ip=%s",
+                response.status_code,
+                user.get_username(),
+                _printable(request.method or "-", 10),
+                _printable(request.path),
+                _address(request),
+            )
+        return response

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from remigration_portal.security_log import client_address
 
-from .factories import coordinator, staff_of
+from .factories import CompetitionFactory, coordinator, reviewer, staff_of
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,44 @@ def test_the_security_log_names_the_client_behind_the_load_balancer(client, sett
     assert "login failed user=valka ip=203.0.113.5" in messages
     assert "locked out user=valka ip=203.0.113.5" in messages
     assert not any(LOAD_BALANCER in m or "198.51.100.1" in m for m in messages)
+
+
+def test_denials_to_signed_in_users_are_logged_with_user_path_and_status(settings, caplog):
+    """A 403 or 404 to a signed-in user: who, what, where and from where; never the query
+    string, and never a line the path could forge."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    behind = {"REMOTE_ADDR": LOAD_BALANCER, "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    call = CompetitionFactory()
+    staff, someone = Client(**behind), Client(**behind)
+    staff.force_login(staff_of("valkas-novads", "valka"))
+    someone.force_login(reviewer("reviewer1"))
+    strict = Client(enforce_csrf_checks=True, **behind)
+    strict.force_login(staff_of("valkas-novads", "valka"))
+    allocation = reverse("admin:competitions_competition_allocation", args=[call.pk])
+    with caplog.at_level(logging.INFO, logger="remigration_portal.security"):
+        assert staff.get("/applications/999999/?token=secret-in-the-query").status_code == 404
+        assert someone.get(allocation).status_code == 403
+        assert strict.post(reverse("logout")).status_code == 403  # no CSRF token
+        assert staff.get("/applications/999999/%0Afake login user=admin/").status_code == 404
+        assert Client().get("/applications/999999/edit/").status_code == 302  # to the login
+        assert Client().get("/no-such-page/").status_code == 404  # anonymous: not a denial
+    denied = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "remigration_portal.security" and r.getMessage().startswith("denied")
+    ]
+    assert denied == [
+        "denied status=404 user=valka method=GET path=/applications/999999/ ip=203.0.113.9",
+        f"denied status=403 user=reviewer1 method=GET path={allocation} ip=203.0.113.9",
+        "denied status=403 user=valka method=POST path=/accounts/logout/ ip=203.0.113.9",
+        "denied status=404 user=valka method=GET "
+        "path=/applications/999999/\\nfake login user=admin/ ip=203.0.113.9",
+    ]
+    assert all(
+        record.levelname == "WARNING"
+        for record in caplog.records
+        if "denied" in record.getMessage()
+    )
 
 
 # --- the client's address behind the load balancer -------------------------------------------
