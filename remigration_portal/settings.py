@@ -183,6 +183,9 @@ STORAGES = {
     },
 }
 
+# A past version in the admin's history is shown, never saved back (see VisibleOnlyMixin).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
