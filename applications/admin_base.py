@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 
 
 class VisibleOnlyMixin:
@@ -12,7 +12,8 @@ class VisibleOnlyMixin:
 
     Django's admin would redirect to its index with "does not exist", and django-simple-history
     would even show the history of such an object from its historical rows. Put this mixin
-    before ``SimpleHistoryAdmin`` in the bases so that its history views are covered too.
+    before ``SimpleHistoryAdmin`` in the bases so that its history views are covered too; it
+    also makes a past version a page to read, never one to save back.
     """
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
@@ -27,6 +28,13 @@ class VisibleOnlyMixin:
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history saves a POST to this page as the object, set back to that
+        # version, past every service and for anyone who may read the history (even with
+        # SIMPLE_HISTORY_REVERT_DISABLED, which only hides the button): an application
+        # would go back to a draft with no reference and its award gone from the ledger.
+        # The history is a record; a version is only shown.
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         self._visible_or_404(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 

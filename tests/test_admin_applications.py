@@ -334,3 +334,30 @@ def test_allocation_ledger_is_newest_first_and_limited(case):
     assert ledger[0].reason == "Labojums"
     assert len(ledger) == 2
     assert len(selectors.allocation_ledger(competition=case.competition)) == 6
+
+
+def test_a_past_version_in_the_history_is_shown_and_never_saved_back(decided_call, client):
+    """django-simple-history would save a POST to a version's page as the object itself:
+    the awarded application back to a draft, its award gone without a ledger row."""
+    application = decided_call.applications["smiltenes-novads"]
+    competition = decided_call.competition
+    first = application.history.order_by("history_id").first()
+    assert first.status == Application.Status.DRAFT
+    pages = [
+        reverse("admin:applications_application_simple_history", args=[application.pk, first.pk]),
+        reverse(
+            "admin:competitions_competition_simple_history",
+            args=[competition.pk, competition.history.order_by("history_id").first().pk],
+        ),
+    ]
+    before = sorted(Application.objects.values_list("pk", "status", "awarded_amount", "reference"))
+    for person in (decided_call.reviewers[0], decided_call.coordinator):
+        client.force_login(person)
+        for page in pages:
+            assert client.get(page).status_code == 200
+            assert client.post(page, {"title_lv": "Cits"}).status_code == 405
+            assert client.post(page, {"_change_history": "1"}).status_code == 405
+    after = sorted(Application.objects.values_list("pk", "status", "awarded_amount", "reference"))
+    assert after == before
+    competition.refresh_from_db()
+    assert competition.title_lv != "Cits"

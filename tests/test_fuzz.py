@@ -1,16 +1,25 @@
-"""Random input against the application form: a form error or a success, never a 500, and
-never a half-saved draft."""
+"""Random input against the application form, saved and submitted, and the allocation edit:
+a form error, a refusal or a success, never a 500, and never a half-saved change.
 
+NUL characters are sent as they are: a browser's form post can carry them (``%00``), and
+PostgreSQL refuses them in text, so a field that let one through would fail with a 500
+there; Django's form fields refuse them with an error instead."""
+
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from django.utils import timezone
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from applications import services
 from applications.forms import MoneyField
+from applications.models import Application, NumberSequence, snapshot_digest
 
 from .factories import CompetitionFactory, category, municipality, staff_of
 
@@ -36,33 +45,105 @@ amount_texts = st.one_of(
         st.sampled_from([" ", "\u00a0", "", ".", ","]),
     ),
     st.text(max_size=20),
-    st.sampled_from(["", " ", "1e5", "0x10", "١٢٣", "10 000,00 €", "--5", "5-", "1,5,5", "NaN"]),
+    st.sampled_from(
+        ["", " ", "1e5", "0x10", "١٢٣", "10 000,00 €", "--5", "5-", "1,5,5", "NaN", "5\x00", "\x00"]
+    ),
 )
-texts = st.text(max_size=300)
+# Any text, and often one with a NUL character inside.
+texts = st.one_of(
+    st.text(max_size=300),
+    st.builds(lambda a, b: f"{a}\x00{b}", st.text(max_size=20), st.text(max_size=20)),
+)
 
 
 @pytest.fixture
-def setting():
-    call = CompetitionFactory()
-    user = staff_of("smiltenes-novads")
-    draft = services.application_start(
-        competition=call, municipality=municipality("smiltenes-novads"), by=user
+def staff():
+    return staff_of("smiltenes-novads")
+
+
+def fresh_draft(user) -> Application:
+    """A draft of its own call for each example: a submission that goes through would leave
+    nothing to submit in the next."""
+    return services.application_start(
+        competition=CompetitionFactory(), municipality=municipality("smiltenes-novads"), by=user
     )
-    return user, draft
 
 
-def snapshot(application):
+def snapshot(application) -> dict:
     application.refresh_from_db()
-    return (
-        application.requested_amount,
-        application.contact_name,
-        application.summary,
-        sorted(application.activities.values_list("title", "cost")),
-    )
+    return {
+        "status": application.status,
+        "reference": application.reference,
+        "requested": application.requested_amount,
+        "contact_name": application.contact_name,
+        "contact_email": application.contact_email,
+        "summary": application.summary,
+        "activities": sorted(application.activities.values_list("title", "cost")),
+        "numbers used": NumberSequence.objects.aggregate(used=Sum("last_value"))["used"] or 0,
+    }
+
+
+def post(client, draft, general: dict, rows: list[dict], action: str):
+    data = {
+        **general,
+        "activities-TOTAL_FORMS": str(len(rows)),
+        "activities-INITIAL_FORMS": "0",
+        "activities-MIN_NUM_FORMS": "0",
+        "activities-MAX_NUM_FORMS": "1000",
+        "action": action,
+    }
+    for index, row in enumerate(rows):
+        data.update({f"activities-{index}-{key}": value for key, value in row.items()})
+    return client.post(reverse("applications:edit", kwargs={"pk": draft.pk}), data)
+
+
+def check_outcome(response, draft, before: dict, general: dict, rows: list[dict], action: str):
+    """A form error changes nothing; a save, or a submission refused after it, leaves the
+    draft as posted and still a draft with no reference used; a submission is whole."""
+    assert response.status_code in (200, 302)
+    after = snapshot(draft)
+    outcome = "form error" if response.status_code == 200 else response["Location"].split("/")[-2]
+    event(f"{action}: {outcome}")
+    posted_values = [*general.values(), *(value for row in rows for value in row.values())]
+    if any("\x00" in value for value in posted_values):
+        # Django's fields refuse a NUL character; it must never reach the database.
+        event(f"{action}: NUL, {outcome}")
+        assert response.status_code == 200, "a NUL character got past the form"
+        assert response.context["form"] is not None
+    if response.status_code == 200:
+        assert after == before, "a refused post changed the draft"
+        return
+    edit = reverse("applications:edit", kwargs={"pk": draft.pk})
+    receipt = reverse("applications:receipt", kwargs={"pk": draft.pk})
+    assert response["Location"] in {edit, receipt}
+    # What was saved is what was posted, read as the form reads it, and nothing else.
+    posted = sorted((row["title"].strip(), MoneyField().clean(row["cost"])) for row in rows)
+    assert after["activities"] == posted
+    assert after["requested"] == sum((cost for _title, cost in posted), Decimal("0.00"))
+    assert after["requested"] <= draft.competition.max_award_amount
+    for field in ("contact_name", "contact_email", "summary"):
+        assert after[field] == general.get(field, "").strip()
+    if response["Location"] == edit:
+        assert after["status"] == Application.Status.DRAFT
+        assert after["reference"] is None, "a refused submission used a reference"
+        assert after["numbers used"] == before["numbers used"]
+        assert draft.snapshot is None
+        assert draft.submitted_at is None
+        if action == "submit":
+            levels = [message.level_tag for message in get_messages(response.wsgi_request)]
+            assert "error" in levels, "a refused submission must say why"
+    else:
+        assert action == "submit"
+        assert after["status"] == Application.Status.SUBMITTED
+        assert after["reference"].startswith("REM-")
+        assert after["numbers used"] == before["numbers used"] + 1
+        assert draft.snapshot_sha256 == snapshot_digest(draft.snapshot)
+        assert draft.snapshot["requested_amount"] == str(after["requested"])
 
 
 @FUZZ
 @given(
+    action=st.sampled_from(["save", "submit"]),
     costs=st.lists(amount_texts, max_size=4),
     titles=st.lists(texts, min_size=4, max_size=4),
     contact=texts,
@@ -71,43 +152,79 @@ def snapshot(application):
     starts=st.one_of(st.dates().map(str), texts),
 )
 def test_the_application_form_never_fails_and_never_half_saves(
-    client, setting, costs, titles, contact, summary, email, starts
+    client, staff, action, costs, titles, contact, summary, email, starts
 ):
-    user, draft = setting
-    client.force_login(user)
+    """Anything in any field, saved or submitted."""
+    client.force_login(staff)
+    draft = fresh_draft(staff)
     before = snapshot(draft)
-    data = {
-        "contact_name": contact,
-        "contact_email": email,
-        "summary": summary,
-        "activities-TOTAL_FORMS": str(len(costs)),
-        "activities-INITIAL_FORMS": "0",
-        "activities-MIN_NUM_FORMS": "0",
-        "activities-MAX_NUM_FORMS": "1000",
-        "action": "save",
-    }
-    for index, cost in enumerate(costs):
-        prefix = f"activities-{index}-"
-        data.update(
-            {
-                prefix + "category": str(category().pk),
-                prefix + "title": titles[index],
-                prefix + "cost": cost,
-                prefix + "starts_on": starts,
-            }
-        )
-    # Text fields cannot carry NUL characters in a form post from a browser either.
-    data = {key: value.replace("\x00", "") for key, value in data.items()}
-    response = client.post(reverse("applications:edit", kwargs={"pk": draft.pk}), data)
+    general = {"contact_name": contact, "contact_email": email, "summary": summary}
+    rows = [
+        {"category": str(category().pk), "title": title, "cost": cost, "starts_on": starts}
+        for title, cost in zip(titles, costs, strict=False)
+    ]
+    response = post(client, draft, general, rows, action)
+    check_outcome(response, draft, before, general, rows, action)
 
-    assert response.status_code in (200, 302)
-    after = snapshot(draft)
-    if response.status_code == 200:
-        assert after == before, "a refused save changed the draft"
-    else:
-        parsed = [MoneyField().clean(cost) for cost in costs if cost.strip()]
-        assert after[0] == sum(parsed, Decimal("0.00"))
-        assert after[0] <= draft.competition.max_award_amount
+
+COMPLETE = {
+    "contact_name": "Ilze Bērziņa",
+    "contact_email": "ilze@example.lv",
+    "contact_phone": "+371 64700000",
+    "goals": "Sekmēt remigrāciju.",
+    "target_groups": "Diaspora un remigranti.",
+    "summary": "Brošūra un vizītes.",
+}
+
+
+def complete_activity(number: int) -> dict:
+    today = timezone.localdate()
+    return {
+        "title": f"Aktivitāte {number}",
+        "description": "Apraksts",
+        "starts_on": str(today + timedelta(days=30)),
+        "ends_on": str(today + timedelta(days=200)),
+        "target_group": "Remigranti",
+        "expected_result": "Rezultāts",
+        "cost": "3 000",
+    }
+
+
+ACTIVITY_FIELDS = [*complete_activity(1), "category"]
+
+
+@FUZZ
+@given(
+    general_damage=st.dictionaries(
+        st.sampled_from(list(COMPLETE)), st.one_of(texts, st.just("")), max_size=2
+    ),
+    rows_damage=st.lists(
+        st.dictionaries(
+            st.sampled_from(ACTIVITY_FIELDS),
+            st.one_of(texts, amount_texts, st.just("")),
+            max_size=2,
+        ),
+        max_size=4,
+    ),
+)
+def test_submitting_a_complete_application_with_random_damage_never_half_submits(
+    client, staff, general_damage, rows_damage
+):
+    """A submittable application with a few fields (or none) replaced by anything: the
+    submission goes through whole, or is refused on the page or after the save with the
+    draft kept, its reference never used; no activities at all, or over the cap, refuses."""
+    client.force_login(staff)
+    draft = fresh_draft(staff)
+    before = snapshot(draft)
+    general = {**COMPLETE, **general_damage}
+    rows = [
+        {"category": str(category().pk), **complete_activity(number), **damage}
+        for number, damage in enumerate(rows_damage, start=1)
+    ]
+    response = post(client, draft, general, rows, "submit")
+    check_outcome(response, draft, before, general, rows, "submit")
+    if not general_damage and rows and not any(rows_damage) and len(rows) <= 3:
+        assert response["Location"] == reverse("applications:receipt", kwargs={"pk": draft.pk})
 
 
 @FUZZ
@@ -137,9 +254,7 @@ def allocation():
 @FUZZ
 @given(amount=amount_texts, reason=texts)
 def test_the_allocation_edit_never_fails_and_never_half_saves(client, allocation, amount, reason):
-    from django.db.models import Sum
-
-    from applications.models import AllocationEvent, Application
+    from applications.models import AllocationEvent
 
     client.force_login(allocation.coordinator)
     cesis = allocation.applications["cesu-novads"]
@@ -150,11 +265,7 @@ def test_the_allocation_edit_never_fails_and_never_half_saves(client, allocation
     )
     response = client.post(
         reverse("admin:competitions_competition_allocation", args=[allocation.competition.pk]),
-        {
-            "application": cesis.pk,
-            "amount": amount.replace("\x00", ""),
-            "reason": reason.replace("\x00", ""),
-        },
+        {"application": cesis.pk, "amount": amount, "reason": reason},
     )
     assert response.status_code in (200, 302)
     events, total, awarded = (
@@ -167,5 +278,8 @@ def test_the_allocation_edit_never_fails_and_never_half_saves(client, allocation
     if response.status_code == 200:
         assert (events, total, awarded) == before, "a refused change wrote something"
     else:
-        assert awarded == MoneyField(min_value=Decimal("0")).clean(amount.replace("\x00", ""))
+        assert "\x00" not in amount + reason
+        assert awarded == MoneyField(min_value=Decimal("0")).clean(amount)
         assert events == before[0] + (awarded != before[2])
+        if awarded != before[2]:
+            assert AllocationEvent.objects.order_by("-pk").first().reason == reason.strip()

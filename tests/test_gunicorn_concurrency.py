@@ -1,5 +1,8 @@
 """The pool and the cap hold across processes: gunicorn with two workers on loopback, one
-PostgreSQL, coordinators posting allocations on the admin's allocation screen at once."""
+PostgreSQL, coordinators posting allocations on the admin's allocation screen at once.
+
+gunicorn's access log names the process that served each request, so each test shows that
+both workers served the posts at once, not one of them all."""
 
 import http.client
 import os
@@ -9,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
@@ -35,11 +39,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    access_log: Path
+
+
 @pytest.fixture
-def server():
-    """gunicorn, two worker processes of eight threads, serving the test database."""
+def server(tmp_path):
+    """gunicorn, two worker processes of four threads, serving the test database.
+
+    Each process holds at most six connections at once, so that the simultaneous posts of a
+    test (eight or twelve) cannot all land in one of them.
+    """
     settings = connection.settings_dict
     port = free_port()
+    access_log = tmp_path / "access.log"
     env = {
         **os.environ,
         "DATABASE_URL": (
@@ -61,11 +76,18 @@ def server():
             # Threads in each process, so that both processes hold several transactions open
             # at once, as a busy production server does.
             "--threads",
-            "8",
+            "4",
+            "--worker-connections",
+            "6",
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            # Which process (%(p)s) served which request.
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(p)s %(m)s %(U)s %(s)s",
         ],
         cwd=ROOT,
         env=env,
@@ -80,9 +102,46 @@ def server():
                 process.kill()
                 pytest.fail("gunicorn did not start")
             time.sleep(0.2)
-    yield port
+    running = Server(port, access_log)
+    # The master opens the socket before the workers have imported Django, and the first
+    # worker up would take every waiting connection: wait until both answer.
+    while len(set(served(running, "GET", "/admin/login/"))) < 2:
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("gunicorn's second worker did not start")
+        threads = [threading.Thread(target=get, args=(port, "/admin/login/")) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    yield running
     process.terminate()
     process.wait(timeout=30)
+
+
+def get(port: int, path: str) -> None:
+    http = http_client(port)
+    http.request("GET", path, headers={"Host": "127.0.0.1"})
+    http.getresponse().read()
+    http.close()
+
+
+def served(server: Server, method: str, path: str) -> list[str]:
+    """The process of each answer to ``method path``, from gunicorn's access log."""
+    if not server.access_log.exists():
+        return []
+    lines = [line.split() for line in server.access_log.read_text().splitlines() if line.strip()]
+    return [pid for pid, *request in lines if request[:2] == [method, path]]
+
+
+def processes_that_served(server: Server, path: str, posts: int) -> set[str]:
+    """The worker processes that answered the posts to ``path``. A worker writes its line
+    just after sending the answer, so wait for all of them."""
+    deadline = time.monotonic() + 30
+    while len(pids := served(server, "POST", path)) < posts and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(pids) == posts, pids
+    return set(pids)
 
 
 def session_of(user) -> str:
@@ -152,8 +211,9 @@ def test_coordinators_on_two_processes_never_exceed_the_pool(server):
         for index, application in enumerate(applications)
     ]
 
-    statuses = post_together(server, posts)
+    statuses = post_together(server.port, posts)
 
+    assert len(processes_that_served(server, path, len(posts))) == 2
     # A change that went through redirects back to the screen; a refusal shows it again.
     assert sorted(statuses) == [200] * 8 + [302] * 4, statuses
     total = Application.objects.filter(competition=call).aggregate(total=Sum("awarded_amount"))[
@@ -177,8 +237,9 @@ def test_coordinators_on_two_processes_never_pass_the_cap_of_one_application(ser
         for i, amount in enumerate(amounts)
     ]
 
-    statuses = post_together(server, posts)
+    statuses = post_together(server.port, posts)
 
+    assert len(processes_that_served(server, path, len(posts))) == 2
     over_cap = {"10 000,01", "11 000", "12 000"}
     assert [
         status for amount, status in zip(amounts, statuses, strict=True) if amount in over_cap

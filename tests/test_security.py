@@ -8,22 +8,28 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from axes.helpers import get_client_ip_address
+from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from .factories import staff_of
+from remigration_portal.security_log import client_address
+
+from .factories import CompetitionFactory, coordinator, reviewer, staff_of
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
+LOAD_BALANCER = "10.0.0.1"  # where every request comes from behind the proxy
 
 
-def attempt(client, username, password, ip="10.0.0.1"):
+def attempt(client, username, password, ip=LOAD_BALANCER, forwarded=None):
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
     return client.post(
-        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **headers
     )
 
 
@@ -95,6 +101,120 @@ def test_logins_failures_and_lockouts_are_logged_without_passwords(client, caplo
     assert not any("secret-wrong-1" in m for m in messages)
 
 
+def test_the_security_log_names_the_client_behind_the_load_balancer(client, settings, caplog):
+    settings.TRUSTED_PROXY_COUNT = 1
+    staff_of("valkas-novads", "valka")
+    with caplog.at_level(logging.INFO, logger="remigration_portal.security"):
+        attempt(client, "valka", PASSWORD, forwarded="198.51.100.1, 203.0.113.4")
+        client.post(
+            reverse("logout"), REMOTE_ADDR=LOAD_BALANCER, HTTP_X_FORWARDED_FOR="203.0.113.4"
+        )
+        for _ in range(5):
+            attempt(client, "valka", "secret-wrong-1", forwarded="203.0.113.5")
+    messages = [r.getMessage() for r in caplog.records if r.name == "remigration_portal.security"]
+    assert "login user=valka ip=203.0.113.4" in messages
+    assert "logout user=valka ip=203.0.113.4" in messages
+    assert "login failed user=valka ip=203.0.113.5" in messages
+    assert "locked out user=valka ip=203.0.113.5" in messages
+    assert not any(LOAD_BALANCER in m or "198.51.100.1" in m for m in messages)
+
+
+def test_denials_to_signed_in_users_are_logged_with_user_path_and_status(settings, caplog):
+    """A 403 or 404 to a signed-in user: who, what, where and from where; never the query
+    string, and never a line the path could forge."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    behind = {"REMOTE_ADDR": LOAD_BALANCER, "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    call = CompetitionFactory()
+    staff, someone = Client(**behind), Client(**behind)
+    staff.force_login(staff_of("valkas-novads", "valka"))
+    someone.force_login(reviewer("reviewer1"))
+    strict = Client(enforce_csrf_checks=True, **behind)
+    strict.force_login(staff_of("valkas-novads", "valka"))
+    allocation = reverse("admin:competitions_competition_allocation", args=[call.pk])
+    with caplog.at_level(logging.INFO, logger="remigration_portal.security"):
+        assert staff.get("/applications/999999/?token=secret-in-the-query").status_code == 404
+        assert someone.get(allocation).status_code == 403
+        assert strict.post(reverse("logout")).status_code == 403  # no CSRF token
+        assert staff.get("/applications/999999/%0Afake login user=admin/").status_code == 404
+        assert Client().get("/applications/999999/edit/").status_code == 302  # to the login
+        assert Client().get("/no-such-page/").status_code == 404  # anonymous: not a denial
+    denied = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "remigration_portal.security" and r.getMessage().startswith("denied")
+    ]
+    assert denied == [
+        "denied status=404 user=valka method=GET path=/applications/999999/ ip=203.0.113.9",
+        f"denied status=403 user=reviewer1 method=GET path={allocation} ip=203.0.113.9",
+        "denied status=403 user=valka method=POST path=/accounts/logout/ ip=203.0.113.9",
+        "denied status=404 user=valka method=GET "
+        "path=/applications/999999/\\nfake login user=admin/ ip=203.0.113.9",
+    ]
+    assert all(
+        record.levelname == "WARNING"
+        for record in caplog.records
+        if "denied" in record.getMessage()
+    )
+
+
+# --- the client's address behind the load balancer -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "address"),
+    [
+        (0, None, LOAD_BALANCER),
+        (0, "198.51.100.66", LOAD_BALANCER),  # no proxy: the header is the client's invention
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "198.51.100.66, 203.0.113.7", "203.0.113.7"),  # the client's own entry is ignored
+        (1, "198.51.100.66,203.0.113.7", "203.0.113.7"),
+        (1, '", 203.0.113.7', "203.0.113.7"),  # a quote swallows nothing
+        (1, "203.0.113.7:51000", "203.0.113.7"),
+        (1, "[2001:db8::7]:51000", "2001:db8::7"),
+        (1, "2001:db8::7", "2001:db8::7"),
+        (1, None, LOAD_BALANCER),  # did not come through the proxy
+        (1, "unknown", LOAD_BALANCER),
+        (2, "198.51.100.66, 203.0.113.7, 10.0.0.9", "203.0.113.7"),
+        (2, "203.0.113.7", LOAD_BALANCER),  # too short to hold both proxies' entries
+    ],
+)
+def test_the_client_address_is_the_one_the_trusted_proxies_wrote(
+    settings, rf, proxies, forwarded, address
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    request = rf.post("/accounts/login/", REMOTE_ADDR=LOAD_BALANCER, **headers)
+    assert client_address(request) == address
+    assert get_client_ip_address(request) == address  # what django-axes locks out
+
+
+def test_behind_the_load_balancer_each_client_is_locked_out_by_its_own_address(client, settings):
+    """Everyone arrives from the load balancer's address: five wrong passwords from one
+    client must not lock the user out for every other client too."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    staff_of("valkas-novads", "valka")
+    for _ in range(5):
+        locked = attempt(client, "valka", "wrong password!", forwarded="198.51.100.66")
+    assert locked.status_code == 429
+    # The real user, behind the same load balancer, logs in.
+    assert attempt(Client(), "valka", PASSWORD, forwarded="203.0.113.7").status_code == 302
+    # The locked-out client cannot escape by writing another address in front of its own.
+    assert (
+        attempt(Client(), "valka", PASSWORD, forwarded="203.0.113.7, 198.51.100.66").status_code
+        == 429
+    )
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["198.51.100.66"]
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_does_not_escape_a_lockout(client):
+    staff_of("valkas-novads", "valka")
+    for _ in range(5):
+        attempt(client, "valka", "wrong password!", ip="10.0.0.6")
+    for forged in ("198.51.100.1", "198.51.100.1, 198.51.100.2", "10.0.0.7"):
+        response = attempt(Client(), "valka", PASSWORD, ip="10.0.0.6", forwarded=forged)
+        assert response.status_code == 429, forged
+
+
 # --- passwords and sessions -------------------------------------------------------------------
 
 
@@ -129,6 +249,36 @@ def test_changing_the_password_logs_out_every_session_this_one_too():
     assert elsewhere.get(dashboard).status_code == 302
     assert attempt(Client(), "valka", PASSWORD).status_code == 200  # the old one is refused
     assert attempt(Client(), "valka", new).status_code == 302
+
+
+def admin_login(client, username, password):
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=LOAD_BALANCER,
+    )
+
+
+def test_changing_the_password_in_the_admin_logs_out_every_session_this_one_too():
+    coordinator("coordinator")
+    here, elsewhere = Client(), Client()
+    assert admin_login(here, "coordinator", PASSWORD).status_code == 302
+    assert admin_login(elsewhere, "coordinator", PASSWORD).status_code == 302
+    assert here.get(reverse("admin:password_change")).status_code == 200
+    new = "a much longer new password 42"
+    response = here.post(
+        reverse("admin:password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:login")
+    assert "Parole ir nomainīta" in here.get(response["Location"]).text
+    for client in (here, elsewhere):
+        index = client.get(reverse("admin:index"))
+        assert index.status_code == 302
+        assert index["Location"].startswith(reverse("admin:login"))
+    assert admin_login(Client(), "coordinator", PASSWORD).status_code == 200  # refused
+    assert admin_login(Client(), "coordinator", new).status_code == 302
 
 
 def test_a_short_new_password_is_refused_and_keeps_the_session(client):
