@@ -79,6 +79,8 @@ def test_admin_login_page_is_served_in_both_languages(client):
     english = client.get("/en/admin/login/")
     assert "<title>Log in | Remigration grants</title>" in english.text
     assert ">Vidzeme Planning Region</a>" in english.text
+    # The portal's icon, so that browsers do not ask for a /favicon.ico that is not there.
+    assert 'rel="icon" href="/static/favicon.svg"' in english.text
 
 
 def _import_settings(**env):
