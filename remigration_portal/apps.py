@@ -17,4 +17,4 @@ class PortalAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin, with the portal's admin site as ``admin.site``."""
 
     default = False
-    default_site = "remigration_portal.admin.PortalAdminSite"
+    default_site = "remigration_portal.sites.PortalAdminSite"
