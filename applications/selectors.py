@@ -26,7 +26,7 @@ from .models import (
 )
 
 ZERO = Decimal("0.00")
-#: The fields of an application that hold its texts, left unread by the ranking.
+#: The fields of an application that hold its texts, left unread by lists that show none.
 APPLICATION_TEXTS = ("snapshot", "goals", "target_groups", "summary", "decision_reason")
 
 

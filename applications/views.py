@@ -57,8 +57,9 @@ def attachment(file, *, filename: str, content_type: str) -> FileResponse:
 @login_required
 @require_safe
 def dashboard(request):
-    """The calls open to the user's municipalities and their applications: four queries
-    (with the session's and the user's), whatever the numbers of calls and applications."""
+    """The calls open to the user's municipalities and their applications: three queries of
+    its own (five with the session's and the user's), whatever the numbers of calls and
+    applications."""
     now = timezone.now()
     municipalities = {m.pk: m for m in request.user.municipalities.all()}
     applications = list(
@@ -83,7 +84,7 @@ def dashboard(request):
         # A draft past its call's deadline can only be read: its row leads to its page.
         application.editable = application.is_draft and application.competition.is_accepting(now)
     by_call = {(a.competition_id, a.municipality_id): a for a in applications}
-    open_calls = {}
+    open_calls, mine = {}, {}
     eligibility = (
         Competition.eligible_municipalities.through.objects.filter(
             municipality_id__in=municipalities, competition__in=Competition.objects.open_at(now)
@@ -92,13 +93,13 @@ def dashboard(request):
         .order_by("competition__closes_at", "competition_id")
     )
     for pair in eligibility:
-        call = open_calls.setdefault(pair.competition_id, pair.competition)
+        open_calls.setdefault(pair.competition_id, pair.competition)
         municipality = municipalities[pair.municipality_id]
-        call.__dict__.setdefault("my_applications", []).append(
-            (municipality, by_call.get((call.pk, municipality.pk)))
+        mine.setdefault(pair.competition_id, []).append(
+            (municipality, by_call.get((pair.competition_id, municipality.pk)))
         )
     for call in open_calls.values():
-        call.my_applications.sort(key=lambda pair: pair[0].name)
+        call.my_applications = sorted(mine[call.pk], key=lambda pair: pair[0].name)
     return render(
         request,
         "applications/dashboard.html",
