@@ -11,6 +11,10 @@ from competitions import roles
 from competitions.models import ActivityCategory, Municipality
 
 ROOT = Path(__file__).resolve().parent.parent
+# The environment of a make started by hand, not of one started by `make test`.
+OUTSIDE_MAKE = {
+    k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+}
 
 
 @pytest.mark.django_db
@@ -152,9 +156,9 @@ def test_make_run_serves_on_its_port_and_hands_it_to_every_command():
     """`PORT=8100 make run`: each manage.py command it runs sees PORT=8100, so the demo's and
     the server's mail link to the port served."""
     dry_run = subprocess.run(
-        ["make", "--dry-run", "--always-make", "run", "PORT=8100"],
+        ["make", "--no-print-directory", "--dry-run", "--always-make", "run", "PORT=8100"],
         cwd=ROOT,
-        env={**os.environ, "MAKEFLAGS": ""},
+        env=OUTSIDE_MAKE,
         capture_output=True,
         text=True,
         check=True,
