@@ -8,7 +8,13 @@ STAMP := $(VENV)/.installed
 # pytest-django still runs every test with DEBUG off.
 TEST_ENV := DJANGO_DEBUG=1 PYTHONHASHSEED=0
 
-.PHONY: run test lint format bench messages clean dirs
+.PHONY: run test lint format bench messages clean dirs \
+	packages-run packages-test packages-bench packages-messages packages-lint
+
+# Each target's first prerequisite checks the Debian packages it needs, before .venv is made:
+# scripts/system-packages installs the missing ones when it can, or stops with the line to run.
+packages-run packages-test packages-bench packages-messages packages-lint:
+	@scripts/system-packages $(@:packages-%=%)
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -22,12 +28,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 dirs:
 	@mkdir -p var/media var/static
 
-run: $(STAMP) dirs
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(BIN)/python manage.py load_demo
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+# PORT reaches the settings too: the links in the portal's mail point at the port it serves on
+# (unless PORTAL_BASE_URL says otherwise).
+RUN_ENV := DJANGO_DEBUG=1 PORT=$(PORT)
 
-test: $(STAMP) dirs
+run: packages-run $(STAMP) dirs
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py load_demo
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: packages-test $(STAMP) dirs
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks against baselines measured in the same run, on a PostgreSQL database of their own
@@ -35,20 +45,20 @@ test: $(STAMP) dirs
 # See bench/README.md. Nothing here is a test: `make test` times nothing.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/remigration_bench
 
-bench: $(STAMP) dirs
+bench: packages-bench $(STAMP) dirs
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
-lint: $(STAMP)
+lint: packages-lint $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: packages-lint $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 # Regenerate the catalogues after changing user-visible text; the compiled .mo files are
 # committed so that `make run` needs no gettext on the machine.
-messages: $(STAMP)
+messages: packages-messages $(STAMP)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l lv -l en --no-obsolete \
 		--ignore=.venv --ignore=var --ignore=bench
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv

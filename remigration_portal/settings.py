@@ -198,8 +198,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "granti@vidzeme.lv")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Links in the portal's mail point here.
-PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Links in the portal's mail point here: by default the port `make run` serves on (PORT).
+PORTAL_BASE_URL = (
+    os.environ.get("PORTAL_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
+)
 
 # HTTPS and cookies. HTTPS_ONLY defaults to on whenever DEBUG is off; a deployment behind a
 # TLS-terminating load balancer also sets SECURE_PROXY_SSL_HEADER=1.

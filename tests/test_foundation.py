@@ -11,6 +11,10 @@ from competitions import roles
 from competitions.models import ActivityCategory, Municipality
 
 ROOT = Path(__file__).resolve().parent.parent
+# The environment of a make started by hand, not of one started by `make test`.
+OUTSIDE_MAKE = {
+    k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+}
 
 
 @pytest.mark.django_db
@@ -110,3 +114,60 @@ def test_settings_start_in_production_with_a_secret_key():
 def test_settings_start_without_a_secret_key_in_debug_mode():
     result = _import_settings(DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def _mail_base_url(**env) -> str:
+    """PORTAL_BASE_URL as the settings read it in a fresh interpreter, with only these of the
+    variables that decide it."""
+    base = {
+        k: v for k, v in os.environ.items() if k not in {"PORT", "PORTAL_BASE_URL", "SECRET_KEY"}
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import remigration_portal.settings as s; print(s.PORTAL_BASE_URL)",
+        ],
+        cwd=ROOT,
+        env={**base, "DJANGO_DEBUG": "1", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_mail_links_point_at_port_8000_when_no_port_is_given():
+    assert _mail_base_url() == "http://127.0.0.1:8000"
+
+
+def test_mail_links_follow_the_port_the_portal_is_served_on():
+    assert _mail_base_url(PORT="8100") == "http://127.0.0.1:8100"
+
+
+def test_portal_base_url_overrides_the_port_in_mail_links():
+    assert (
+        _mail_base_url(PORT="8100", PORTAL_BASE_URL="https://granti.vidzeme.lv")
+        == "https://granti.vidzeme.lv"
+    )
+
+
+def test_make_run_serves_on_its_port_and_hands_it_to_every_command():
+    """`PORT=8100 make run`: each manage.py command it runs sees PORT=8100, so the demo's and
+    the server's mail link to the port served."""
+    dry_run = subprocess.run(
+        ["make", "--no-print-directory", "--dry-run", "--always-make", "run", "PORT=8100"],
+        cwd=ROOT,
+        env=OUTSIDE_MAKE,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    commands = [line for line in dry_run.stdout.splitlines() if "manage.py" in line]
+    assert [command.split("manage.py ")[1].split()[0] for command in commands] == [
+        "migrate",
+        "load_demo",
+        "runserver",
+    ]
+    assert all(" PORT=8100 " in f" {command} " for command in commands), commands
+    assert commands[-1].endswith("runserver 127.0.0.1:8100")
