@@ -1,9 +1,11 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -110,3 +112,14 @@ def test_settings_start_in_production_with_a_secret_key():
 def test_settings_start_without_a_secret_key_in_debug_mode():
     result = _import_settings(DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def test_the_import_contracts_read_every_app_of_the_portal():
+    """import-linter (``make lint``) reads only its root packages: an app of the portal left out
+    of them, as a new ``grants`` would be, could import anything unseen."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    portal_apps = {app.name for app in apps.get_app_configs() if Path(app.path).parent == ROOT}
+    layers = {layer.strip("()") for contract in config["contracts"] for layer in contract["layers"]}
+    assert {"remigration_portal", "competitions", "applications"} <= portal_apps
+    assert portal_apps <= set(config["root_packages"])
+    assert portal_apps <= layers
