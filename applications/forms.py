@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from competitions.forms import MoneyField
 
-from .models import Application, PlannedActivity
+from .models import ACTIVITY_DETAIL_FIELDS, Application, PlannedActivity
 from .services import ActivityData, ApplicationDetails
 from .uploads import ACCEPTED, MAX_DOCUMENT_BYTES, check_document
 
@@ -46,16 +46,7 @@ class ActivityForm(forms.ModelForm):
 
     class Meta:
         model = PlannedActivity
-        fields = [
-            "category",
-            "title",
-            "description",
-            "starts_on",
-            "ends_on",
-            "target_group",
-            "expected_result",
-            "cost",
-        ]
+        fields = ["category", *ACTIVITY_DETAIL_FIELDS, "cost"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "expected_result": forms.Textarea(attrs={"rows": 2}),
@@ -135,12 +126,7 @@ class BaseActivityFormSet(BaseInlineFormSet):
                 ActivityData(
                     id=form.instance.pk,
                     category_id=data["category"].pk,
-                    title=data["title"],
-                    description=data["description"],
-                    starts_on=data["starts_on"],
-                    ends_on=data["ends_on"],
-                    target_group=data["target_group"],
-                    expected_result=data["expected_result"],
+                    **{field: data[field] for field in ACTIVITY_DETAIL_FIELDS},
                     cost=data["cost"],
                 )
             )
