@@ -55,6 +55,8 @@ from .selectors import (
 
 
 class ScoredCriterionInline(ScoringCriterionInline):
+    """The call's criteria, whose maximum and weight stay as they are once points were given."""
+
     @staticmethod
     def is_scored(competition) -> bool:
         """Once points are given, a criterion's maximum and weight are what the stored review
@@ -114,7 +116,8 @@ class CompetitionLimitsForm(CompetitionForm):
 
     def _check_limits_of_existing_call(self, cleaned):
         """Ask competition_set_limits whether the call's allocation allows the new pool, cap
-        and partial-award rule, and undo its write; CompetitionAdmin.save_model makes it."""
+        and partial-award rule, and undo its write; CompetitionAllocationAdmin.save_model makes
+        it."""
         # The change form runs in one transaction. Locking the call's row here keeps it locked
         # until save_model applies the same change, so no allocation slips in between.
         Competition.objects.select_for_update().get(pk=self.instance.pk)
