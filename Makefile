@@ -48,9 +48,12 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/remigration_bench
 bench: packages-bench $(STAMP) dirs
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# ruff, and the import contracts in pyproject.toml ([tool.importlinter]): the apps import only
+# down the pipeline competitions < applications < grants.
 lint: packages-lint $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: packages-lint $(STAMP)
 	$(BIN)/ruff check --fix .

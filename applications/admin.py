@@ -28,11 +28,19 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from competitions.admin_base import (
+    CALL_PARAMETER,
+    ObjectTool,
+    ObjectToolsMixin,
+    ReadOnlyAdmin,
+    VisibleOnlyMixin,
+)
 from competitions.models import Competition, Municipality
+from competitions.roles import sees_allocation
 from competitions.templatetags.portal import money
 
 from . import services
-from .admin_base import ObjectTool, ObjectToolsMixin, ReadOnlyAdmin, VisibleOnlyMixin
+from .admin_allocation import CompetitionAllocationAdmin
 from .admin_letters import LetterAdminMixin, issue_letters
 from .models import (
     RANKED_STATUSES,
@@ -55,15 +63,6 @@ from .selectors import (
 )
 
 # --- who acts in which role -------------------------------------------------------------------
-
-
-def sees_allocation(user) -> bool:
-    """Coordinators (and superusers): every submitted application, scores, ranks and money."""
-    return user.has_perm("applications.view_allocationevent")
-
-
-def can_allocate(user) -> bool:
-    return sees_allocation(user) and user.has_perm("applications.change_application")
 
 
 def is_assigned_reviewer(user, competition: Competition) -> bool:
@@ -98,8 +97,6 @@ class AllocationEventAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
 # --- the application list -----------------------------------------------------------------------
 
 
-#: The call filter's parameter: a list filtered by it shows one call.
-CALL_PARAMETER = "competition__id__exact"
 #: The facet count of how many related objects occur in a list too long to offer them all.
 OCCURRING = "__occurring"
 
@@ -385,7 +382,7 @@ class ApplicationAdmin(
                 "rank",
                 "awarded",
             ]
-            if "competition__id__exact" in request.GET:
+            if CALL_PARAMETER in request.GET:
                 columns.remove("competition")  # the whole list is one call
             return columns
         return ["reference", "municipality", "competition", "requested", "my_review_state"]
@@ -467,7 +464,7 @@ class ApplicationAdmin(
         if not sees_allocation(request.user):
             return super().changelist_view(request, extra_context=extra_context)
         extra_context["disagreement_points"] = number_format(DISAGREEMENT_SHARE * SCORE_MAXIMUM, 0)
-        call_id = request.GET.get("competition__id__exact", "")
+        call_id = request.GET.get(CALL_PARAMETER, "")
         if call_id.isdigit():
             competition = Competition.objects.filter(pk=int(call_id)).first()
             if competition is not None:
@@ -777,3 +774,11 @@ class ReviewAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
                 )
             ]
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+# --- calls ------------------------------------------------------------------------------------
+
+# competitions registers the call's admin; this app's screens on a call (the allocation, the
+# decision, the export) extend it in admin_allocation.py, so the extended one takes its place.
+admin.site.unregister(Competition)
+admin.site.register(Competition, CompetitionAllocationAdmin)

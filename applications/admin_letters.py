@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from competitions.admin_base import ObjectTool, ReadOnlyAdmin, VisibleOnlyMixin
+
 from . import services
-from .admin_base import ObjectTool, ReadOnlyAdmin, VisibleOnlyMixin
 from .letters import ISSUE_PERMISSION
 from .models import Application, AwardLetter
 

@@ -1,70 +1,14 @@
-import re
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from competitions.formatting import format_money
+from competitions.forms import MoneyField
 
-from .models import Application, PlannedActivity
-from .services import MONEY_LIMIT, ActivityData, ApplicationDetails
+from .models import ACTIVITY_DETAIL_FIELDS, Application, PlannedActivity
+from .services import ActivityData, ApplicationDetails
 from .uploads import ACCEPTED, MAX_DOCUMENT_BYTES, check_document
-
-# Digits with spaces between groups of three, or plain digits; then a comma or a dot and at
-# most two decimals: 1500, 1500,50, 1 500,50, 1500.50. Spaces include the no-break kinds
-# that office programs put into copied numbers.
-AMOUNT = re.compile(r"^(?:\d{1,3}(?: \d{3})+|\d+)(?:[.,]\d{1,2})?$", re.ASCII)
-SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
-
-
-class MoneyField(forms.CharField):
-    """An amount in euros as people write it in Latvian (``1 500,50``), as a Decimal."""
-
-    default_error_messages = {
-        "invalid": _("Enter an amount in euros, for example 1500 or 1 500,50."),
-        "negative": _("The amount must be more than zero."),
-        "too_large": _("The amount is too large."),
-    }
-
-    def __init__(self, *, min_value=Decimal("0.01"), **kwargs):
-        self.min_value = min_value
-        kwargs.setdefault(
-            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-        )
-        super().__init__(**kwargs)
-        if min_value <= 0:
-            # Zero is a real answer here (an award taken back), so only below zero is wrong.
-            self.error_messages["negative"] = _("The amount cannot be negative.")
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        text = value.translate(SPACES).strip()
-        text = re.sub(r" +", " ", text)
-        if text.startswith("-") and text != "-":
-            raise ValidationError(self.error_messages["negative"], code="negative")
-        if text.endswith(("€", "EUR")):
-            text = text.removesuffix("EUR").removesuffix("€").strip()
-        if not AMOUNT.match(text):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            amount = Decimal(text.replace(" ", "").replace(",", "."))
-        except InvalidOperation:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if amount < self.min_value:
-            raise ValidationError(self.error_messages["negative"], code="negative")
-        if amount > MONEY_LIMIT:
-            raise ValidationError(self.error_messages["too_large"], code="too_large")
-        return amount.quantize(Decimal("0.01"))
-
-    def prepare_value(self, value):
-        if isinstance(value, Decimal):
-            return format_money(value, unit="")
-        return value
 
 
 class DateInput(forms.DateInput):
@@ -102,16 +46,7 @@ class ActivityForm(forms.ModelForm):
 
     class Meta:
         model = PlannedActivity
-        fields = [
-            "category",
-            "title",
-            "description",
-            "starts_on",
-            "ends_on",
-            "target_group",
-            "expected_result",
-            "cost",
-        ]
+        fields = ["category", *ACTIVITY_DETAIL_FIELDS, "cost"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "expected_result": forms.Textarea(attrs={"rows": 2}),
@@ -191,12 +126,7 @@ class BaseActivityFormSet(BaseInlineFormSet):
                 ActivityData(
                     id=form.instance.pk,
                     category_id=data["category"].pk,
-                    title=data["title"],
-                    description=data["description"],
-                    starts_on=data["starts_on"],
-                    ends_on=data["ends_on"],
-                    target_group=data["target_group"],
-                    expected_result=data["expected_result"],
+                    **{field: data[field] for field in ACTIVITY_DETAIL_FIELDS},
                     cost=data["cost"],
                 )
             )

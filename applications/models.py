@@ -312,6 +312,19 @@ def snapshot_digest(snapshot: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+#: What staff write about a planned activity beside its category and its cost, in the order the
+#: form shows it: the form, the service's ``ActivityData``, the saved row and the frozen snapshot
+#: all carry these fields under these names.
+ACTIVITY_DETAIL_FIELDS = (
+    "title",
+    "description",
+    "starts_on",
+    "ends_on",
+    "target_group",
+    "expected_result",
+)
+
+
 class PlannedActivity(models.Model):
     application = models.ForeignKey(
         Application,

@@ -3,6 +3,8 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+# The largest amount a DecimalField(max_digits=12, decimal_places=2) holds.
+MONEY_LIMIT = Decimal("9999999999.99")
 
 
 def format_money(amount: Decimal | int | None, unit: str = "€") -> str:

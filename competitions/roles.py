@@ -89,6 +89,15 @@ def sync_role_groups(apps) -> None:
         group.permissions.set(wanted)
 
 
+def sees_allocation(user) -> bool:
+    """Coordinators (and superusers): every submitted application, scores, ranks and money."""
+    return user.has_perm("applications.view_allocationevent")
+
+
+def can_allocate(user) -> bool:
+    return sees_allocation(user) and user.has_perm("applications.change_application")
+
+
 def user_has_role(user, role: str) -> bool:
     if not user.is_authenticated:
         return False

@@ -334,8 +334,8 @@ EXPECTED = {
     "applications:withdraw": (LOGIN, 200, 404, 404, 404, 404),
     "competitions:detail": (200, 200, 200, 200, 200, 200),
     "competitions:regulations": (200, 200, 200, 200, 200, 200),
-    "competitions:results": (200, 200, 200, 200, 200, 200),
-    "competitions:results_csv": (200, 200, 200, 200, 200, 200),
+    "results:detail": (200, 200, 200, 200, 200, 200),
+    "results:csv": (200, 200, 200, 200, 200, 200),
     "password_reset_confirm": (200, 200, 200, 200, 200, 200),
 }
 
@@ -509,10 +509,10 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
                 "get",
                 reverse("competitions:regulations", args=[w.decided.slug]),
             ),
-            "competitions:results": ("get", reverse("competitions:results", args=[w.decided.slug])),
-            "competitions:results_csv": (
+            "results:detail": ("get", reverse("results:detail", args=[w.decided.slug])),
+            "results:csv": (
                 "get",
-                reverse("competitions:results_csv", args=[w.decided.slug]),
+                reverse("results:csv", args=[w.decided.slug]),
             ),
             "applications:start": ("post", reverse("applications:start", args=[w.open_call.slug])),
             "applications:detail": ("get", reverse("applications:detail", args=[w.application.pk])),

@@ -130,9 +130,7 @@ def test_each_demo_staff_user_sees_only_their_own_application(client, demo):
 
 
 def test_results_page_of_the_demo(client, demo):
-    page = " ".join(
-        client.get(reverse("competitions:results", kwargs={"slug": demo.slug})).text.split()
-    )
+    page = " ".join(client.get(reverse("results:detail", kwargs={"slug": demo.slug})).text.split())
     assert "pieteikumus iesniedza 5 no 26 pašvaldībām" in page
     assert "Pilnā apjomā finansējumu saņem 4 pašvaldības." in page
     assert "Daļēju finansējumu saņem 1 pašvaldība." in page

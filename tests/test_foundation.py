@@ -1,9 +1,11 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -171,3 +173,14 @@ def test_make_run_serves_on_its_port_and_hands_it_to_every_command():
     ]
     assert all(" PORT=8100 " in f" {command} " for command in commands), commands
     assert commands[-1].endswith("runserver 127.0.0.1:8100")
+
+
+def test_the_import_contracts_read_every_app_of_the_portal():
+    """import-linter (``make lint``) reads only its root packages: an app of the portal left out
+    of them, as a new ``grants`` would be, could import anything unseen."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    portal_apps = {app.name for app in apps.get_app_configs() if Path(app.path).parent == ROOT}
+    layers = {layer.strip("()") for contract in config["contracts"] for layer in contract["layers"]}
+    assert {"remigration_portal", "competitions", "applications"} <= portal_apps
+    assert portal_apps <= set(config["root_packages"])
+    assert portal_apps <= layers

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from applications import services
-from applications.forms import MoneyField
 from applications.models import Application, NumberSequence, snapshot_digest
+from competitions.forms import MoneyField
 
 from .factories import CompetitionFactory, category, municipality, staff_of
 

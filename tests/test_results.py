@@ -28,7 +28,7 @@ def decided():
 
 
 def results_url(call, language=""):
-    return f"{language}{reverse('competitions:results', kwargs={'slug': call.slug})}"
+    return f"{language}{reverse('results:detail', kwargs={'slug': call.slug})}"
 
 
 def test_summary_in_latvian_states_who_applied_and_who_was_funded(client, decided):
@@ -84,9 +84,7 @@ def test_table_and_chart_show_the_five_amounts_summing_to_the_pool(client, decid
 
 
 def test_csv_has_the_same_numbers(client, decided):
-    response = client.get(
-        reverse("competitions:results_csv", kwargs={"slug": decided.competition.slug})
-    )
+    response = client.get(reverse("results:csv", kwargs={"slug": decided.competition.slug}))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
@@ -115,7 +113,7 @@ def test_before_the_decision_the_page_says_when_results_are_expected(client):
     assert response.status_code == 200
     assert "Lēmums vēl nav pieņemts. Rezultāti gaidāmi 30.09.2019." in response.text
     assert "results-table" not in response.text
-    csv_url = reverse("competitions:results_csv", kwargs={"slug": call.slug})
+    csv_url = reverse("results:csv", kwargs={"slug": call.slug})
     assert client.get(csv_url).status_code == 404
 
 
@@ -170,4 +168,4 @@ def test_home_page_lists_open_upcoming_under_review_and_decided_calls(client, de
     )
     assert page.index("Noslēgtie konkursi") < page.index(decided.competition.title_lv)
     assert "Neizsludināts konkurss" not in page
-    assert reverse("competitions:results", kwargs={"slug": decided.competition.slug}) in page
+    assert reverse("results:detail", kwargs={"slug": decided.competition.slug}) in page

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from competitions.formatting import CENT, format_money
+from competitions.formatting import CENT, MONEY_LIMIT, format_money
 from competitions.models import Competition, Municipality
 
 from ..models import (
@@ -19,9 +19,6 @@ from ..models import (
 )
 
 logger = logging.getLogger("applications.services")
-
-# The largest amount a DecimalField(max_digits=12, decimal_places=2) holds.
-MONEY_LIMIT = Decimal("9999999999.99")
 
 
 def _refuse(message: str, code: str, **params) -> ValidationError:

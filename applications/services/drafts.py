@@ -20,6 +20,7 @@ from competitions.models import Competition, Municipality
 
 from .. import notifications
 from ..models import (
+    ACTIVITY_DETAIL_FIELDS,
     Application,
     ApplicationStatus,
     PlannedActivity,
@@ -164,15 +165,7 @@ def application_update_draft(
             if data.id is not None
             else PlannedActivity(application=application)
         )
-        for field in (
-            "category_id",
-            "title",
-            "description",
-            "starts_on",
-            "ends_on",
-            "target_group",
-            "expected_result",
-        ):
+        for field in ("category_id", *ACTIVITY_DETAIL_FIELDS):
             setattr(activity, field, getattr(data, field))
         activity.cost = cost
         activity.order = position
@@ -240,6 +233,11 @@ def _missing_labels(missing: MissingToSubmit, activities) -> list[str]:
     return labels
 
 
+def _as_json(value):
+    """A date as ISO text (``2019-09-01``), anything else as it is."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def build_snapshot(application: Application, activities, documents) -> dict:
     """The application as submitted, in plain JSON types, for its receipt and its digest."""
     return {
@@ -264,12 +262,7 @@ def build_snapshot(application: Application, activities, documents) -> dict:
         "activities": [
             {
                 "category": activity.category.code,
-                "title": activity.title,
-                "description": activity.description,
-                "starts_on": activity.starts_on.isoformat() if activity.starts_on else None,
-                "ends_on": activity.ends_on.isoformat() if activity.ends_on else None,
-                "target_group": activity.target_group,
-                "expected_result": activity.expected_result,
+                **{field: _as_json(getattr(activity, field)) for field in ACTIVITY_DETAIL_FIELDS},
                 "cost": str(activity.cost),
             }
             for activity in activities

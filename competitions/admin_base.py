@@ -1,10 +1,17 @@
-"""Pieces the application admins share: a read-only admin and the buttons above a page."""
+"""Pieces every admin of the portal shares: 404 for what a user may not see, a read-only
+admin, the buttons above a page and the parameter of a list filtered by call.
+
+They live in the lowest app of the pipeline so that each app above may use them.
+"""
 
 from dataclasses import dataclass
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponseNotAllowed
+
+#: The call filter's parameter: a list filtered by it shows one call.
+CALL_PARAMETER = "competition__id__exact"
 
 
 class VisibleOnlyMixin:
@@ -54,8 +61,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @dataclass(frozen=True)
 class ObjectTool:
-    """A button above an application's page; a mixin adds its own by extending
-    ``ApplicationAdmin.get_object_tools``."""
+    """A button above an object's page; a mixin adds its own by extending
+    ``get_object_tools`` (as the mixins of ``ApplicationAdmin`` do)."""
 
     label: str
     url: str

@@ -1,0 +1,151 @@
+"""The public results of a decided call: the page, the results in words and as a chart, and
+the CSV. They live at the call's address (``/competitions/<slug>/results/``, see
+``results_urls.py``) and read this app's selectors.
+"""
+
+import csv
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, ngettext_lazy
+from django.views.decorators.http import require_safe
+
+from competitions.formatting import format_money
+from competitions.models import Competition
+
+from . import selectors
+from .selectors import Results
+
+OUTCOME_SENTENCES = [
+    (
+        "funded_in_full",
+        ngettext_lazy(
+            "%(count)s municipality is funded in full.",
+            "%(count)s municipalities are funded in full.",
+            "count",
+        ),
+    ),
+    (
+        "funded_in_part",
+        ngettext_lazy(
+            "%(count)s municipality is funded in part.",
+            "%(count)s municipalities are funded in part.",
+            "count",
+        ),
+    ),
+    (
+        "not_funded",
+        ngettext_lazy(
+            "%(count)s municipality is not funded.",
+            "%(count)s municipalities are not funded.",
+            "count",
+        ),
+    ),
+]
+
+
+def results_summary(results: Results) -> list[str]:
+    """The results in words, as a press release would put them."""
+    call = results.competition.title
+    sentences = [
+        ngettext(
+            "%(applied)s of the %(eligible)s eligible municipality applied to the call “%(call)s”.",
+            "%(applied)s of the %(eligible)s eligible municipalities applied to the call “%(call)s”.",
+            results.eligible,
+        )
+        % {"applied": results.applied, "eligible": results.eligible, "call": call}
+    ]
+    for attribute, text in OUTCOME_SENTENCES:
+        if count := getattr(results, attribute):
+            sentences.append(text % {"count": count})
+    sentences.append(
+        _("The pool was %(pool)s; %(awarded)s is awarded.")
+        % {
+            "pool": format_money(results.pool, "EUR"),
+            "awarded": format_money(results.total_awarded, "EUR"),
+        }
+    )
+    return sentences
+
+
+CHART_WIDTH, CHART_LABEL, CHART_ROW = 760, 190, 46
+
+
+def results_chart(results: Results) -> dict:
+    """Bar geometry for the server-drawn SVG: requested against awarded, one row each."""
+    largest = max((max(row.requested, row.awarded) for row in results.rows), default=Decimal(0))
+    span = CHART_WIDTH - CHART_LABEL - 130  # room on the right for the amounts
+
+    def width(amount: Decimal) -> float:
+        return round(float(amount / largest) * span, 1) if largest else 0.0
+
+    bars = [
+        {
+            "row": row,
+            "y": 10 + index * CHART_ROW,
+            "requested_width": width(row.requested),
+            "awarded_width": width(row.awarded),
+            "requested_text_x": CHART_LABEL + width(row.requested) + 6,
+            "awarded_text_x": CHART_LABEL + width(row.awarded) + 6,
+        }
+        for index, row in enumerate(results.rows)
+    ]
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "label": CHART_LABEL,
+        "height": 40 + len(bars) * CHART_ROW,
+    }
+
+
+@require_safe
+def competition_results(request, slug):
+    competition = get_object_or_404(Competition.objects.published(), slug=slug)
+    if not competition.is_decided:
+        return render(request, "applications/results_pending.html", {"competition": competition})
+    results = selectors.competition_results(competition=competition)
+    return render(
+        request,
+        "applications/results.html",
+        {
+            "competition": competition,
+            "results": results,
+            "summary": results_summary(results),
+            "chart": results_chart(results),
+        },
+    )
+
+
+@require_safe
+def competition_results_csv(request, slug):
+    competition = get_object_or_404(Competition.objects.decided(), slug=slug)
+    results = selectors.competition_results(competition=competition)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-results.csv"'
+    response.write("\ufeff")  # so that spreadsheet programs read the Latvian letters right
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Municipality"),
+            _("Reference"),
+            _("Requested (EUR)"),
+            _("Awarded (EUR)"),
+            _("Activity categories"),
+        ]
+    )
+    for row in results.rows:
+        writer.writerow(
+            [
+                row.municipality,
+                row.reference,
+                f"{row.requested:.2f}",
+                f"{row.awarded:.2f}",
+                "; ".join(str(category) for category in row.categories),
+            ]
+        )
+    writer.writerow(
+        [_("Total"), "", f"{results.total_requested:.2f}", f"{results.total_awarded:.2f}", ""]
+    )
+    return response
