@@ -29,6 +29,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from competitions import roles
 from competitions.admin import (
     LIMIT_FIELDS,
     CompetitionAdmin,
@@ -39,7 +40,6 @@ from competitions.admin_base import CALL_PARAMETER
 from competitions.formatting import format_money
 from competitions.forms import MoneyField
 from competitions.models import Competition
-from competitions.roles import can_allocate, sees_allocation
 
 from . import services as application_services
 from .exports import EXPORT_FORMATS
@@ -242,7 +242,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
     # The list.
 
     def get_list_display(self, request):
-        tools = "tools" if sees_allocation(request.user) else "review_tools"
+        tools = "tools" if roles.is_coordinator(request.user) else "review_tools"
         return [*super().get_list_display(request), tools]
 
     @admin.display(description=_("Work on the call"))
@@ -312,14 +312,14 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         return {
             **super().tools_context(request, competition),
             "applications_url": self.applications_url(competition),
-            "sees_allocation": sees_allocation(request.user),
+            "sees_allocation": roles.is_coordinator(request.user),
             "export_links": self.export_links(competition),
         }
 
     # The allocation screen.
 
     def _get_call(self, request, object_id) -> Competition:
-        if not sees_allocation(request.user):
+        if not roles.is_coordinator(request.user):
             raise PermissionDenied
         return get_object_or_404(Competition, pk=object_id)
 
@@ -327,7 +327,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         competition = self._get_call(request, object_id)
         refused = None  # (application id, bound form) shown again after a refusal
         if request.method == "POST":
-            if not can_allocate(request.user):
+            if not roles.can_allocate(request.user):
                 raise PermissionDenied
             if "apply_proposal" in request.POST:
                 self._apply_proposal(request, competition)
@@ -427,7 +427,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         return True
 
     def allocation_context(self, request, competition, refused=None) -> dict:
-        editable = can_allocate(request.user) and not competition.is_decided
+        editable = roles.can_allocate(request.user) and not competition.is_decided
         if competition.is_decided:
             proposal = None
             ranked = application_ranking(competition=competition, statuses=RANKED_STATUSES)
@@ -509,9 +509,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
     # The decision.
 
     def has_decide_permission(self, request):
-        return can_allocate(request.user) and request.user.has_perm(
-            "competitions.change_competition"
-        )
+        return roles.can_decide(request.user)
 
     @admin.action(description=_("Record the decision…"), permissions=["decide"])
     def record_decision(self, request, queryset):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from competitions import roles
 from competitions.formatting import CENT, MONEY_LIMIT, format_money
 from competitions.models import Competition, Municipality
 
@@ -63,7 +64,7 @@ def _editable_draft(application_id: int, by: User) -> Application:
 
 
 def _ensure_staff(user: User, municipality: Municipality) -> None:
-    if not municipality.staff.filter(pk=user.pk).exists():
+    if not roles.acts_for(user, municipality):
         raise _refuse(
             _("Only staff of %(municipality)s can do this."),
             "not_municipality_staff",

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from competitions import roles
 from competitions.formatting import CENT
 
 from ..models import (
@@ -50,13 +51,13 @@ def review_record(
     # The decision reads every review of the call; the same lock keeps a late review out.
     competition = _lock_competition(application.competition_id)
     application = Application.objects.select_related("municipality").get(pk=application.pk)
-    if not competition.reviewers.filter(pk=reviewer.pk).exists():
+    if not roles.reviews_call(reviewer, competition):
         raise _refuse(
             _("You are not a reviewer of the call “%(call)s”."),
             "not_assigned",
             call=competition.title,
         )
-    if application.municipality.staff.filter(pk=reviewer.pk).exists():
+    if roles.acts_for(reviewer, application.municipality):
         raise _refuse(
             _("You act for %(municipality)s and cannot review its application."),
             "own_municipality",
