@@ -24,6 +24,7 @@ from . import roles
 from .admin_base import VisibleOnlyMixin
 from .formatting import format_money
 from .forms import MoneyField
+from .history import changed_by
 from .models import ActivityCategory, Competition, Municipality, ScoringCriterion
 from .services import competition_publish
 
@@ -190,7 +191,7 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
         return calls.filter(roles.reviewing(request.user, competition_id="pk"))
 
     def save_model(self, request, obj, form, change):
-        obj._history_user = request.user
+        changed_by(obj, request.user)
         if not change:
             obj.save()
             return

@@ -2,12 +2,13 @@
 money rules in ``applications.services.competition_set_limits``."""
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .history import changed_by
 from .models import Competition
+from .rules import refusal
 
 
 @transaction.atomic
@@ -15,10 +16,10 @@ def competition_publish(*, competition: Competition, by: User) -> Competition:
     """Publish a draft call once it has everything an applicant and a reviewer need."""
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     if competition.status != Competition.Status.DRAFT:
-        raise ValidationError(
+        raise refusal(
             _("Only a draft call can be published; this one is %(status)s."),
-            code="not_draft",
-            params={"status": competition.get_status_display()},
+            "not_draft",
+            status=competition.get_status_display(),
         )
     missing = []
     if not competition.criteria.exists():
@@ -32,18 +33,17 @@ def competition_publish(*, competition: Competition, by: User) -> Competition:
     if not competition.signatory_name or not competition.signatory_position:
         missing.append(_("the letter signatory and position"))
     if missing:
-        raise ValidationError(
+        raise refusal(
             _("The call cannot be published without: %(missing)s."),
-            code="incomplete_call",
-            params={"missing": ", ".join(str(item) for item in missing)},
+            "incomplete_call",
+            missing=", ".join(str(item) for item in missing),
         )
     if competition.closes_at <= timezone.now():
-        raise ValidationError(
+        raise refusal(
             _("The call's deadline has already passed; move it before publishing."),
-            code="deadline_passed",
+            "deadline_passed",
         )
     competition.status = Competition.Status.PUBLISHED
     competition.published_at = timezone.now()
-    competition._history_user = by
-    competition.save(update_fields=["status", "published_at", "updated_at"])
+    changed_by(competition, by).save(update_fields=["status", "published_at", "updated_at"])
     return competition

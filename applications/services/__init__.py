@@ -4,13 +4,15 @@ its letters.
 Each service runs in one transaction and takes plain, keyword-only arguments. A refusal is a
 ``ValidationError`` with a ``code`` and a message that names the rule and the amounts.
 
-Money has one door, ``_set_awarded_amount``. Everything that changes an awarded amount (an
+Money has one door, ``money.award_set``. Everything that changes an awarded amount (an
 allocation edit, an applied proposal, a withdrawal) reaches it with the call's row locked by
-``_lock_competition``, re-reads the call's totals under that lock, and writes the
+``common.lock_competition``, re-reads the call's totals under that lock, and writes the
 ``AllocationEvent`` in the same transaction.
 """
 
-from ._common import MONEY_LIMIT, next_number
+from competitions.formatting import MONEY_LIMIT
+
+from .common import next_number
 from .drafts import (
     ActivityData,
     ApplicationDetails,

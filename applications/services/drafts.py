@@ -16,7 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from competitions.formatting import MONEY_LIMIT
+from competitions.history import changed_by
 from competitions.models import Competition, Municipality
+from competitions.rules import refusal
 
 from .. import notifications
 from ..models import (
@@ -28,22 +31,20 @@ from ..models import (
     snapshot_digest,
 )
 from ..uploads import MAX_DOCUMENTS_PER_APPLICATION, check_document
-from ._common import (
-    MONEY_LIMIT,
-    _as_money,
-    _editable_draft,
-    _ensure_accepting,
-    _ensure_eligible,
-    _ensure_staff,
-    _excess_over_cap_message,
-    _lock_application,
-    _lock_competition,
-    _problems,
-    _refuse,
-    _riga_time,
+from .common import (
+    as_money,
+    editable_draft,
+    ensure_accepting,
+    ensure_acts_for,
+    ensure_eligible,
+    lock_application,
+    lock_competition,
     next_number,
+    over_cap_refusal,
+    riga_time,
+    single_errors,
 )
-from .money import _allocated_total, _set_awarded_amount
+from .money import allocated_total, award_set
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,18 +102,17 @@ def application_start(
 ) -> Application:
     """Open a draft application of a municipality in a call."""
     competition = Competition.objects.get(pk=competition.pk)
-    _ensure_staff(by, municipality)
-    _ensure_accepting(competition, timezone.now())
-    _ensure_eligible(competition, municipality)
+    ensure_acts_for(by, municipality)
+    ensure_accepting(competition, timezone.now())
+    ensure_eligible(competition, municipality)
     try:
         with transaction.atomic():
             application = Application(
                 competition=competition, municipality=municipality, created_by=by
             )
-            application._history_user = by
-            application.save()
+            changed_by(application, by).save()
     except IntegrityError:
-        raise _refuse(
+        raise refusal(
             _("%(municipality)s already has an application in this call."),
             "already_exists",
             municipality=municipality.name,
@@ -132,9 +132,9 @@ def application_update_draft(
 
     Activities not in ``activities`` are deleted; those with an ``id`` are updated.
     """
-    application = _editable_draft(application.pk, by)
+    application = editable_draft(application.pk, by)
     competition = application.competition
-    _ensure_accepting(competition, timezone.now())
+    ensure_accepting(competition, timezone.now())
 
     allowed_categories = set(competition.categories.values_list("pk", flat=True))
     existing = {activity.pk: activity for activity in application.activities.all()}
@@ -143,20 +143,20 @@ def application_update_draft(
     to_save = []
     for position, data in enumerate(activities, start=1):
         if data.id is not None and data.id not in existing:
-            raise _refuse(
+            raise refusal(
                 _("Activity %(number)s does not belong to this application."),
                 "unknown_activity",
                 number=position,
             )
         if data.category_id not in allowed_categories:
             errors.append(
-                _refuse(
+                refusal(
                     _("Activity %(number)s: its category is not one of this call's categories."),
                     "category_not_in_call",
                     number=position,
                 )
             )
-        cost = _as_money(
+        cost = as_money(
             data.cost, field=_("The cost of activity %(number)s") % {"number": position}
         )
         total += cost
@@ -173,39 +173,36 @@ def application_update_draft(
             activity.full_clean(exclude=["application", "category"])
         except ValidationError as error:
             errors.extend(
-                _refuse(
+                refusal(
                     _("Activity %(number)s: %(problem)s"),
                     problem.code or "invalid",
                     number=position,
                     problem=" ".join(problem.messages),
                 )
-                for problem in _problems(error)
+                for problem in single_errors(error)
             )
         to_save.append(activity)
     if total > MONEY_LIMIT:
         errors.append(
-            _refuse(
+            refusal(
                 _("The total of the activities is too large: at most %(limit)s."),
                 "amount_too_large",
                 limit=MONEY_LIMIT,
             )
         )
     elif total > competition.max_award_amount:
-        errors.append(_excess_over_cap_message(total, competition.max_award_amount))
+        errors.append(over_cap_refusal(total, competition.max_award_amount))
     if errors:
         raise ValidationError(errors)
 
     for field, value in vars(details).items():
         setattr(application, field, value)
     application.requested_amount = total
-    application._history_user = by
-    application.save()
+    changed_by(application, by).save()
     for activity in existing.values():
-        activity._history_user = by
-        activity.delete()
+        changed_by(activity, by).delete()
     for activity in to_save:
-        activity._history_user = by
-        activity.save()
+        changed_by(activity, by).save()
     return application
 
 
@@ -277,36 +274,36 @@ def build_snapshot(application: Application, activities, documents) -> dict:
 @transaction.atomic
 def application_submit(*, application: Application, by: User) -> Application:
     """Submit a draft: freeze its snapshot with a SHA-256 and give it a reference number."""
-    application = _lock_application(application.pk)
+    application = lock_application(application.pk)
     competition = application.competition
-    _ensure_staff(by, application.municipality)
+    ensure_acts_for(by, application.municipality)
     if not application.is_draft:
-        raise _refuse(
+        raise refusal(
             _("Application %(reference)s has already been submitted."),
             "not_draft",
             reference=application.reference,
         )
     now = timezone.now()
-    _ensure_accepting(competition, now)
+    ensure_accepting(competition, now)
     if now < competition.opens_at:
-        raise _refuse(
+        raise refusal(
             _("The call opens for submissions on %(opens)s (Riga time)."),
             "call_not_open_yet",
-            opens=_riga_time(competition.opens_at),
+            opens=riga_time(competition.opens_at),
         )
-    _ensure_eligible(competition, application.municipality)
+    ensure_eligible(competition, application.municipality)
 
     activities = list(application.activities.select_related("category"))
     problems = []
     if not activities:
         problems.append(
-            _refuse(_("Add at least one planned activity before submitting."), "no_activities")
+            refusal(_("Add at least one planned activity before submitting."), "no_activities")
         )
     missing = _missing_for_submission(application, activities)
     if missing.fields or missing.activity_fields:
         # ``missing`` says which fields, for the form to mark; the message names them.
         problems.append(
-            _refuse(
+            refusal(
                 _("Fill in before submitting: %(fields)s."),
                 "incomplete",
                 fields="; ".join(_missing_labels(missing, activities)),
@@ -315,7 +312,7 @@ def application_submit(*, application: Application, by: User) -> Application:
         )
     if application.requested_amount > competition.max_award_amount:
         problems.append(
-            _excess_over_cap_message(application.requested_amount, competition.max_award_amount)
+            over_cap_refusal(application.requested_amount, competition.max_award_amount)
         )
     if problems:
         raise ValidationError(problems)
@@ -327,8 +324,7 @@ def application_submit(*, application: Application, by: User) -> Application:
     application.submitted_by = by
     application.snapshot = build_snapshot(application, activities, application.documents.all())
     application.snapshot_sha256 = snapshot_digest(application.snapshot)
-    application._history_user = by
-    application.save()
+    changed_by(application, by).save()
     transaction.on_commit(lambda: notifications.application_submitted(application))
     return application
 
@@ -336,44 +332,42 @@ def application_submit(*, application: Application, by: User) -> Application:
 @transaction.atomic
 def application_withdraw(*, application: Application, by: User) -> Application:
     """Withdraw a submitted application before the decision; any allocation returns to the pool."""
-    competition = _lock_competition(application.competition_id)
-    application = _lock_application(application.pk)
-    _ensure_staff(by, application.municipality)
+    competition = lock_competition(application.competition_id)
+    application = lock_application(application.pk)
+    ensure_acts_for(by, application.municipality)
     if competition.is_decided:
-        raise _refuse(
+        raise refusal(
             _("The call has been decided; application %(reference)s can no longer be withdrawn."),
             "decided",
             reference=application.reference,
         )
     if application.status != ApplicationStatus.SUBMITTED:
-        raise _refuse(
+        raise refusal(
             _("Only a submitted application can be withdrawn; this one is %(status)s."),
             "not_submitted",
             status=application.get_status_display(),
         )
     if application.awarded_amount:
-        _set_awarded_amount(
+        award_set(
             competition=competition,
             application=application,
             amount=Decimal("0.00"),
             by=by,
             reason=_("The municipality withdrew the application."),
-            allocated_total=_allocated_total(competition),
+            allocated_total=allocated_total(competition),
         )
     application.status = ApplicationStatus.WITHDRAWN
     application.withdrawn_at = timezone.now()
-    application._history_user = by
-    application.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    changed_by(application, by).save(update_fields=["status", "withdrawn_at", "updated_at"])
     return application
 
 
 @transaction.atomic
 def application_delete_draft(*, application: Application, by: User) -> None:
     """Discard a draft that was never submitted, with its activities and documents."""
-    application = _editable_draft(application.pk, by)
+    application = editable_draft(application.pk, by)
     files = [document.file for document in application.documents.all()]
-    application._history_user = by
-    application.delete()
+    changed_by(application, by).delete()
     # The files go only once the rows are gone for good.
     transaction.on_commit(lambda: [file.delete(save=False) for file in files])
 
@@ -384,10 +378,10 @@ def application_delete_draft(*, application: Application, by: User) -> None:
 @transaction.atomic
 def document_add(*, application: Application, by: User, file: File) -> SupportingDocument:
     """Attach a document to a draft; its content decides whether it is accepted."""
-    application = _editable_draft(application.pk, by)
-    _ensure_accepting(application.competition, timezone.now())
+    application = editable_draft(application.pk, by)
+    ensure_accepting(application.competition, timezone.now())
     if application.documents.count() >= MAX_DOCUMENTS_PER_APPLICATION:
-        raise _refuse(
+        raise refusal(
             _("An application may have at most %(max)s documents."),
             "too_many_documents",
             max=MAX_DOCUMENTS_PER_APPLICATION,
@@ -415,7 +409,7 @@ def document_add(*, application: Application, by: User, file: File) -> Supportin
 @transaction.atomic
 def document_delete(*, document: SupportingDocument, by: User) -> None:
     """Remove a document from a draft; the file goes once the row is gone for good."""
-    _editable_draft(document.application_id, by)
+    editable_draft(document.application_id, by)
     file = document.file
     document.delete()
     transaction.on_commit(lambda: file.delete(save=False))

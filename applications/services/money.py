@@ -1,4 +1,4 @@
-"""The one door for money (``_set_awarded_amount``), the allocation, the call's limits and
+"""The one door for money (``award_set``), the allocation, the call's limits and
 the decision."""
 
 from collections.abc import Mapping
@@ -11,7 +11,9 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from competitions.history import changed_by
 from competitions.models import Competition
+from competitions.rules import refusal
 
 from .. import notifications
 from ..models import (
@@ -20,21 +22,16 @@ from ..models import (
     ApplicationStatus,
 )
 from ..selectors import Proposal, allocation_proposal
-from ._common import (
-    _as_money,
-    _lock_competition,
-    _refuse,
-    _riga_time,
-)
+from .common import as_money, lock_competition, riga_time
 
 
-def _allocated_total(competition: Competition) -> Decimal:
+def allocated_total(competition: Competition) -> Decimal:
     return competition.applications.aggregate(total=Sum("awarded_amount"))["total"] or Decimal(
         "0.00"
     )
 
 
-def _set_awarded_amount(
+def award_set(
     *,
     competition: Competition,
     application: Application,
@@ -43,33 +40,36 @@ def _set_awarded_amount(
     reason: str,
     allocated_total: Decimal,
 ) -> Decimal:
-    """The one place that writes ``awarded_amount``. Returns the call's new allocated total.
+    """The one place that writes ``awarded_amount``, with its ``AllocationEvent``. Returns the
+    call's new allocated total.
 
-    The caller holds the lock of ``competition`` and passes the call's allocated total as read
-    under that lock (this application's current award included).
+    It runs in the caller's transaction: the caller holds the lock of ``competition`` and
+    passes the call's allocated total as read under that lock (this application's current
+    award included). ``allocation_set`` is the service for one amount; the proposal and a
+    withdrawal reach the door from their own services, which hold the same lock.
     """
-    amount = _as_money(amount, field=_("The awarded amount"))
+    amount = as_money(amount, field=_("The awarded amount"))
     if competition.is_decided:
-        raise _refuse(
+        raise refusal(
             _("The call has been decided; its allocation is locked."), "allocation_locked"
         )
     if not reason.strip():
-        raise _refuse(_("Give a reason for the change of the awarded amount."), "reason_required")
+        raise refusal(_("Give a reason for the change of the awarded amount."), "reason_required")
     if amount < 0:
-        raise _refuse(
+        raise refusal(
             _("The awarded amount cannot be negative (%(amount)s)."),
             "negative_amount",
             amount=amount,
         )
     if amount > 0 and application.status != ApplicationStatus.SUBMITTED:
-        raise _refuse(
+        raise refusal(
             _("Only a submitted application can be awarded money; %(reference)s is %(status)s."),
             "not_submitted",
             reference=application.reference or _("this draft"),
             status=application.get_status_display(),
         )
     if amount > application.requested_amount:
-        raise _refuse(
+        raise refusal(
             _(
                 "%(municipality)s requested %(requested)s; an award of %(amount)s is more than "
                 "the request by %(excess)s."
@@ -81,7 +81,7 @@ def _set_awarded_amount(
             excess=amount - application.requested_amount,
         )
     if amount > competition.max_award_amount:
-        raise _refuse(
+        raise refusal(
             _(
                 "An award of %(amount)s exceeds the maximum per municipality of %(cap)s "
                 "by %(excess)s."
@@ -92,7 +92,7 @@ def _set_awarded_amount(
             excess=amount - competition.max_award_amount,
         )
     if not competition.partial_awards_allowed and 0 < amount < application.requested_amount:
-        raise _refuse(
+        raise refusal(
             _(
                 "This call does not allow partial awards: %(municipality)s can get the full "
                 "%(requested)s or nothing, not %(amount)s."
@@ -104,7 +104,7 @@ def _set_awarded_amount(
         )
     others = allocated_total - application.awarded_amount
     if others + amount > competition.pool_amount:
-        raise _refuse(
+        raise refusal(
             _(
                 "An award of %(amount)s would exceed the pool of %(pool)s: %(others)s is already "
                 "allocated to other applications, so at most %(remaining)s remains; the award is "
@@ -121,8 +121,7 @@ def _set_awarded_amount(
     if amount == before:
         return allocated_total
     application.awarded_amount = amount
-    application._history_user = by
-    application.save(update_fields=["awarded_amount", "updated_at"])
+    changed_by(application, by).save(update_fields=["awarded_amount", "updated_at"])
     AllocationEvent.objects.create(
         competition=competition,
         application=application,
@@ -139,15 +138,15 @@ def allocation_set(
     *, application: Application, amount: Decimal, by: User, reason: str
 ) -> Application:
     """Set the awarded amount of one application, within the request, the cap and the pool."""
-    competition = _lock_competition(application.competition_id)
+    competition = lock_competition(application.competition_id)
     application = Application.objects.select_related("municipality").get(pk=application.pk)
-    _set_awarded_amount(
+    award_set(
         competition=competition,
         application=application,
         amount=amount,
         by=by,
         reason=reason,
-        allocated_total=_allocated_total(competition),
+        allocated_total=allocated_total(competition),
     )
     return application
 
@@ -157,7 +156,7 @@ def allocation_apply_proposal(*, competition: Competition, by: User) -> Proposal
     """Set every awarded amount of the call to the proposal computed under the lock; returns
     the proposal applied."""
 
-    competition = _lock_competition(competition.pk)
+    competition = lock_competition(competition.pk)
     proposal = allocation_proposal(competition=competition)
     changes = [row for row in proposal.rows if row.amount != row.application.awarded_amount]
     # Lowering amounts first frees the pool before anything is raised, so no intermediate
@@ -167,9 +166,9 @@ def allocation_apply_proposal(*, competition: Competition, by: User) -> Proposal
     changed = Application.objects.select_related("municipality").in_bulk(
         [row.application.pk for row in changes]
     )
-    total = _allocated_total(competition)
+    total = allocated_total(competition)
     for row in changes:
-        total = _set_awarded_amount(
+        total = award_set(
             competition=competition,
             application=changed[row.application.pk],
             amount=row.amount,
@@ -191,19 +190,19 @@ def competition_set_limits(
     by: User,
 ) -> Competition:
     """Change a call's pool, cap or partial-award rule without breaking an existing allocation."""
-    competition = _lock_competition(competition.pk)
-    pool_amount = _as_money(pool_amount, field=_("The pool"))
-    max_award_amount = _as_money(max_award_amount, field=_("The maximum award"))
+    competition = lock_competition(competition.pk)
+    pool_amount = as_money(pool_amount, field=_("The pool"))
+    max_award_amount = as_money(max_award_amount, field=_("The maximum award"))
     if competition.is_decided:
-        raise _refuse(
+        raise refusal(
             _("The call has been decided; its pool and cap can no longer change."),
             "allocation_locked",
         )
-    allocated = _allocated_total(competition)
+    allocated = allocated_total(competition)
     problems = []
     if max_award_amount > pool_amount:
         problems.append(
-            _refuse(
+            refusal(
                 _("The maximum award (%(cap)s) cannot exceed the pool (%(pool)s)."),
                 "cap_above_pool",
                 cap=max_award_amount,
@@ -212,7 +211,7 @@ def competition_set_limits(
         )
     if pool_amount < allocated:
         problems.append(
-            _refuse(
+            refusal(
                 _(
                     "The pool cannot be lowered to %(pool)s: %(allocated)s is already allocated, "
                     "%(excess)s more than that."
@@ -230,7 +229,7 @@ def competition_set_limits(
     ) or Decimal("0.00")
     if highest > max_award_amount:
         problems.append(
-            _refuse(
+            refusal(
                 _(
                     "The maximum award cannot be lowered to %(cap)s: an application is already "
                     "allocated %(highest)s."
@@ -247,7 +246,7 @@ def competition_set_limits(
         ).exists()
     ):
         problems.append(
-            _refuse(
+            refusal(
                 _("Partial awards cannot be switched off: some applications are funded in part."),
                 "partial_awards_exist",
             )
@@ -257,8 +256,7 @@ def competition_set_limits(
     competition.pool_amount = pool_amount
     competition.max_award_amount = max_award_amount
     competition.partial_awards_allowed = partial_awards_allowed
-    competition._history_user = by
-    competition.save(
+    changed_by(competition, by).save(
         update_fields=["pool_amount", "max_award_amount", "partial_awards_allowed", "updated_at"]
     )
     return competition
@@ -281,18 +279,18 @@ def competition_decide(
     ``reasons`` gives a rejection reason per application id; ``rejection_reason`` is used for
     the others.
     """
-    competition = _lock_competition(competition.pk)
+    competition = lock_competition(competition.pk)
     reasons = reasons or {}
     now = timezone.now()
     if competition.is_decided:
-        raise _refuse(_("The call has already been decided."), "already_decided")
+        raise refusal(_("The call has already been decided."), "already_decided")
     if competition.status != Competition.Status.PUBLISHED:
-        raise _refuse(_("Only a published call can be decided."), "not_published")
+        raise refusal(_("Only a published call can be decided."), "not_published")
     if now < competition.closes_at:
-        raise _refuse(
+        raise refusal(
             _("The call is still open until %(deadline)s (Riga time); decide after the deadline."),
             "call_still_open",
-            deadline=_riga_time(competition.closes_at),
+            deadline=riga_time(competition.closes_at),
         )
     applications = list(
         competition.applications.select_for_update(of=("self",))
@@ -306,7 +304,7 @@ def competition_decide(
         and not (reasons.get(application.pk) or rejection_reason).strip()
     ]
     if unexplained:
-        raise _refuse(
+        raise refusal(
             _("Give a reason for rejecting %(references)s."),
             "reason_required",
             references=", ".join(unexplained),
@@ -319,12 +317,12 @@ def competition_decide(
             application.status = ApplicationStatus.REJECTED
             application.decision_reason = reasons.get(application.pk) or rejection_reason
         application.decided_at = now
-        application._history_user = by
-        application.save(update_fields=["status", "decision_reason", "decided_at", "updated_at"])
+        changed_by(application, by).save(
+            update_fields=["status", "decision_reason", "decided_at", "updated_at"]
+        )
     competition.status = Competition.Status.DECIDED
     competition.decided_at = now
-    competition._history_user = by
-    competition.save(update_fields=["status", "decided_at", "updated_at"])
+    changed_by(competition, by).save(update_fields=["status", "decided_at", "updated_at"])
     transaction.on_commit(lambda: notifications.competition_decided(competition, applications))
     return competition
 
@@ -345,12 +343,12 @@ def allocation_apply_shown_proposal(
 
     # Taken before reading the proposal so that nothing changes between this comparison and
     # the application of the same proposal below (it re-locks the same row: a no-op).
-    competition = _lock_competition(competition.pk)
+    competition = lock_competition(competition.pk)
     current = {
         row.application.pk: row.amount for row in allocation_proposal(competition=competition).rows
     }
     if current != {pk: Decimal(amount) for pk, amount in shown.items()}:
-        raise _refuse(
+        raise refusal(
             _(
                 "The proposal has changed since the page was loaded (a review, a request or a "
                 "limit of the call changed). Check the new proposal and apply it again."

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from competitions import roles
 from competitions.formatting import CENT
+from competitions.history import changed_by
+from competitions.rules import refusal
 
 from ..models import (
     Application,
@@ -17,10 +19,7 @@ from ..models import (
     CriterionScore,
     Review,
 )
-from ._common import (
-    _lock_competition,
-    _refuse,
-)
+from .common import lock_competition
 
 
 def weighted_score(criteria, points_by_criterion: Mapping[int, int]) -> Decimal:
@@ -49,22 +48,22 @@ def review_record(
     interest records no scores and leaves the review out of the ranking.
     """
     # The decision reads every review of the call; the same lock keeps a late review out.
-    competition = _lock_competition(application.competition_id)
+    competition = lock_competition(application.competition_id)
     application = Application.objects.select_related("municipality").get(pk=application.pk)
     if not roles.reviews_call(reviewer, competition):
-        raise _refuse(
+        raise refusal(
             _("You are not a reviewer of the call “%(call)s”."),
             "not_assigned",
             call=competition.title,
         )
     if roles.acts_for(reviewer, application.municipality):
-        raise _refuse(
+        raise refusal(
             _("You act for %(municipality)s and cannot review its application."),
             "own_municipality",
             municipality=application.municipality.name,
         )
     if application.status != ApplicationStatus.SUBMITTED:
-        raise _refuse(
+        raise refusal(
             _(
                 "Only submitted applications awaiting a decision can be reviewed; this one is %(status)s."
             ),
@@ -80,13 +79,13 @@ def review_record(
         unknown = set(scores) - set(known)
         if unknown:
             problems.append(
-                _refuse(_("Scores were given for criteria of another call."), "unknown_criterion")
+                refusal(_("Scores were given for criteria of another call."), "unknown_criterion")
             )
         for criterion in criteria:
             value = scores.get(criterion.pk)
             if value is None or value == "":
                 problems.append(
-                    _refuse(
+                    refusal(
                         _("%(criterion)s: not scored."), "missing_score", criterion=criterion.name
                     )
                 )
@@ -97,7 +96,7 @@ def review_record(
                 value = -1
             if not 0 <= value <= criterion.max_points:
                 problems.append(
-                    _refuse(
+                    refusal(
                         _("%(criterion)s: %(points)s points is outside 0–%(max)s."),
                         "points_out_of_range",
                         criterion=criterion.name,
@@ -108,7 +107,7 @@ def review_record(
                 continue
             points[criterion.pk] = value
         if not criteria:
-            problems.append(_refuse(_("This call has no scoring criteria yet."), "no_criteria"))
+            problems.append(refusal(_("This call has no scoring criteria yet."), "no_criteria"))
         if problems:
             raise ValidationError(problems)
 
@@ -121,21 +120,18 @@ def review_record(
     review.conflict_note = conflict_note
     review.comment = comment
     review.score = None if conflict_of_interest else weighted_score(criteria, points)
-    review._history_user = reviewer
-    review.save()
+    changed_by(review, reviewer).save()
 
     existing = {score.criterion_id: score for score in review.scores.all()}
     for criterion_id, score in existing.items():
         if criterion_id not in points:
-            score._history_user = reviewer
-            score.delete()
+            changed_by(score, reviewer).delete()
     for criterion_id, value in points.items():
         score = existing.get(criterion_id) or CriterionScore(
             review=review, criterion_id=criterion_id
         )
         if score.pk is None or score.points != value:
             score.points = value
-            score._history_user = reviewer
-            score.save()
+            changed_by(score, reviewer).save()
     Application.objects.filter(pk=application.pk).refresh_scores()
     return review
