@@ -608,15 +608,10 @@ class ApplicationAdmin(
             raise PermissionDenied
         review = Review.objects.filter(application=application, reviewer=request.user).first()
         criteria = list(competition.criteria.all())
-        refusal = None
-        if roles.acts_for(request.user, application.municipality):
-            refusal = gettext("You act for %(municipality)s and cannot review its application.") % {
-                "municipality": application.municipality.name
-            }
-        elif application.status != Application.Status.SUBMITTED:
-            refusal = gettext(
-                "The application is %(status)s: reviews can no longer be recorded or changed."
-            ) % {"status": application.get_status_display()}
+        # The service's own rules, asked before a form is offered; it asks them again when
+        # the review is recorded.
+        problems = services.review_problems(application=application, reviewer=request.user)
+        refusal = " ".join(ValidationError(problems).messages) if problems else None
 
         if request.method == "POST" and refusal is None:
             form = ReviewForm(request.POST, criteria=criteria)

@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -91,15 +90,9 @@ LIMIT_ERROR_FIELDS = {
 }
 
 
-class _DryRun(Exception):
-    """Raised to undo a service call made only to hear whether it would refuse."""
-
-
 class CompetitionLimitsForm(CompetitionForm):
     """The call's form, whose pool, cap and partial-award rule of an existing call must also
     suit the call's allocation."""
-
-    user = None  # the signed-in coordinator, set by CompetitionAllocationAdmin.get_form
 
     def clean(self):
         cleaned = super().clean()
@@ -115,27 +108,21 @@ class CompetitionLimitsForm(CompetitionForm):
         return cleaned
 
     def _check_limits_of_existing_call(self, cleaned):
-        """Ask competition_set_limits whether the call's allocation allows the new pool, cap
-        and partial-award rule, and undo its write; CompetitionAllocationAdmin.save_model makes
-        it."""
+        """Put on its field each rule of competition_set_limits that the new pool, cap and
+        partial-award rule would break; CompetitionAllocationAdmin.save_model makes the
+        change."""
         # The change form runs in one transaction. Locking the call's row here keeps it locked
         # until save_model applies the same change, so no allocation slips in between.
-        Competition.objects.select_for_update().get(pk=self.instance.pk)
-        try:
-            with transaction.atomic():
-                application_services.competition_set_limits(
-                    competition=self.instance,
-                    pool_amount=cleaned["pool_amount"],
-                    max_award_amount=cleaned["max_award_amount"],
-                    partial_awards_allowed=cleaned.get("partial_awards_allowed", False),
-                    by=self.user,
-                )
-                raise _DryRun
-        except _DryRun:
-            pass
-        except ValidationError as error:
-            for problem in error.error_list:
-                self.add_error(LIMIT_ERROR_FIELDS.get(problem.code), problem)
+        competition = Competition.objects.select_for_update().get(pk=self.instance.pk)
+        problems = application_services.limits_problems(
+            competition=competition,
+            pool_amount=cleaned["pool_amount"],
+            max_award_amount=cleaned["max_award_amount"],
+            partial_awards_allowed=cleaned.get("partial_awards_allowed", False),
+            awards=application_services.awards_of(competition),
+        )
+        for problem in problems:
+            self.add_error(LIMIT_ERROR_FIELDS.get(problem.code), problem)
 
 
 # --- the allocation screen and the decision --------------------------------------------------
@@ -221,11 +208,6 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
                 )
             )
         )
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.user = request.user
-        return form
 
     def save_model(self, request, obj, form, change):
         if change and set(LIMIT_FIELDS) & set(form.changed_data):

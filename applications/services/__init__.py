@@ -8,6 +8,10 @@ Money has one door, ``money.award_set``. Everything that changes an awarded amou
 allocation edit, an applied proposal, a withdrawal) reaches it with the call's row locked by
 ``common.lock_competition``, re-reads the call's totals under that lock, and writes the
 ``AllocationEvent`` in the same transaction.
+
+A rule that a screen also asks before it offers a form is a check that returns its problems
+and writes nothing (``review_problems``, ``limits_problems``); the service
+asks it again under its lock.
 """
 
 from competitions.formatting import MONEY_LIMIT
@@ -32,10 +36,12 @@ from .money import (
     allocation_apply_proposal,
     allocation_apply_shown_proposal,
     allocation_set,
+    awards_of,
     competition_decide,
     competition_set_limits,
+    limits_problems,
 )
-from .reviews import review_record, weighted_score
+from .reviews import review_problems, review_record, weighted_score
 
 __all__ = [
     "LETTER_KINDS",
@@ -52,6 +58,7 @@ __all__ = [
     "application_submit",
     "application_update_draft",
     "application_withdraw",
+    "awards_of",
     "build_snapshot",
     "competition_decide",
     "competition_issue_letters",
@@ -59,7 +66,9 @@ __all__ = [
     "document_add",
     "document_delete",
     "letter_issue",
+    "limits_problems",
     "next_number",
+    "review_problems",
     "review_record",
     "weighted_score",
 ]
