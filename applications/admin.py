@@ -2,8 +2,7 @@
 
 Reviewers see the submitted applications of the calls they are assigned to and record their
 own review of each; coordinators see every submitted application with its scores, its rank in
-its call and its award. Which role a user acts in is read from model permissions (cached for
-the request): only coordinators may see the allocation ledger.
+its call and its award. Which role a user acts in is answered by ``competitions.roles``.
 
 Every write goes through ``applications.services``; the admin turns a refusal into a form error
 or an error message that names the amounts.
@@ -28,6 +27,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from competitions import roles
 from competitions.admin_base import (
     CALL_PARAMETER,
     ObjectTool,
@@ -35,8 +35,7 @@ from competitions.admin_base import (
     ReadOnlyAdmin,
     VisibleOnlyMixin,
 )
-from competitions.models import Competition, Municipality
-from competitions.roles import sees_allocation
+from competitions.models import Competition
 from competitions.templatetags.portal import money
 
 from . import services
@@ -62,15 +61,6 @@ from .selectors import (
     reviewers_disagree,
 )
 
-# --- who acts in which role -------------------------------------------------------------------
-
-
-def is_assigned_reviewer(user, competition: Competition) -> bool:
-    return (
-        user.has_perm("applications.add_review")
-        and competition.reviewers.filter(pk=user.pk).exists()
-    )
-
 
 def score_text(value) -> str:
     """A score out of 100 as ``94,50`` (the active language's decimal mark)."""
@@ -84,6 +74,11 @@ class AllocationEventAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
     list_select_related = ["application__municipality", "by"]
     search_fields = ["application__reference", "application__municipality__name", "reason"]
     date_hierarchy = "at"
+
+    def has_view_permission(self, request, obj=None):
+        # The ledger names every award of every call: coordinators' reading, as the
+        # allocation screen is.
+        return roles.is_coordinator(request.user)
 
     @admin.display(description=AllocationEvent._meta.get_field("amount_before").verbose_name)
     def before(self, event):
@@ -332,44 +327,34 @@ class ApplicationAdmin(
     def get_queryset(self, request):
         applications = super().get_queryset(request).select_related("municipality", "competition")
         user = request.user
-        if sees_allocation(user):
+        if roles.is_coordinator(user):
             # Drafts belong to their municipality until they are submitted. The list reads the
             # scores of its page (RankedChangeList).
             return applications.exclude(status=Application.Status.DRAFT)
         mine = Review.objects.filter(application=OuterRef("pk"), reviewer=user)
         return (
-            applications.filter(
-                Exists(
-                    Competition.reviewers.through.objects.filter(
-                        competition_id=OuterRef("competition_id"), user_id=user.pk
-                    )
-                )
-            )
+            applications.filter(roles.reviewing(user))
             .ranked()
             .annotate(
                 my_review=Exists(mine),
                 my_score=Subquery(mine.values("score")[:1]),
                 my_conflict=Subquery(mine.values("conflict_of_interest")[:1]),
-                acts_for_municipality=Exists(
-                    Municipality.staff.through.objects.filter(
-                        municipality_id=OuterRef("municipality_id"), user_id=user.pk
-                    )
-                ),
+                acts_for_municipality=roles.acting_for(user),
             )
         )
 
     def lookup_allowed(self, lookup, value, request):
         # The scores are columns of the application, which the admin would let anyone filter
         # on from the URL; a reviewer must not find other reviewers' scores that way.
-        if lookup.split(LOOKUP_SEP)[0] in SCORE_FIELDS and not sees_allocation(request.user):
+        if lookup.split(LOOKUP_SEP)[0] in SCORE_FIELDS and not roles.is_coordinator(request.user):
             return False
         return super().lookup_allowed(lookup, value, request)
 
     def get_changelist(self, request, **kwargs):
-        return RankedChangeList if sees_allocation(request.user) else ChangeList
+        return RankedChangeList if roles.is_coordinator(request.user) else ChangeList
 
     def get_list_display(self, request):
-        if sees_allocation(request.user):
+        if roles.is_coordinator(request.user):
             columns = [
                 "reference",
                 "municipality",
@@ -388,7 +373,7 @@ class ApplicationAdmin(
         return ["reference", "municipality", "competition", "requested", "my_review_state"]
 
     def get_ordering(self, request):
-        if sees_allocation(request.user):
+        if roles.is_coordinator(request.user):
             # Call by call, each in the ranking's order (ApplicationQuerySet.with_rank()), the
             # withdrawn applications after the ranked ones. A list of one call is read in the
             # order of an index (models.call_list_order()).
@@ -461,7 +446,7 @@ class ApplicationAdmin(
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
-        if not sees_allocation(request.user):
+        if not roles.is_coordinator(request.user):
             return super().changelist_view(request, extra_context=extra_context)
         extra_context["disagreement_points"] = number_format(DISAGREEMENT_SHARE * SCORE_MAXIMUM, 0)
         call_id = request.GET.get(CALL_PARAMETER, "")
@@ -475,7 +460,7 @@ class ApplicationAdmin(
     # One application.
 
     def get_fieldsets(self, request, obj=None):
-        coordinator = sees_allocation(request.user)
+        coordinator = roles.is_coordinator(request.user)
         fieldsets = [
             (
                 None,
@@ -543,7 +528,7 @@ class ApplicationAdmin(
             .prefetch_related("scores__criterion")
             .order_by("created_at", "id")
         )
-        if sees_allocation(request.user):
+        if roles.is_coordinator(request.user):
             return reviews
         own = [review for review in reviews if review.reviewer_id == request.user.pk]
         if own and not own[0].conflict_of_interest:
@@ -552,14 +537,14 @@ class ApplicationAdmin(
 
     def get_object_tools(self, request, application) -> list[ObjectTool]:
         tools = super().get_object_tools(request, application)
-        if is_assigned_reviewer(request.user, application.competition):
+        if roles.reviews_call(request.user, application.competition):
             tools.append(
                 ObjectTool(
                     gettext("Record my review"),
                     reverse("admin:applications_application_review", args=[application.pk]),
                 )
             )
-        if sees_allocation(request.user):
+        if roles.is_coordinator(request.user):
             tools.append(
                 ObjectTool(
                     gettext("Allocation of the call"),
@@ -595,7 +580,7 @@ class ApplicationAdmin(
                 for document in application.documents.all()
             ],
             "reviews": reviews,
-            "sees_all_reviews": sees_allocation(request.user)
+            "sees_all_reviews": roles.is_coordinator(request.user)
             or any(
                 r.reviewer_id == request.user.pk and not r.conflict_of_interest for r in reviews
             ),
@@ -619,19 +604,14 @@ class ApplicationAdmin(
             raise PermissionDenied
         application = get_object_or_404(self.get_queryset(request), pk=object_id)
         competition = application.competition
-        if not is_assigned_reviewer(request.user, competition):
+        if not roles.reviews_call(request.user, competition):
             raise PermissionDenied
         review = Review.objects.filter(application=application, reviewer=request.user).first()
         criteria = list(competition.criteria.all())
-        refusal = None
-        if application.municipality.staff.filter(pk=request.user.pk).exists():
-            refusal = gettext("You act for %(municipality)s and cannot review its application.") % {
-                "municipality": application.municipality.name
-            }
-        elif application.status != Application.Status.SUBMITTED:
-            refusal = gettext(
-                "The application is %(status)s: reviews can no longer be recorded or changed."
-            ) % {"status": application.get_status_display()}
+        # The service's own rules, asked before a form is offered; it asks them again when
+        # the review is recorded.
+        problems = services.review_problems(application=application, reviewer=request.user)
+        refusal = " ".join(ValidationError(problems).messages) if problems else None
 
         if request.method == "POST" and refusal is None:
             form = ReviewForm(request.POST, criteria=criteria)
@@ -731,13 +711,13 @@ class ReviewAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
 
     def get_queryset(self, request):
         reviews = super().get_queryset(request)
-        if sees_allocation(request.user):
+        if roles.is_coordinator(request.user):
             return reviews
         return reviews.filter(reviewer=request.user)
 
     def get_list_filter(self, request):
         filters = [("application__competition", admin.RelatedOnlyFieldListFilter)]
-        if sees_allocation(request.user):
+        if roles.is_coordinator(request.user):
             filters.append(("reviewer", admin.RelatedOnlyFieldListFilter))
         return [*filters, "conflict_of_interest"]
 

@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -29,6 +28,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from competitions import roles
 from competitions.admin import (
     LIMIT_FIELDS,
     CompetitionAdmin,
@@ -39,7 +39,6 @@ from competitions.admin_base import CALL_PARAMETER
 from competitions.formatting import format_money
 from competitions.forms import MoneyField
 from competitions.models import Competition
-from competitions.roles import can_allocate, sees_allocation
 
 from . import services as application_services
 from .exports import EXPORT_FORMATS
@@ -91,15 +90,9 @@ LIMIT_ERROR_FIELDS = {
 }
 
 
-class _DryRun(Exception):
-    """Raised to undo a service call made only to hear whether it would refuse."""
-
-
 class CompetitionLimitsForm(CompetitionForm):
     """The call's form, whose pool, cap and partial-award rule of an existing call must also
     suit the call's allocation."""
-
-    user = None  # the signed-in coordinator, set by CompetitionAllocationAdmin.get_form
 
     def clean(self):
         cleaned = super().clean()
@@ -115,27 +108,21 @@ class CompetitionLimitsForm(CompetitionForm):
         return cleaned
 
     def _check_limits_of_existing_call(self, cleaned):
-        """Ask competition_set_limits whether the call's allocation allows the new pool, cap
-        and partial-award rule, and undo its write; CompetitionAllocationAdmin.save_model makes
-        it."""
+        """Put on its field each rule of competition_set_limits that the new pool, cap and
+        partial-award rule would break; CompetitionAllocationAdmin.save_model makes the
+        change."""
         # The change form runs in one transaction. Locking the call's row here keeps it locked
         # until save_model applies the same change, so no allocation slips in between.
-        Competition.objects.select_for_update().get(pk=self.instance.pk)
-        try:
-            with transaction.atomic():
-                application_services.competition_set_limits(
-                    competition=self.instance,
-                    pool_amount=cleaned["pool_amount"],
-                    max_award_amount=cleaned["max_award_amount"],
-                    partial_awards_allowed=cleaned.get("partial_awards_allowed", False),
-                    by=self.user,
-                )
-                raise _DryRun
-        except _DryRun:
-            pass
-        except ValidationError as error:
-            for problem in error.error_list:
-                self.add_error(LIMIT_ERROR_FIELDS.get(problem.code), problem)
+        competition = Competition.objects.select_for_update().get(pk=self.instance.pk)
+        problems = application_services.limits_problems(
+            competition=competition,
+            pool_amount=cleaned["pool_amount"],
+            max_award_amount=cleaned["max_award_amount"],
+            partial_awards_allowed=cleaned.get("partial_awards_allowed", False),
+            awards=application_services.awards_of(competition),
+        )
+        for problem in problems:
+            self.add_error(LIMIT_ERROR_FIELDS.get(problem.code), problem)
 
 
 # --- the allocation screen and the decision --------------------------------------------------
@@ -222,11 +209,6 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
             )
         )
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.user = request.user
-        return form
-
     def save_model(self, request, obj, form, change):
         if change and set(LIMIT_FIELDS) & set(form.changed_data):
             application_services.competition_set_limits(
@@ -242,7 +224,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
     # The list.
 
     def get_list_display(self, request):
-        tools = "tools" if sees_allocation(request.user) else "review_tools"
+        tools = "tools" if roles.is_coordinator(request.user) else "review_tools"
         return [*super().get_list_display(request), tools]
 
     @admin.display(description=_("Work on the call"))
@@ -312,14 +294,14 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         return {
             **super().tools_context(request, competition),
             "applications_url": self.applications_url(competition),
-            "sees_allocation": sees_allocation(request.user),
+            "sees_allocation": roles.is_coordinator(request.user),
             "export_links": self.export_links(competition),
         }
 
     # The allocation screen.
 
     def _get_call(self, request, object_id) -> Competition:
-        if not sees_allocation(request.user):
+        if not roles.is_coordinator(request.user):
             raise PermissionDenied
         return get_object_or_404(Competition, pk=object_id)
 
@@ -327,7 +309,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         competition = self._get_call(request, object_id)
         refused = None  # (application id, bound form) shown again after a refusal
         if request.method == "POST":
-            if not can_allocate(request.user):
+            if not roles.can_allocate(request.user):
                 raise PermissionDenied
             if "apply_proposal" in request.POST:
                 self._apply_proposal(request, competition)
@@ -427,7 +409,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         return True
 
     def allocation_context(self, request, competition, refused=None) -> dict:
-        editable = can_allocate(request.user) and not competition.is_decided
+        editable = roles.can_allocate(request.user) and not competition.is_decided
         if competition.is_decided:
             proposal = None
             ranked = application_ranking(competition=competition, statuses=RANKED_STATUSES)
@@ -509,9 +491,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
     # The decision.
 
     def has_decide_permission(self, request):
-        return can_allocate(request.user) and request.user.has_perm(
-            "competitions.change_competition"
-        )
+        return roles.can_decide(request.user)
 
     @admin.action(description=_("Record the decision…"), permissions=["decide"])
     def record_decision(self, request, queryset):

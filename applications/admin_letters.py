@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from competitions import roles
 from competitions.admin_base import ObjectTool, ReadOnlyAdmin, VisibleOnlyMixin
 
 from . import services
-from .letters import ISSUE_PERMISSION
 from .models import Application, AwardLetter
 
 #: The buttons' labels, by language: to issue the first letter, and to issue a new one.
@@ -81,6 +81,10 @@ class AwardLetterAdmin(LetterFieldsMixin, VisibleOnlyMixin, ReadOnlyAdmin):
     fields = [*list_display, "sha256"]
     readonly_fields = ["download"]
 
+    def has_view_permission(self, request, obj=None):
+        # Every letter of every call: coordinators' reading, as the allocation screen is.
+        return roles.is_coordinator(request.user) and super().has_view_permission(request, obj)
+
 
 class AwardLetterInline(LetterFieldsMixin, admin.TabularInline):
     """An application's letters on its admin page, newest first."""
@@ -138,7 +142,7 @@ class LetterAdminMixin:
     language that issues its letter or re-issues it (a POST to ``<id>/issue-letter/<lang>/``)."""
 
     def has_issue_letter_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm(ISSUE_PERMISSION)
+        return roles.can_issue_letters(request.user)
 
     def get_inlines(self, request, obj):
         return [*super().get_inlines(request, obj), AwardLetterInline]

@@ -32,8 +32,6 @@ from competitions.formatting import CENT
 
 from .models import Application, AwardLetter
 
-#: Who may issue letters: the coordinators' permission, checked by the admin and the command.
-ISSUE_PERMISSION = "applications.add_awardletter"
 #: The issuer's short name, the first part of every letter number (``VPR/2019/<call>/001``).
 NUMBER_PREFIX = "VPR"
 #: How much of the call's slug goes into a letter number, so that any number fits its field.

@@ -6,15 +6,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Round, RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from competitions import roles
 from competitions.formatting import format_money
 from competitions.models import MONEY, ActivityCategory, Competition, Municipality, ScoringCriterion
-from competitions.roles import COORDINATORS
 
 
 class ApplicationStatus(models.TextChoices):
@@ -64,34 +64,17 @@ def call_list_order() -> list[models.OrderBy]:
 class ApplicationQuerySet(models.QuerySet):
     def of_municipality_staff(self, user):
         """Applications of the municipalities the user acts for."""
-        return self.filter(
-            Exists(
-                Municipality.staff.through.objects.filter(
-                    municipality_id=OuterRef("municipality_id"), user_id=user.pk
-                )
-            )
-        )
+        return self.filter(roles.acting_for(user))
 
     def visible_to(self, user):
         """What a user may read: their municipality's applications, drafts included; once
-        submitted, also the calls they review, and everything for coordinators."""
+        submitted, also the calls they review, and everything for coordinators (``roles``)."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
-        if user.is_superuser:
-            return self.all()
-        own = Exists(
-            Municipality.staff.through.objects.filter(
-                municipality_id=OuterRef("municipality_id"), user_id=user.pk
-            )
-        )
-        if user.groups.filter(name=COORDINATORS).exists():
-            return self.filter(own | ~Q(status=ApplicationStatus.DRAFT))
-        reviewing = Exists(
-            Competition.reviewers.through.objects.filter(
-                competition_id=OuterRef("competition_id"), user_id=user.pk
-            )
-        )
-        return self.filter(own | (reviewing & ~Q(status=ApplicationStatus.DRAFT)))
+        submitted = ~Q(status=ApplicationStatus.DRAFT)
+        if roles.is_coordinator(user):
+            return self.filter(roles.acting_for(user) | submitted)
+        return self.filter(roles.acting_for(user) | (roles.reviewing(user) & submitted))
 
     def ranked(self):
         return self.filter(status__in=RANKED_STATUSES)

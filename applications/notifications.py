@@ -5,13 +5,12 @@ does not undo the change that was already committed."""
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from competitions.roles import COORDINATORS
+from competitions import roles
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +50,10 @@ def _link(path: str) -> str:
 def application_submitted(application) -> None:
     """One mail to the municipality's staff, linking the portal's page of the application, and
     one to the coordinators, linking its page in the admin (the portal's is the staff's own)."""
-    coordinators = get_user_model().objects.filter(groups__name=COORDINATORS)
     links = {
-        application.get_absolute_url(): _emails(application.municipality.staff.all()),
+        application.get_absolute_url(): _emails(roles.staff_of(application.municipality)),
         reverse("admin:applications_application_change", args=[application.pk]): _emails(
-            coordinators
+            roles.coordinators()
         ),
     }
     messages = []
@@ -83,7 +81,7 @@ def competition_decided(competition, applications) -> None:
                 subject,
                 body,
                 settings.DEFAULT_FROM_EMAIL,
-                _emails(application.municipality.staff.all()),
+                _emails(roles.staff_of(application.municipality)),
             )
         )
     _send(messages)

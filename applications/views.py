@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from competitions import roles
 from competitions.models import Competition
 
 from . import letters, selectors, services
@@ -61,7 +62,7 @@ def dashboard(request):
     its own (five with the session's and the user's), whatever the numbers of calls and
     applications."""
     now = timezone.now()
-    municipalities = {m.pk: m for m in request.user.municipalities.all()}
+    municipalities = {m.pk: m for m in roles.municipalities_of(request.user)}
     applications = list(
         Application.objects.filter(municipality_id__in=municipalities)
         .select_related("competition", "municipality")
@@ -118,7 +119,7 @@ def dashboard(request):
 @require_POST
 def application_start(request, slug):
     competition = get_object_or_404(Competition.objects.published(), slug=slug)
-    mine = request.user.municipalities.all()
+    mine = roles.municipalities_of(request.user)
     municipality = (
         get_object_or_404(mine, pk=request.POST.get("municipality") or 0)
         if len(mine) > 1

@@ -15,16 +15,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import roles
 from .admin_base import VisibleOnlyMixin
 from .formatting import format_money
 from .forms import MoneyField
+from .history import changed_by
 from .models import ActivityCategory, Competition, Municipality, ScoringCriterion
-from .roles import REVIEWERS, sees_allocation
 from .services import competition_publish
 
 
@@ -101,15 +102,14 @@ class CompetitionForm(forms.ModelForm):
             self.fields["reviewers"].queryset = (
                 get_user_model()
                 .objects.filter(
-                    Q(groups__name=REVIEWERS, is_active=True, is_staff=True)
-                    | Q(pk__in=[user.pk for user in current])
+                    Q(pk__in=roles.reviewers()) | Q(pk__in=[user.pk for user in current])
                 )
-                .distinct()
                 .order_by("last_name", "first_name", "username")
             )
             self.fields["reviewers"].help_text = _(
-                "Members of the Reviewers group. A reviewer who acts for an applicant "
-                "municipality cannot review that municipality's application."
+                "Users who may review: members of the Reviewers group, or others given its "
+                "permissions. A reviewer who acts for an applicant municipality cannot review "
+                "that municipality's application."
             )
 
     def _update_errors(self, errors):
@@ -185,19 +185,13 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         calls = super().get_queryset(request)
-        if sees_allocation(request.user):
+        if roles.is_coordinator(request.user):
             return calls
         # Reviewers see the calls they are assigned to.
-        return calls.filter(
-            Exists(
-                Competition.reviewers.through.objects.filter(
-                    competition_id=OuterRef("pk"), user_id=request.user.pk
-                )
-            )
-        )
+        return calls.filter(roles.reviewing(request.user, competition_id="pk"))
 
     def save_model(self, request, obj, form, change):
-        obj._history_user = request.user
+        changed_by(obj, request.user)
         if not change:
             obj.save()
             return

@@ -254,7 +254,7 @@ class Competition(models.Model):
     def is_accepting(self, moment=None) -> bool:
         """Whether its drafts can still be saved and submitted: published, deadline not passed.
 
-        The services refuse on their own (``_ensure_accepting``); pages ask this to avoid
+        The services refuse on their own (``ensure_accepting``); pages ask this to avoid
         offering a form that could only be refused.
         """
         moment = moment or timezone.now()

@@ -1,10 +1,24 @@
-"""The portal's three roles, as Django groups, and the model permissions each holds.
+"""Who may do what in the portal: the three roles, and the one set of predicates that every
+screen, queryset, service and mail asks.
 
-Model permissions say what a role may do at all; which objects it may do it to (its own
-municipality, the calls it reviews) is checked by the views and the admin on top of them.
+The rule. Coordinators and reviewers work in the admin: each is recognised by the model
+permissions its work needs, on an active account that may enter the admin (``is_staff``).
+Their group gives them those permissions; so does a permission given to the user directly,
+and a superuser holds every one, so counts as a coordinator. The group's name decides nothing.
+Which objects a reviewer reaches is the call's list of reviewers (``Competition.reviewers``).
+
+Municipal staff work in the portal's own pages, never in the admin. What lets them act for a
+municipality is being on its staff (``Municipality.staff``), where a coordinator puts them;
+their group's model permissions are what the admin would allow them, and no page asks them.
+
+``competitions`` imports no other app of the portal, so the permissions of ``applications``
+are named here as strings.
 """
 
-from django.contrib.auth.models import Group
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from .models import Competition, Municipality
 
 MUNICIPAL_STAFF = "Municipal staff"
 REVIEWERS = "Reviewers"
@@ -89,20 +103,131 @@ def sync_role_groups(apps) -> None:
         group.permissions.set(wanted)
 
 
-def sees_allocation(user) -> bool:
-    """Coordinators (and superusers): every submitted application, scores, ranks and money."""
-    return user.has_perm("applications.view_allocationevent")
+# --- the permissions each role's predicates read ------------------------------------------------
+
+#: A coordinator reads every submitted application and the allocation ledger, which only
+#: coordinators may read.
+COORDINATOR_PERMISSIONS = ("applications.view_application", "applications.view_allocationevent")
+#: Changing awarded amounts, on top of a coordinator's.
+ALLOCATOR_PERMISSIONS = (*COORDINATOR_PERMISSIONS, "applications.change_application")
+#: Recording a call's decision, on top of an allocator's.
+DECIDER_PERMISSIONS = (*ALLOCATOR_PERMISSIONS, "competitions.change_competition")
+#: Issuing decision letters, on top of a coordinator's.
+LETTER_ISSUER_PERMISSIONS = (*COORDINATOR_PERMISSIONS, "applications.add_awardletter")
+#: A reviewer reads the applications of their calls and records reviews of them.
+REVIEWER_PERMISSIONS = ("applications.view_application", "applications.add_review")
+
+# with_perm() must be told which backend to ask when several are configured (django-axes'
+# is first and answers no permission question).
+PERMISSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+# --- one user ------------------------------------------------------------------------------------
+
+
+def works_in_admin(user) -> bool:
+    """An active account that may enter the admin."""
+    return user.is_authenticated and user.is_active and user.is_staff
+
+
+def _holds(user, permissions: tuple[str, ...]) -> bool:
+    # Django reads a user's permissions once and keeps them on the user for the request.
+    return works_in_admin(user) and user.has_perms(permissions)
+
+
+def is_coordinator(user) -> bool:
+    """Sees every submitted application with its scores, rank and money, and every review."""
+    return _holds(user, COORDINATOR_PERMISSIONS)
 
 
 def can_allocate(user) -> bool:
-    return sees_allocation(user) and user.has_perm("applications.change_application")
+    return _holds(user, ALLOCATOR_PERMISSIONS)
 
 
-def user_has_role(user, role: str) -> bool:
-    if not user.is_authenticated:
-        return False
-    return user.groups.filter(name=role).exists()
+def can_decide(user) -> bool:
+    return _holds(user, DECIDER_PERMISSIONS)
 
 
-def add_user_to_role(user, role: str) -> None:
-    user.groups.add(Group.objects.get(name=role))
+def can_issue_letters(user) -> bool:
+    return _holds(user, LETTER_ISSUER_PERMISSIONS)
+
+
+def is_reviewer(user) -> bool:
+    """May review the calls they are assigned to."""
+    return _holds(user, REVIEWER_PERMISSIONS)
+
+
+def reviews_call(user, competition: Competition) -> bool:
+    """A reviewer assigned to this call."""
+    return is_reviewer(user) and competition.reviewers.filter(pk=user.pk).exists()
+
+
+def acts_for(user, municipality: Municipality) -> bool:
+    """On the municipality's staff: may apply for it, and may not review its applications."""
+    return (
+        user.is_authenticated and user.is_active and municipality.staff.filter(pk=user.pk).exists()
+    )
+
+
+def municipalities_of(user) -> QuerySet[Municipality]:
+    """The municipalities the user acts for."""
+    if not (user.is_authenticated and user.is_active):
+        return Municipality.objects.none()
+    return Municipality.objects.filter(staff=user)
+
+
+def is_municipal_staff(user) -> bool:
+    """Acts for at least one municipality."""
+    return municipalities_of(user).exists()
+
+
+# --- rows a user reaches, for querysets --------------------------------------------------------
+
+
+def acting_for(user, *, municipality_id: str = "municipality_id") -> Exists:
+    """Rows whose municipality (the field ``municipality_id`` names) the user acts for."""
+    return Exists(
+        Municipality.staff.through.objects.filter(
+            municipality_id=OuterRef(municipality_id), user_id=user.pk
+        )
+    )
+
+
+def reviewing(user, *, competition_id: str = "competition_id") -> Exists | Q:
+    """Rows of the calls (the field ``competition_id`` names) the user reviews; none unless
+    the user is a reviewer."""
+    if not is_reviewer(user):
+        return Q(pk__in=[])
+    return Exists(
+        Competition.reviewers.through.objects.filter(
+            competition_id=OuterRef(competition_id), user_id=user.pk
+        )
+    )
+
+
+# --- the people of a role, for mail and choices ------------------------------------------------
+
+
+def _holders(permissions: tuple[str, ...]) -> QuerySet:
+    users = get_user_model().objects
+    holders = users.filter(is_active=True, is_staff=True)
+    for permission in permissions:
+        holders = holders.filter(
+            pk__in=users.with_perm(permission, backend=PERMISSION_BACKEND).values("pk")
+        )
+    return holders
+
+
+def coordinators() -> QuerySet:
+    """Everyone ``is_coordinator`` says yes to."""
+    return _holders(COORDINATOR_PERMISSIONS)
+
+
+def reviewers() -> QuerySet:
+    """Everyone ``is_reviewer`` says yes to: those a call may be given as its reviewers."""
+    return _holders(REVIEWER_PERMISSIONS)
+
+
+def staff_of(municipality: Municipality) -> QuerySet:
+    """Everyone who acts for the municipality."""
+    return municipality.staff.filter(is_active=True)

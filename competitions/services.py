@@ -2,48 +2,22 @@
 money rules in ``applications.services.competition_set_limits``."""
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from .history import changed_by
 from .models import Competition
+from .rules import publish_problems, refuse_if_any
 
 
-@transaction.atomic
 def competition_publish(*, competition: Competition, by: User) -> Competition:
     """Publish a draft call once it has everything an applicant and a reviewer need."""
-    competition = Competition.objects.select_for_update().get(pk=competition.pk)
-    if competition.status != Competition.Status.DRAFT:
-        raise ValidationError(
-            _("Only a draft call can be published; this one is %(status)s."),
-            code="not_draft",
-            params={"status": competition.get_status_display()},
-        )
-    missing = []
-    if not competition.criteria.exists():
-        missing.append(_("scoring criteria"))
-    if not competition.categories.exists():
-        missing.append(_("activity categories"))
-    if not competition.eligible_municipalities.exists():
-        missing.append(_("eligible municipalities"))
-    if not competition.reviewers.exists():
-        missing.append(_("reviewers"))
-    if not competition.signatory_name or not competition.signatory_position:
-        missing.append(_("the letter signatory and position"))
-    if missing:
-        raise ValidationError(
-            _("The call cannot be published without: %(missing)s."),
-            code="incomplete_call",
-            params={"missing": ", ".join(str(item) for item in missing)},
-        )
-    if competition.closes_at <= timezone.now():
-        raise ValidationError(
-            _("The call's deadline has already passed; move it before publishing."),
-            code="deadline_passed",
-        )
-    competition.status = Competition.Status.PUBLISHED
-    competition.published_at = timezone.now()
-    competition._history_user = by
-    competition.save(update_fields=["status", "published_at", "updated_at"])
-    return competition
+    with transaction.atomic():
+        # Two coordinators publishing the same call at once would both find it a draft.
+        competition = Competition.objects.select_for_update().get(pk=competition.pk)
+        now = timezone.now()
+        refuse_if_any(publish_problems(competition, now=now))
+        competition.status = Competition.Status.PUBLISHED
+        competition.published_at = now
+        changed_by(competition, by).save(update_fields=["status", "published_at", "updated_at"])
+        return competition

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from . import roles
 from .models import Competition
 
 
@@ -44,11 +45,11 @@ def competition_detail(request, slug):
         # declares: this app imports no other app of the portal.
         applications = {
             a.municipality_id: a
-            for a in competition.applications.filter(municipality__staff=request.user)
+            for a in competition.applications.filter(roles.acting_for(request.user))
         }
         mine = [
             (municipality, municipality.pk in eligible, applications.get(municipality.pk))
-            for municipality in request.user.municipalities.all()
+            for municipality in roles.municipalities_of(request.user)
         ]
     return render(
         request,

@@ -1,5 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
+from competitions import roles
+
 
 def portal(request):
     """Whether to show "My applications": the user acts for at least one municipality.
@@ -9,6 +11,6 @@ def portal(request):
     user = getattr(request, "user", None)
     return {
         "acts_for_municipality": SimpleLazyObject(
-            lambda: bool(user and user.is_authenticated and user.municipalities.exists())
+            lambda: bool(user and roles.is_municipal_staff(user))
         )
     }

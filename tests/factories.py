@@ -4,6 +4,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from applications.models import Application, PlannedActivity
@@ -87,6 +88,22 @@ class CompetitionFactory(factory.django.DjangoModelFactory):
                 weight=weight,
                 order=order,
             )
+
+
+#: The smallest file that is a PDF by its content.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def document_of(application, *, by=None):
+    """A PDF attached to the application, past the service (which refuses a submitted one)."""
+    return application.documents.create(
+        file=ContentFile(PDF, name="tame.pdf"),
+        original_name="tāme.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256="0" * 64,
+        uploaded_by=by,
+    )
 
 
 def category(code: str = "informative-material") -> ActivityCategory:

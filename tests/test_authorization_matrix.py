@@ -27,7 +27,7 @@ from applications import services
 from applications.models import AllocationEvent, Review
 from competitions.models import ActivityCategory, Competition, Municipality
 
-from .factories import CompetitionFactory, category, reviewer
+from .factories import PDF, CompetitionFactory, category, document_of, reviewer
 from .source_case import DETAILS, activities_costing, build_source_case
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,6 @@ ROLES = [
     "reviewer_assigned",
     "coordinator",
 ]
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def url_patterns(resolver=None, prefix="", namespace=None):
@@ -361,14 +360,7 @@ def world(settings):
     case = build_source_case(close=False)
     smiltene_user = case.staff["smiltenes-novads"]
     application = case.applications["smiltenes-novads"]
-    document = application.documents.create(
-        file=ContentFile(PDF, name="tame.pdf"),
-        original_name="tāme.pdf",
-        content_type="application/pdf",
-        size=len(PDF),
-        sha256="0" * 64,
-        uploaded_by=smiltene_user,
-    )
+    document = document_of(application, by=smiltene_user)
     Competition.objects.filter(pk=case.competition.pk).update(
         closes_at=timezone.now() - timezone.timedelta(minutes=1),
         implementation_ends_on=timezone.localdate(),

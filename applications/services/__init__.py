@@ -4,13 +4,19 @@ its letters.
 Each service runs in one transaction and takes plain, keyword-only arguments. A refusal is a
 ``ValidationError`` with a ``code`` and a message that names the rule and the amounts.
 
-Money has one door, ``_set_awarded_amount``. Everything that changes an awarded amount (an
+Money has one door, ``money.award_set``. Everything that changes an awarded amount (an
 allocation edit, an applied proposal, a withdrawal) reaches it with the call's row locked by
-``_lock_competition``, re-reads the call's totals under that lock, and writes the
+``common.lock_competition``, re-reads the call's totals under that lock, and writes the
 ``AllocationEvent`` in the same transaction.
+
+A rule that a screen also asks before it offers a form is a check that returns its problems
+and writes nothing (``review_problems``, ``limits_problems``); the service
+asks it again under its lock.
 """
 
-from ._common import MONEY_LIMIT, next_number
+from competitions.formatting import MONEY_LIMIT
+
+from .common import next_number
 from .drafts import (
     ActivityData,
     ApplicationDetails,
@@ -30,10 +36,12 @@ from .money import (
     allocation_apply_proposal,
     allocation_apply_shown_proposal,
     allocation_set,
+    awards_of,
     competition_decide,
     competition_set_limits,
+    limits_problems,
 )
-from .reviews import review_record, weighted_score
+from .reviews import review_problems, review_record, weighted_score
 
 __all__ = [
     "LETTER_KINDS",
@@ -50,6 +58,7 @@ __all__ = [
     "application_submit",
     "application_update_draft",
     "application_withdraw",
+    "awards_of",
     "build_snapshot",
     "competition_decide",
     "competition_issue_letters",
@@ -57,7 +66,9 @@ __all__ = [
     "document_add",
     "document_delete",
     "letter_issue",
+    "limits_problems",
     "next_number",
+    "review_problems",
     "review_record",
     "weighted_score",
 ]

@@ -3,7 +3,7 @@ activities and supporting documents."""
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,7 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from competitions.formatting import MONEY_LIMIT
+from competitions.history import changed_by
 from competitions.models import Competition, Municipality
+from competitions.rules import refusal, refuse_if_any
 
 from .. import notifications
 from ..models import (
@@ -28,22 +31,20 @@ from ..models import (
     snapshot_digest,
 )
 from ..uploads import MAX_DOCUMENTS_PER_APPLICATION, check_document
-from ._common import (
-    MONEY_LIMIT,
-    _as_money,
-    _editable_draft,
-    _ensure_accepting,
-    _ensure_eligible,
-    _ensure_staff,
-    _excess_over_cap_message,
-    _lock_application,
-    _lock_competition,
-    _problems,
-    _refuse,
-    _riga_time,
+from .common import (
+    as_money,
+    editable_draft,
+    ensure_accepting,
+    ensure_acts_for,
+    ensure_eligible,
+    lock_application,
+    lock_competition,
     next_number,
+    over_cap_refusal,
+    riga_time,
+    single_errors,
 )
-from .money import _allocated_total, _set_awarded_amount
+from .money import allocated_total, award_set
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,32 +96,30 @@ ACTIVITY_REQUIRED_TO_SUBMIT = {
 }
 
 
-@transaction.atomic
 def application_start(
     *, competition: Competition, municipality: Municipality, by: User
 ) -> Application:
     """Open a draft application of a municipality in a call."""
-    competition = Competition.objects.get(pk=competition.pk)
-    _ensure_staff(by, municipality)
-    _ensure_accepting(competition, timezone.now())
-    _ensure_eligible(competition, municipality)
-    try:
-        with transaction.atomic():
-            application = Application(
-                competition=competition, municipality=municipality, created_by=by
-            )
-            application._history_user = by
-            application.save()
-    except IntegrityError:
-        raise _refuse(
-            _("%(municipality)s already has an application in this call."),
-            "already_exists",
-            municipality=municipality.name,
-        ) from None
-    return application
+    with transaction.atomic():
+        competition = Competition.objects.get(pk=competition.pk)
+        ensure_acts_for(by, municipality)
+        ensure_accepting(competition, timezone.now())
+        ensure_eligible(competition, municipality)
+        try:
+            with transaction.atomic():
+                application = Application(
+                    competition=competition, municipality=municipality, created_by=by
+                )
+                changed_by(application, by).save()
+        except IntegrityError:
+            raise refusal(
+                _("%(municipality)s already has an application in this call."),
+                "already_exists",
+                municipality=municipality.name,
+            ) from None
+        return application
 
 
-@transaction.atomic
 def application_update_draft(
     *,
     application: Application,
@@ -132,81 +131,121 @@ def application_update_draft(
 
     Activities not in ``activities`` are deleted; those with an ``id`` are updated.
     """
-    application = _editable_draft(application.pk, by)
-    competition = application.competition
-    _ensure_accepting(competition, timezone.now())
+    with transaction.atomic():
+        application = editable_draft(application.pk, by)
+        competition = application.competition
+        ensure_accepting(competition, timezone.now())
+        unclaimed = {activity.pk: activity for activity in application.activities.all()}
+        allowed_categories = set(competition.categories.values_list("pk", flat=True))
+        planned, problems = [], []
+        for position, data in enumerate(activities, start=1):
+            activity, activity_problems = _activity_planned(
+                application, position, data, unclaimed=unclaimed, categories=allowed_categories
+            )
+            planned.append(activity)
+            problems.extend(activity_problems)
+        total = sum((activity.cost for activity in planned), Decimal("0.00"))
+        refuse_if_any([*problems, *_total_problems(total, competition)])
+        _draft_saved(
+            application, details, total=total, planned=planned, removed=unclaimed.values(), by=by
+        )
+        return application
 
-    allowed_categories = set(competition.categories.values_list("pk", flat=True))
-    existing = {activity.pk: activity for activity in application.activities.all()}
-    errors = []
-    total = Decimal("0.00")
-    to_save = []
-    for position, data in enumerate(activities, start=1):
-        if data.id is not None and data.id not in existing:
-            raise _refuse(
-                _("Activity %(number)s does not belong to this application."),
-                "unknown_activity",
+
+def _activity_planned(
+    application: Application,
+    position: int,
+    data: ActivityData,
+    *,
+    unclaimed: dict[int, PlannedActivity],
+    categories: set[int],
+) -> tuple[PlannedActivity, list[ValidationError]]:
+    """The activity at ``position`` as it will be saved, and what is wrong with it.
+
+    An existing activity is taken out of ``unclaimed``: what is left there once every
+    activity is planned is deleted. An activity of another application, or a cost that is
+    not an amount, is refused at once.
+    """
+    if data.id is not None and data.id not in unclaimed:
+        raise refusal(
+            _("Activity %(number)s does not belong to this application."),
+            "unknown_activity",
+            number=position,
+        )
+    problems = _category_problems(position, data.category_id, categories)
+    cost = as_money(data.cost, field=_("The cost of activity %(number)s") % {"number": position})
+    activity = (
+        unclaimed.pop(data.id) if data.id is not None else PlannedActivity(application=application)
+    )
+    for field in ("category_id", *ACTIVITY_DETAIL_FIELDS):
+        setattr(activity, field, getattr(data, field))
+    activity.cost = cost
+    activity.order = position
+    return activity, [*problems, *_activity_row_problems(position, activity)]
+
+
+def _category_problems(position: int, category_id: int, categories: set[int]) -> list:
+    if category_id in categories:
+        return []
+    return [
+        refusal(
+            _("Activity %(number)s: its category is not one of this call's categories."),
+            "category_not_in_call",
+            number=position,
+        )
+    ]
+
+
+def _activity_row_problems(position: int, activity: PlannedActivity) -> list[ValidationError]:
+    """The rules of one activity's row (``PlannedActivity.clean`` and its fields), each named
+    with the activity's number."""
+    try:
+        activity.full_clean(exclude=["application", "category"])
+    except ValidationError as error:
+        return [
+            refusal(
+                _("Activity %(number)s: %(problem)s"),
+                problem.code or "invalid",
                 number=position,
+                problem=" ".join(problem.messages),
             )
-        if data.category_id not in allowed_categories:
-            errors.append(
-                _refuse(
-                    _("Activity %(number)s: its category is not one of this call's categories."),
-                    "category_not_in_call",
-                    number=position,
-                )
-            )
-        cost = _as_money(
-            data.cost, field=_("The cost of activity %(number)s") % {"number": position}
-        )
-        total += cost
-        activity = (
-            existing.pop(data.id)
-            if data.id is not None
-            else PlannedActivity(application=application)
-        )
-        for field in ("category_id", *ACTIVITY_DETAIL_FIELDS):
-            setattr(activity, field, getattr(data, field))
-        activity.cost = cost
-        activity.order = position
-        try:
-            activity.full_clean(exclude=["application", "category"])
-        except ValidationError as error:
-            errors.extend(
-                _refuse(
-                    _("Activity %(number)s: %(problem)s"),
-                    problem.code or "invalid",
-                    number=position,
-                    problem=" ".join(problem.messages),
-                )
-                for problem in _problems(error)
-            )
-        to_save.append(activity)
+            for problem in single_errors(error)
+        ]
+    return []
+
+
+def _total_problems(total: Decimal, competition: Competition) -> list[ValidationError]:
+    """The activities' total must fit in an amount and within the call's cap."""
     if total > MONEY_LIMIT:
-        errors.append(
-            _refuse(
+        return [
+            refusal(
                 _("The total of the activities is too large: at most %(limit)s."),
                 "amount_too_large",
                 limit=MONEY_LIMIT,
             )
-        )
-    elif total > competition.max_award_amount:
-        errors.append(_excess_over_cap_message(total, competition.max_award_amount))
-    if errors:
-        raise ValidationError(errors)
+        ]
+    if total > competition.max_award_amount:
+        return [over_cap_refusal(total, competition.max_award_amount)]
+    return []
 
+
+def _draft_saved(
+    application: Application,
+    details: ApplicationDetails,
+    *,
+    total: Decimal,
+    planned: Sequence[PlannedActivity],
+    removed: Iterable[PlannedActivity],
+    by: User,
+) -> None:
     for field, value in vars(details).items():
         setattr(application, field, value)
     application.requested_amount = total
-    application._history_user = by
-    application.save()
-    for activity in existing.values():
-        activity._history_user = by
-        activity.delete()
-    for activity in to_save:
-        activity._history_user = by
-        activity.save()
-    return application
+    changed_by(application, by).save()
+    for activity in removed:
+        changed_by(activity, by).delete()
+    for activity in planned:
+        changed_by(activity, by).save()
 
 
 def _missing_for_submission(application: Application, activities) -> MissingToSubmit:
@@ -274,154 +313,156 @@ def build_snapshot(application: Application, activities, documents) -> dict:
     }
 
 
-@transaction.atomic
 def application_submit(*, application: Application, by: User) -> Application:
     """Submit a draft: freeze its snapshot with a SHA-256 and give it a reference number."""
-    application = _lock_application(application.pk)
-    competition = application.competition
-    _ensure_staff(by, application.municipality)
-    if not application.is_draft:
-        raise _refuse(
-            _("Application %(reference)s has already been submitted."),
-            "not_draft",
-            reference=application.reference,
-        )
-    now = timezone.now()
-    _ensure_accepting(competition, now)
-    if now < competition.opens_at:
-        raise _refuse(
-            _("The call opens for submissions on %(opens)s (Riga time)."),
-            "call_not_open_yet",
-            opens=_riga_time(competition.opens_at),
-        )
-    _ensure_eligible(competition, application.municipality)
+    with transaction.atomic():
+        application = lock_application(application.pk)
+        competition = application.competition
+        ensure_acts_for(by, application.municipality)
+        if not application.is_draft:
+            raise refusal(
+                _("Application %(reference)s has already been submitted."),
+                "not_draft",
+                reference=application.reference,
+            )
+        now = timezone.now()
+        ensure_accepting(competition, now)
+        if now < competition.opens_at:
+            raise refusal(
+                _("The call opens for submissions on %(opens)s (Riga time)."),
+                "call_not_open_yet",
+                opens=riga_time(competition.opens_at),
+            )
+        ensure_eligible(competition, application.municipality)
+        activities = list(application.activities.select_related("category"))
+        refuse_if_any(_submission_problems(application, activities))
 
-    activities = list(application.activities.select_related("category"))
+        year = timezone.localtime(competition.opens_at).year
+        application.reference = f"REM-{year}-{next_number(f'application:{year}'):03d}"
+        application.status = ApplicationStatus.SUBMITTED
+        application.submitted_at = now
+        application.submitted_by = by
+        application.snapshot = build_snapshot(application, activities, application.documents.all())
+        application.snapshot_sha256 = snapshot_digest(application.snapshot)
+        changed_by(application, by).save()
+        transaction.on_commit(lambda: notifications.application_submitted(application))
+        return application
+
+
+def _submission_problems(application: Application, activities) -> list[ValidationError]:
+    """What keeps a draft from being submitted: no activities, fields left empty, a request
+    over the cap."""
     problems = []
     if not activities:
         problems.append(
-            _refuse(_("Add at least one planned activity before submitting."), "no_activities")
+            refusal(_("Add at least one planned activity before submitting."), "no_activities")
         )
     missing = _missing_for_submission(application, activities)
     if missing.fields or missing.activity_fields:
         # ``missing`` says which fields, for the form to mark; the message names them.
         problems.append(
-            _refuse(
+            refusal(
                 _("Fill in before submitting: %(fields)s."),
                 "incomplete",
                 fields="; ".join(_missing_labels(missing, activities)),
                 missing=missing,
             )
         )
-    if application.requested_amount > competition.max_award_amount:
-        problems.append(
-            _excess_over_cap_message(application.requested_amount, competition.max_award_amount)
-        )
-    if problems:
-        raise ValidationError(problems)
-
-    year = timezone.localtime(competition.opens_at).year
-    application.reference = f"REM-{year}-{next_number(f'application:{year}'):03d}"
-    application.status = ApplicationStatus.SUBMITTED
-    application.submitted_at = now
-    application.submitted_by = by
-    application.snapshot = build_snapshot(application, activities, application.documents.all())
-    application.snapshot_sha256 = snapshot_digest(application.snapshot)
-    application._history_user = by
-    application.save()
-    transaction.on_commit(lambda: notifications.application_submitted(application))
-    return application
+    cap = application.competition.max_award_amount
+    if application.requested_amount > cap:
+        problems.append(over_cap_refusal(application.requested_amount, cap))
+    return problems
 
 
-@transaction.atomic
 def application_withdraw(*, application: Application, by: User) -> Application:
     """Withdraw a submitted application before the decision; any allocation returns to the pool."""
-    competition = _lock_competition(application.competition_id)
-    application = _lock_application(application.pk)
-    _ensure_staff(by, application.municipality)
-    if competition.is_decided:
-        raise _refuse(
-            _("The call has been decided; application %(reference)s can no longer be withdrawn."),
-            "decided",
-            reference=application.reference,
-        )
-    if application.status != ApplicationStatus.SUBMITTED:
-        raise _refuse(
-            _("Only a submitted application can be withdrawn; this one is %(status)s."),
-            "not_submitted",
-            status=application.get_status_display(),
-        )
-    if application.awarded_amount:
-        _set_awarded_amount(
-            competition=competition,
-            application=application,
-            amount=Decimal("0.00"),
-            by=by,
-            reason=_("The municipality withdrew the application."),
-            allocated_total=_allocated_total(competition),
-        )
-    application.status = ApplicationStatus.WITHDRAWN
-    application.withdrawn_at = timezone.now()
-    application._history_user = by
-    application.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    return application
+    with transaction.atomic():
+        competition = lock_competition(application.competition_id)
+        application = lock_application(application.pk)
+        ensure_acts_for(by, application.municipality)
+        if competition.is_decided:
+            raise refusal(
+                _(
+                    "The call has been decided; application %(reference)s can no longer be "
+                    "withdrawn."
+                ),
+                "decided",
+                reference=application.reference,
+            )
+        if application.status != ApplicationStatus.SUBMITTED:
+            raise refusal(
+                _("Only a submitted application can be withdrawn; this one is %(status)s."),
+                "not_submitted",
+                status=application.get_status_display(),
+            )
+        if application.awarded_amount:
+            award_set(
+                competition=competition,
+                application=application,
+                amount=Decimal("0.00"),
+                by=by,
+                reason=_("The municipality withdrew the application."),
+                allocated_total=allocated_total(competition),
+            )
+        application.status = ApplicationStatus.WITHDRAWN
+        application.withdrawn_at = timezone.now()
+        changed_by(application, by).save(update_fields=["status", "withdrawn_at", "updated_at"])
+        return application
 
 
-@transaction.atomic
 def application_delete_draft(*, application: Application, by: User) -> None:
     """Discard a draft that was never submitted, with its activities and documents."""
-    application = _editable_draft(application.pk, by)
-    files = [document.file for document in application.documents.all()]
-    application._history_user = by
-    application.delete()
-    # The files go only once the rows are gone for good.
-    transaction.on_commit(lambda: [file.delete(save=False) for file in files])
+    with transaction.atomic():
+        application = editable_draft(application.pk, by)
+        files = [document.file for document in application.documents.all()]
+        changed_by(application, by).delete()
+        # The files go only once the rows are gone for good.
+        transaction.on_commit(lambda: [file.delete(save=False) for file in files])
 
 
 # --- supporting documents -------------------------------------------------------------------
 
 
-@transaction.atomic
 def document_add(*, application: Application, by: User, file: File) -> SupportingDocument:
     """Attach a document to a draft; its content decides whether it is accepted."""
-    application = _editable_draft(application.pk, by)
-    _ensure_accepting(application.competition, timezone.now())
-    if application.documents.count() >= MAX_DOCUMENTS_PER_APPLICATION:
-        raise _refuse(
-            _("An application may have at most %(max)s documents."),
-            "too_many_documents",
-            max=MAX_DOCUMENTS_PER_APPLICATION,
+    with transaction.atomic():
+        application = editable_draft(application.pk, by)
+        ensure_accepting(application.competition, timezone.now())
+        if application.documents.count() >= MAX_DOCUMENTS_PER_APPLICATION:
+            raise refusal(
+                _("An application may have at most %(max)s documents."),
+                "too_many_documents",
+                max=MAX_DOCUMENTS_PER_APPLICATION,
+            )
+        checked = check_document(file)
+        document = SupportingDocument(
+            application=application,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_by=by,
         )
-    checked = check_document(file)
-    document = SupportingDocument(
-        application=application,
-        original_name=checked.name,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=by,
-    )
-    # The stored name is random: it cannot collide, traverse or be guessed.
-    document.file.save(f"{uuid.uuid4().hex}{checked.extension}", file, save=False)
-    try:
-        document.save()
-    except Exception:
-        # The row did not make it: the file must not stay behind without it.
-        document.file.delete(save=False)
-        raise
-    return document
+        # The stored name is random: it cannot collide, traverse or be guessed.
+        document.file.save(f"{uuid.uuid4().hex}{checked.extension}", file, save=False)
+        try:
+            document.save()
+        except Exception:
+            # The row did not make it: the file must not stay behind without it.
+            document.file.delete(save=False)
+            raise
+        return document
 
 
-@transaction.atomic
 def document_delete(*, document: SupportingDocument, by: User) -> None:
     """Remove a document from a draft; the file goes once the row is gone for good."""
-    _editable_draft(document.application_id, by)
-    file = document.file
-    document.delete()
-    transaction.on_commit(lambda: file.delete(save=False))
+    with transaction.atomic():
+        editable_draft(document.application_id, by)
+        file = document.file
+        document.delete()
+        transaction.on_commit(lambda: file.delete(save=False))
 
 
-@transaction.atomic
 def application_save_draft(
     *,
     application: Application,
@@ -433,18 +474,19 @@ def application_save_draft(
 ) -> Application:
     """Everything the application form saves, in one transaction: the general part, the
     activities, and the documents removed and attached. A refusal of any part saves none."""
-    application = application_update_draft(
-        application=application, by=by, details=details, activities=activities
-    )
-    for document in application.documents.filter(pk__in=removed_document_ids):
-        document_delete(document=document, by=by)
-    added = []
-    try:
-        for file in new_files:
-            added.append(document_add(application=application, by=by, file=file))
-    except Exception:
-        # The whole save rolls back; files already written for it must go as well.
-        for document in added:
-            document.file.delete(save=False)
-        raise
-    return application
+    with transaction.atomic():
+        application = application_update_draft(
+            application=application, by=by, details=details, activities=activities
+        )
+        for document in application.documents.filter(pk__in=removed_document_ids):
+            document_delete(document=document, by=by)
+        added = []
+        try:
+            for file in new_files:
+                added.append(document_add(application=application, by=by, file=file))
+        except Exception:
+            # The whole save rolls back; files already written for it must go as well.
+            for document in added:
+                document.file.delete(save=False)
+            raise
+        return application

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.models import Competition
+from competitions.rules import refusal
 
 from .. import letters
 from ..models import (
@@ -21,12 +22,7 @@ from ..models import (
     AwardLetter,
 )
 from ..selectors import letters_to_issue
-from ._common import (
-    _lock_application,
-    _refuse,
-    logger,
-    next_number,
-)
+from .common import lock_application, logger, next_number
 
 #: The letter each decision gets.
 LETTER_KINDS = {
@@ -39,7 +35,7 @@ def _letter_problems(application: Application, language: str) -> list[Validation
     """Why this application cannot have a letter in ``language`` now; nothing if it can."""
     if language not in dict(settings.LANGUAGES):
         return [
-            _refuse(
+            refusal(
                 _("Letters are written in Latvian or English, not in “%(language)s”."),
                 "unknown_language",
                 language=language,
@@ -47,7 +43,7 @@ def _letter_problems(application: Application, language: str) -> list[Validation
         ]
     if application.status not in LETTER_KINDS:
         return [
-            _refuse(
+            refusal(
                 _("A letter is issued only after the decision; the application is %(status)s."),
                 "not_decided",
                 status=application.get_status_display(),
@@ -65,7 +61,7 @@ def _letter_problems(application: Application, language: str) -> list[Validation
     ]
     if missing:
         return [
-            _refuse(
+            refusal(
                 _("Fill in the call's %(fields)s before its letters are issued."),
                 "call_incomplete",
                 fields="; ".join(missing),
@@ -94,7 +90,7 @@ def _rendered(contents, render_map: Callable):
         yield from render_map(letters.render_letter, contents)
     except Exception as error:
         logger.exception("Rendering %d letter(s) failed", len(contents))
-        raise _refuse(
+        raise refusal(
             _(
                 "The PDF of the letter could not be made, so nothing was issued. Try again; "
                 "if it fails again, tell the portal's administrator."
@@ -178,7 +174,7 @@ def letter_issue(*, application: Application, by: User, language: str = "lv") ->
     with _files_removed_on_failure() as files, transaction.atomic():
         # Two coordinators issuing the same application's letter at once would both replace
         # the same current letter and leave two current ones; the row lock makes them queue.
-        application = _lock_application(application.pk)
+        application = lock_application(application.pk)
         return _issue_letters([application], by=by, language=language, files=files)[0]
 
 
@@ -202,7 +198,7 @@ def competition_issue_letters(
     with _files_removed_on_failure() as files, transaction.atomic():
         competition = Competition.objects.get(pk=competition.pk)
         if not competition.is_decided:
-            raise _refuse(
+            raise refusal(
                 _("The call “%(call)s” has not been decided yet; its letters follow the decision."),
                 "call_not_decided",
                 call=competition.title,

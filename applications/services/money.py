@@ -1,17 +1,20 @@
-"""The one door for money (``_set_awarded_amount``), the allocation, the call's limits and
-the decision."""
+"""The one door for money (``award_set``), the allocation, the call's limits and the
+decision."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from competitions.history import changed_by
 from competitions.models import Competition
+from competitions.rules import refusal, refuse_if_any
 
 from .. import notifications
 from ..models import (
@@ -20,21 +23,31 @@ from ..models import (
     ApplicationStatus,
 )
 from ..selectors import Proposal, allocation_proposal
-from ._common import (
-    _as_money,
-    _lock_competition,
-    _refuse,
-    _riga_time,
-)
+from .common import as_money, lock_competition, riga_time
 
 
-def _allocated_total(competition: Competition) -> Decimal:
+def allocated_total(competition: Competition) -> Decimal:
+    """The sum of the call's awarded amounts; current when read under the call's lock."""
     return competition.applications.aggregate(total=Sum("awarded_amount"))["total"] or Decimal(
         "0.00"
     )
 
 
-def _set_awarded_amount(
+# --- the one door ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Award:
+    """An awarded amount asked of one application, with what the rules need to judge it."""
+
+    competition: Competition
+    application: Application
+    amount: Decimal
+    reason: str
+    others: Decimal  # what the call's other applications are awarded
+
+
+def award_set(
     *,
     competition: Competition,
     application: Application,
@@ -43,145 +56,328 @@ def _set_awarded_amount(
     reason: str,
     allocated_total: Decimal,
 ) -> Decimal:
-    """The one place that writes ``awarded_amount``. Returns the call's new allocated total.
+    """The one place that writes ``awarded_amount``, with its ``AllocationEvent``. Returns the
+    call's new allocated total.
 
-    The caller holds the lock of ``competition`` and passes the call's allocated total as read
-    under that lock (this application's current award included).
+    It runs in the caller's transaction: the caller holds the lock of ``competition`` and
+    passes the call's allocated total as read under that lock (this application's current
+    award included). ``allocation_set`` is the service for one amount; the proposal and a
+    withdrawal reach the door from their own services, which hold the same lock.
     """
-    amount = _as_money(amount, field=_("The awarded amount"))
-    if competition.is_decided:
-        raise _refuse(
+    award = Award(
+        competition=competition,
+        application=application,
+        amount=as_money(amount, field=_("The awarded amount")),
+        reason=reason,
+        others=allocated_total - application.awarded_amount,
+    )
+    refuse_if_any(award_problems(award))
+    before = application.awarded_amount
+    if award.amount == before:
+        return allocated_total
+    application.awarded_amount = award.amount
+    changed_by(application, by).save(update_fields=["awarded_amount", "updated_at"])
+    AllocationEvent.objects.create(
+        competition=competition,
+        application=application,
+        amount_before=before,
+        amount_after=award.amount,
+        by=by,
+        reason=reason,
+    )
+    return award.others + award.amount
+
+
+def award_problems(award: Award) -> list[ValidationError]:
+    """Why the award cannot be made; nothing if it can. The first rule it breaks, in the order
+    of ``AWARD_RULES``, is the one named."""
+    for rule in AWARD_RULES:
+        problem = rule(award)
+        if problem is not None:
+            return [problem]
+    return []
+
+
+def _allocation_open(award: Award) -> ValidationError | None:
+    if award.competition.is_decided:
+        return refusal(
             _("The call has been decided; its allocation is locked."), "allocation_locked"
         )
-    if not reason.strip():
-        raise _refuse(_("Give a reason for the change of the awarded amount."), "reason_required")
-    if amount < 0:
-        raise _refuse(
+    return None
+
+
+def _reason_given(award: Award) -> ValidationError | None:
+    if not award.reason.strip():
+        return refusal(_("Give a reason for the change of the awarded amount."), "reason_required")
+    return None
+
+
+def _not_negative(award: Award) -> ValidationError | None:
+    if award.amount < 0:
+        return refusal(
             _("The awarded amount cannot be negative (%(amount)s)."),
             "negative_amount",
-            amount=amount,
+            amount=award.amount,
         )
-    if amount > 0 and application.status != ApplicationStatus.SUBMITTED:
-        raise _refuse(
+    return None
+
+
+def _only_to_submitted(award: Award) -> ValidationError | None:
+    application = award.application
+    if award.amount > 0 and application.status != ApplicationStatus.SUBMITTED:
+        return refusal(
             _("Only a submitted application can be awarded money; %(reference)s is %(status)s."),
             "not_submitted",
             reference=application.reference or _("this draft"),
             status=application.get_status_display(),
         )
-    if amount > application.requested_amount:
-        raise _refuse(
+    return None
+
+
+def _within_request(award: Award) -> ValidationError | None:
+    requested = award.application.requested_amount
+    if award.amount > requested:
+        return refusal(
             _(
                 "%(municipality)s requested %(requested)s; an award of %(amount)s is more than "
                 "the request by %(excess)s."
             ),
             "above_request",
-            municipality=application.municipality.name,
-            requested=application.requested_amount,
-            amount=amount,
-            excess=amount - application.requested_amount,
+            municipality=award.application.municipality.name,
+            requested=requested,
+            amount=award.amount,
+            excess=award.amount - requested,
         )
-    if amount > competition.max_award_amount:
-        raise _refuse(
+    return None
+
+
+def _within_cap(award: Award) -> ValidationError | None:
+    cap = award.competition.max_award_amount
+    if award.amount > cap:
+        return refusal(
             _(
                 "An award of %(amount)s exceeds the maximum per municipality of %(cap)s "
                 "by %(excess)s."
             ),
             "over_cap",
-            amount=amount,
-            cap=competition.max_award_amount,
-            excess=amount - competition.max_award_amount,
+            amount=award.amount,
+            cap=cap,
+            excess=award.amount - cap,
         )
-    if not competition.partial_awards_allowed and 0 < amount < application.requested_amount:
-        raise _refuse(
+    return None
+
+
+def _whole_unless_partial_allowed(award: Award) -> ValidationError | None:
+    requested = award.application.requested_amount
+    if not award.competition.partial_awards_allowed and 0 < award.amount < requested:
+        return refusal(
             _(
                 "This call does not allow partial awards: %(municipality)s can get the full "
                 "%(requested)s or nothing, not %(amount)s."
             ),
             "partial_not_allowed",
-            municipality=application.municipality.name,
-            requested=application.requested_amount,
-            amount=amount,
+            municipality=award.application.municipality.name,
+            requested=requested,
+            amount=award.amount,
         )
-    others = allocated_total - application.awarded_amount
-    if others + amount > competition.pool_amount:
-        raise _refuse(
+    return None
+
+
+def _within_pool(award: Award) -> ValidationError | None:
+    pool, others = award.competition.pool_amount, award.others
+    if others + award.amount > pool:
+        return refusal(
             _(
                 "An award of %(amount)s would exceed the pool of %(pool)s: %(others)s is already "
                 "allocated to other applications, so at most %(remaining)s remains; the award is "
                 "over by %(excess)s."
             ),
             "over_pool",
-            amount=amount,
-            pool=competition.pool_amount,
+            amount=award.amount,
+            pool=pool,
             others=others,
-            remaining=competition.pool_amount - others,
-            excess=others + amount - competition.pool_amount,
+            remaining=pool - others,
+            excess=others + award.amount - pool,
         )
-    before = application.awarded_amount
-    if amount == before:
-        return allocated_total
-    application.awarded_amount = amount
-    application._history_user = by
-    application.save(update_fields=["awarded_amount", "updated_at"])
-    AllocationEvent.objects.create(
-        competition=competition,
-        application=application,
-        amount_before=before,
-        amount_after=amount,
-        by=by,
-        reason=reason,
-    )
-    return others + amount
+    return None
 
 
-@transaction.atomic
+#: The rules of an award, in the order they are checked.
+AWARD_RULES = (
+    _allocation_open,
+    _reason_given,
+    _not_negative,
+    _only_to_submitted,
+    _within_request,
+    _within_cap,
+    _whole_unless_partial_allowed,
+    _within_pool,
+)
+
+
+# --- the services -------------------------------------------------------------------------
+
+
 def allocation_set(
     *, application: Application, amount: Decimal, by: User, reason: str
 ) -> Application:
     """Set the awarded amount of one application, within the request, the cap and the pool."""
-    competition = _lock_competition(application.competition_id)
-    application = Application.objects.select_related("municipality").get(pk=application.pk)
-    _set_awarded_amount(
-        competition=competition,
-        application=application,
-        amount=amount,
-        by=by,
-        reason=reason,
-        allocated_total=_allocated_total(competition),
-    )
-    return application
+    with transaction.atomic():
+        competition = lock_competition(application.competition_id)
+        application = Application.objects.select_related("municipality").get(pk=application.pk)
+        award_set(
+            competition=competition,
+            application=application,
+            amount=amount,
+            by=by,
+            reason=reason,
+            allocated_total=allocated_total(competition),
+        )
+        return application
 
 
-@transaction.atomic
 def allocation_apply_proposal(*, competition: Competition, by: User) -> Proposal:
     """Set every awarded amount of the call to the proposal computed under the lock; returns
     the proposal applied."""
-
-    competition = _lock_competition(competition.pk)
-    proposal = allocation_proposal(competition=competition)
-    changes = [row for row in proposal.rows if row.amount != row.application.awarded_amount]
-    # Lowering amounts first frees the pool before anything is raised, so no intermediate
-    # state is ever over it.
-    changes.sort(key=lambda row: row.amount - row.application.awarded_amount)
-    # Read whole, in one query: their history rows copy every field.
-    changed = Application.objects.select_related("municipality").in_bulk(
-        [row.application.pk for row in changes]
-    )
-    total = _allocated_total(competition)
-    for row in changes:
-        total = _set_awarded_amount(
-            competition=competition,
-            application=changed[row.application.pk],
-            amount=row.amount,
-            by=by,
-            reason=_("Proposal applied (rank %(rank)s): %(explanation)s")
-            % {"rank": row.rank, "explanation": row.explanation},
-            allocated_total=total,
+    with transaction.atomic():
+        competition = lock_competition(competition.pk)
+        proposal = allocation_proposal(competition=competition)
+        changes = [row for row in proposal.rows if row.amount != row.application.awarded_amount]
+        # Lowering amounts first frees the pool before anything is raised, so no intermediate
+        # state is ever over it.
+        changes.sort(key=lambda row: row.amount - row.application.awarded_amount)
+        # Read whole, in one query: their history rows copy every field.
+        changed = Application.objects.select_related("municipality").in_bulk(
+            [row.application.pk for row in changes]
         )
-    return proposal
+        total = allocated_total(competition)
+        for row in changes:
+            total = award_set(
+                competition=competition,
+                application=changed[row.application.pk],
+                amount=row.amount,
+                by=by,
+                reason=_("Proposal applied (rank %(rank)s): %(explanation)s")
+                % {"rank": row.rank, "explanation": row.explanation},
+                allocated_total=total,
+            )
+        return proposal
 
 
-@transaction.atomic
+# --- the call's limits: the pool, the cap and partial awards ------------------------------
+
+
+@dataclass(frozen=True)
+class CallAwards:
+    """What a call's applications hold of its money."""
+
+    allocated: Decimal  # the sum of the awarded amounts
+    highest: Decimal  # the largest awarded amount
+    partial: bool  # some application is awarded less than its request, but not nothing
+
+
+def awards_of(competition: Competition) -> CallAwards:
+    """The call's awards, in one query; read under the call's row lock to be current."""
+    figures = Application.objects.filter(competition=competition).aggregate(
+        allocated=Sum("awarded_amount"),
+        highest=Max("awarded_amount"),
+        partial=Count(
+            "pk", filter=Q(awarded_amount__gt=0, awarded_amount__lt=F("requested_amount"))
+        ),
+    )
+    return CallAwards(
+        allocated=figures["allocated"] or Decimal("0.00"),
+        highest=figures["highest"] or Decimal("0.00"),
+        partial=bool(figures["partial"]),
+    )
+
+
+def limits_problems(
+    *,
+    competition: Competition,
+    pool_amount: Decimal,
+    max_award_amount: Decimal,
+    partial_awards_allowed: bool,
+    awards: CallAwards,
+) -> list[ValidationError]:
+    """Why the call cannot take this pool, cap and partial-award rule now; nothing if it can.
+
+    A decided call's limits are locked; otherwise every limit the awards already break is
+    named. The call's form asks it to put each problem on its field; competition_set_limits
+    asks it again under the call's lock.
+    """
+    if competition.is_decided:
+        return [
+            refusal(
+                _("The call has been decided; its pool and cap can no longer change."),
+                "allocation_locked",
+            )
+        ]
+    return [
+        *_cap_within_pool(pool_amount, max_award_amount),
+        *_pool_covers_awards(pool_amount, awards),
+        *_cap_covers_awards(max_award_amount, awards),
+        *_partial_awards_kept(partial_awards_allowed, awards),
+    ]
+
+
+def _cap_within_pool(pool: Decimal, cap: Decimal) -> list[ValidationError]:
+    if cap <= pool:
+        return []
+    return [
+        refusal(
+            _("The maximum award (%(cap)s) cannot exceed the pool (%(pool)s)."),
+            "cap_above_pool",
+            cap=cap,
+            pool=pool,
+        )
+    ]
+
+
+def _pool_covers_awards(pool: Decimal, awards: CallAwards) -> list[ValidationError]:
+    if pool >= awards.allocated:
+        return []
+    return [
+        refusal(
+            _(
+                "The pool cannot be lowered to %(pool)s: %(allocated)s is already allocated, "
+                "%(excess)s more than that."
+            ),
+            "pool_below_allocated",
+            pool=pool,
+            allocated=awards.allocated,
+            excess=awards.allocated - pool,
+        )
+    ]
+
+
+def _cap_covers_awards(cap: Decimal, awards: CallAwards) -> list[ValidationError]:
+    if awards.highest <= cap:
+        return []
+    return [
+        refusal(
+            _(
+                "The maximum award cannot be lowered to %(cap)s: an application is already "
+                "allocated %(highest)s."
+            ),
+            "cap_below_award",
+            cap=cap,
+            highest=awards.highest,
+        )
+    ]
+
+
+def _partial_awards_kept(partial_awards_allowed: bool, awards: CallAwards) -> list[ValidationError]:
+    if partial_awards_allowed or not awards.partial:
+        return []
+    return [
+        refusal(
+            _("Partial awards cannot be switched off: some applications are funded in part."),
+            "partial_awards_exist",
+        )
+    ]
+
+
 def competition_set_limits(
     *,
     competition: Competition,
@@ -190,84 +386,38 @@ def competition_set_limits(
     partial_awards_allowed: bool,
     by: User,
 ) -> Competition:
-    """Change a call's pool, cap or partial-award rule without breaking an existing allocation."""
-    competition = _lock_competition(competition.pk)
-    pool_amount = _as_money(pool_amount, field=_("The pool"))
-    max_award_amount = _as_money(max_award_amount, field=_("The maximum award"))
-    if competition.is_decided:
-        raise _refuse(
-            _("The call has been decided; its pool and cap can no longer change."),
-            "allocation_locked",
-        )
-    allocated = _allocated_total(competition)
-    problems = []
-    if max_award_amount > pool_amount:
-        problems.append(
-            _refuse(
-                _("The maximum award (%(cap)s) cannot exceed the pool (%(pool)s)."),
-                "cap_above_pool",
-                cap=max_award_amount,
-                pool=pool_amount,
+    """Change a call's pool, cap or partial-award rule without breaking an existing allocation
+    (``limits_problems``)."""
+    with transaction.atomic():
+        competition = lock_competition(competition.pk)
+        pool_amount = as_money(pool_amount, field=_("The pool"))
+        max_award_amount = as_money(max_award_amount, field=_("The maximum award"))
+        refuse_if_any(
+            limits_problems(
+                competition=competition,
+                pool_amount=pool_amount,
+                max_award_amount=max_award_amount,
+                partial_awards_allowed=partial_awards_allowed,
+                awards=awards_of(competition),
             )
         )
-    if pool_amount < allocated:
-        problems.append(
-            _refuse(
-                _(
-                    "The pool cannot be lowered to %(pool)s: %(allocated)s is already allocated, "
-                    "%(excess)s more than that."
-                ),
-                "pool_below_allocated",
-                pool=pool_amount,
-                allocated=allocated,
-                excess=allocated - pool_amount,
-            )
+        competition.pool_amount = pool_amount
+        competition.max_award_amount = max_award_amount
+        competition.partial_awards_allowed = partial_awards_allowed
+        changed_by(competition, by).save(
+            update_fields=[
+                "pool_amount",
+                "max_award_amount",
+                "partial_awards_allowed",
+                "updated_at",
+            ]
         )
-    highest = (
-        competition.applications.order_by("-awarded_amount")
-        .values_list("awarded_amount", flat=True)
-        .first()
-    ) or Decimal("0.00")
-    if highest > max_award_amount:
-        problems.append(
-            _refuse(
-                _(
-                    "The maximum award cannot be lowered to %(cap)s: an application is already "
-                    "allocated %(highest)s."
-                ),
-                "cap_below_award",
-                cap=max_award_amount,
-                highest=highest,
-            )
-        )
-    if (
-        not partial_awards_allowed
-        and competition.applications.filter(
-            awarded_amount__gt=0, awarded_amount__lt=F("requested_amount")
-        ).exists()
-    ):
-        problems.append(
-            _refuse(
-                _("Partial awards cannot be switched off: some applications are funded in part."),
-                "partial_awards_exist",
-            )
-        )
-    if problems:
-        raise ValidationError(problems)
-    competition.pool_amount = pool_amount
-    competition.max_award_amount = max_award_amount
-    competition.partial_awards_allowed = partial_awards_allowed
-    competition._history_user = by
-    competition.save(
-        update_fields=["pool_amount", "max_award_amount", "partial_awards_allowed", "updated_at"]
-    )
-    return competition
+        return competition
 
 
 # --- the decision ---------------------------------------------------------------------------
 
 
-@transaction.atomic
 def competition_decide(
     *,
     competition: Competition,
@@ -281,58 +431,69 @@ def competition_decide(
     ``reasons`` gives a rejection reason per application id; ``rejection_reason`` is used for
     the others.
     """
-    competition = _lock_competition(competition.pk)
-    reasons = reasons or {}
-    now = timezone.now()
+    with transaction.atomic():
+        competition = lock_competition(competition.pk)
+        reasons = reasons or {}
+        now = timezone.now()
+        refuse_if_any(_decision_problems(competition, now))
+        applications = list(
+            competition.applications.select_for_update(of=("self",))
+            .filter(status=ApplicationStatus.SUBMITTED)
+            .select_related("municipality")
+        )
+        unexplained = [
+            application.reference
+            for application in applications
+            if not application.awarded_amount
+            and not (reasons.get(application.pk) or rejection_reason).strip()
+        ]
+        if unexplained:
+            raise refusal(
+                _("Give a reason for rejecting %(references)s."),
+                "reason_required",
+                references=", ".join(unexplained),
+            )
+        for application in applications:
+            if application.awarded_amount:
+                application.status = ApplicationStatus.AWARDED
+                application.decision_reason = reasons.get(application.pk, "")
+            else:
+                application.status = ApplicationStatus.REJECTED
+                application.decision_reason = reasons.get(application.pk) or rejection_reason
+            application.decided_at = now
+            changed_by(application, by).save(
+                update_fields=["status", "decision_reason", "decided_at", "updated_at"]
+            )
+        competition.status = Competition.Status.DECIDED
+        competition.decided_at = now
+        changed_by(competition, by).save(update_fields=["status", "decided_at", "updated_at"])
+        transaction.on_commit(lambda: notifications.competition_decided(competition, applications))
+        return competition
+
+
+def _decision_problems(competition: Competition, now) -> list[ValidationError]:
+    """Why the call cannot be decided now; the first rule it breaks is named."""
     if competition.is_decided:
-        raise _refuse(_("The call has already been decided."), "already_decided")
+        return [refusal(_("The call has already been decided."), "already_decided")]
     if competition.status != Competition.Status.PUBLISHED:
-        raise _refuse(_("Only a published call can be decided."), "not_published")
+        return [refusal(_("Only a published call can be decided."), "not_published")]
     if now < competition.closes_at:
-        raise _refuse(
-            _("The call is still open until %(deadline)s (Riga time); decide after the deadline."),
-            "call_still_open",
-            deadline=_riga_time(competition.closes_at),
-        )
-    applications = list(
-        competition.applications.select_for_update(of=("self",))
-        .filter(status=ApplicationStatus.SUBMITTED)
-        .select_related("municipality")
-    )
-    unexplained = [
-        application.reference
-        for application in applications
-        if not application.awarded_amount
-        and not (reasons.get(application.pk) or rejection_reason).strip()
-    ]
-    if unexplained:
-        raise _refuse(
-            _("Give a reason for rejecting %(references)s."),
-            "reason_required",
-            references=", ".join(unexplained),
-        )
-    for application in applications:
-        if application.awarded_amount:
-            application.status = ApplicationStatus.AWARDED
-            application.decision_reason = reasons.get(application.pk, "")
-        else:
-            application.status = ApplicationStatus.REJECTED
-            application.decision_reason = reasons.get(application.pk) or rejection_reason
-        application.decided_at = now
-        application._history_user = by
-        application.save(update_fields=["status", "decision_reason", "decided_at", "updated_at"])
-    competition.status = Competition.Status.DECIDED
-    competition.decided_at = now
-    competition._history_user = by
-    competition.save(update_fields=["status", "decided_at", "updated_at"])
-    transaction.on_commit(lambda: notifications.competition_decided(competition, applications))
-    return competition
+        return [
+            refusal(
+                _(
+                    "The call is still open until %(deadline)s (Riga time); decide after the "
+                    "deadline."
+                ),
+                "call_still_open",
+                deadline=riga_time(competition.closes_at),
+            )
+        ]
+    return []
 
 
 # --- the admin's allocation screen ----------------------------------------------------------
 
 
-@transaction.atomic
 def allocation_apply_shown_proposal(
     *, competition: Competition, shown: Mapping[int, Decimal], by
 ) -> Proposal:
@@ -342,19 +503,20 @@ def allocation_apply_shown_proposal(
     review recorded or a request withdrawn since then changes the proposal; applying the new
     one unseen would put amounts in the ledger that nobody looked at.
     """
-
-    # Taken before reading the proposal so that nothing changes between this comparison and
-    # the application of the same proposal below (it re-locks the same row: a no-op).
-    competition = _lock_competition(competition.pk)
-    current = {
-        row.application.pk: row.amount for row in allocation_proposal(competition=competition).rows
-    }
-    if current != {pk: Decimal(amount) for pk, amount in shown.items()}:
-        raise _refuse(
-            _(
-                "The proposal has changed since the page was loaded (a review, a request or a "
-                "limit of the call changed). Check the new proposal and apply it again."
-            ),
-            "proposal_changed",
-        )
-    return allocation_apply_proposal(competition=competition, by=by)
+    with transaction.atomic():
+        # Taken before reading the proposal so that nothing changes between this comparison
+        # and the application of the same proposal below (it re-locks the same row: a no-op).
+        competition = lock_competition(competition.pk)
+        current = {
+            row.application.pk: row.amount
+            for row in allocation_proposal(competition=competition).rows
+        }
+        if current != {pk: Decimal(amount) for pk, amount in shown.items()}:
+            raise refusal(
+                _(
+                    "The proposal has changed since the page was loaded (a review, a request or "
+                    "a limit of the call changed). Check the new proposal and apply it again."
+                ),
+                "proposal_changed",
+            )
+        return allocation_apply_proposal(competition=competition, by=by)

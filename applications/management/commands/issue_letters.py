@@ -8,8 +8,8 @@ from django.db import connections
 from tqdm import tqdm
 
 from applications import services
-from applications.letters import ISSUE_PERMISSION
 from applications.selectors import letters_to_issue
+from competitions import roles
 from competitions.models import Competition
 
 #: From this many letters on, they are rendered in several processes.
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         if competition is None:
             raise CommandError(f"There is no call with the slug {call!r}.")
         user = get_user_model().objects.filter(username=by, is_active=True).first()
-        if user is None or not user.has_perm(ISSUE_PERMISSION):
+        if user is None or not roles.can_issue_letters(user):
             raise CommandError(f"{by!r} is not an active user who may issue letters.")
         # Counted for the progress bar and the choice of processes; the service decides
         # (under its locks) what is issued, and refuses a call that is not decided.
