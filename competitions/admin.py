@@ -44,6 +44,7 @@ from applications.selectors import (
 )
 
 from .formatting import format_money
+from .forms import MunicipalityForm
 from .models import ActivityCategory, Competition, Municipality, ScoringCriterion
 from .roles import REVIEWERS
 from .services import competition_publish
@@ -54,7 +55,8 @@ class MunicipalityAdmin(VisibleOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["staff"]
+    filter_horizontal = ["staff", "signatories"]
+    form = MunicipalityForm
 
 
 @admin.register(ActivityCategory)
@@ -144,6 +146,9 @@ class CompetitionForm(forms.ModelForm):
             "signatory_position",
             "implementation_ends_on",
             "report_due_on",
+            "interim_report_due_on",
+            "advance_share",
+            "cost_tolerance",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -322,6 +327,9 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
                     "signatory_position",
                     "implementation_ends_on",
                     "report_due_on",
+                    "interim_report_due_on",
+                    "advance_share",
+                    "cost_tolerance",
                 ]
             },
         ),

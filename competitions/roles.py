@@ -25,6 +25,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.add_supportingdocument",
         "applications.delete_supportingdocument",
         "applications.view_awardletter",
+        "grants.view_grant",
+        "grants.change_grant",
+        "grants.view_planversion",
+        "grants.add_planversion",
+        "grants.change_planversion",
+        "grants.view_planline",
+        "grants.add_planline",
+        "grants.change_planline",
+        "grants.delete_planline",
+        "grants.view_agreement",
+        "grants.change_agreement",
     ],
     REVIEWERS: [
         "competitions.view_competition",
@@ -57,6 +68,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_allocationevent",
         "applications.view_awardletter",
         "applications.add_awardletter",
+        "grants.view_grant",
+        "grants.view_planversion",
+        "grants.change_planversion",
+        "grants.view_planline",
+        "grants.view_agreement",
+        "grants.add_agreement",
+        "grants.change_agreement",
     ],
 }
 
@@ -97,3 +115,23 @@ def user_has_role(user, role: str) -> bool:
 
 def add_user_to_role(user, role: str) -> None:
     user.groups.add(Group.objects.get(name=role))
+
+
+def is_coordinator(user) -> bool:
+    """Coordinators (and superusers) see and decide every call and every grant."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user_has_role(user, COORDINATORS)
+
+
+def acts_for(user, municipality) -> bool:
+    """Whether the user is among the municipality's staff."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return municipality.staff.filter(pk=user.pk).exists()
+
+
+def may_sign_for(user, municipality) -> bool:
+    """Whether the user may accept or sign an agreement for the municipality: a staff member
+    whom the municipality's record names among its signatories."""
+    return acts_for(user, municipality) and municipality.signatories.filter(pk=user.pk).exists()

@@ -104,6 +104,14 @@ OUTCOME_SENTENCES = [
             "count",
         ),
     ),
+    (
+        "declined",
+        ngettext_lazy(
+            "%(count)s municipality declined its award.",
+            "%(count)s municipalities declined their awards.",
+            "count",
+        ),
+    ),
 ]
 
 

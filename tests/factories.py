@@ -172,3 +172,45 @@ def call_with_reviewed_applications(size: int, *, reviewers=(), competition=None
     # Written past the review service, which keeps them: the scores of each application.
     competition.applications.refresh_scores()
     return competition
+
+
+def decided_grant(
+    slug: str = "cesu-novads",
+    *,
+    requested: Decimal = Decimal("7500.00"),
+    awarded: Decimal = Decimal("4000.00"),
+    competition: Competition | None = None,
+    by=None,
+):
+    """A grant opened by a decision, through the services: ``slug``'s application of
+    ``requested`` (two activities, 60 % and 40 % of it) is awarded ``awarded`` and the call
+    (closed a minute ago, unless given) is decided. Returns the grant."""
+    from applications import services
+
+    competition = competition or CompetitionFactory(
+        opens_at=timezone.now() - timedelta(days=20),
+        closes_at=timezone.now() - timedelta(minutes=1),
+    )
+    application = ApplicationFactory(
+        competition=competition,
+        municipality=municipality(slug),
+        status=Application.Status.SUBMITTED,
+        reference=f"REM-G{competition.pk}-{slug[:20]}",
+        submitted_at=competition.opens_at,
+        snapshot={"activities": "as submitted"},
+        snapshot_sha256="0" * 64,
+        requested_amount=requested,
+    )
+    first = (requested * Decimal("0.6")).quantize(Decimal("0.01"))
+    PlannedActivityFactory(application=application, cost=first, title="Informatīvā brošūra")
+    PlannedActivityFactory(
+        application=application,
+        cost=requested - first,
+        title="Vizīte pie diasporas",
+        category=category("diaspora-visits"),
+        order=1,
+    )
+    by = by or coordinator(f"coordinator-{competition.pk}")
+    services.allocation_set(application=application, amount=awarded, by=by, reason="Piešķīrums")
+    services.competition_decide(competition=competition, by=by)
+    return application.grant

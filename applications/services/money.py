@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from competitions.models import Competition
 
-from .. import notifications
+from .. import notifications, signals
 from ..models import (
     AllocationEvent,
     Application,
@@ -34,6 +34,27 @@ def _allocated_total(competition: Competition) -> Decimal:
     )
 
 
+def _ensure_lowered_after_decision(*, application: Application, amount: Decimal) -> None:
+    """Money rule 4: once the call is decided an award can only come down (a plan agreed for
+    less, an award declined), never go up, and only an awarded application has one to lower.
+    The difference returns to the call's pool."""
+    if application.status != ApplicationStatus.AWARDED:
+        raise _refuse(
+            _("The call has been decided; its allocation is locked."), "allocation_locked"
+        )
+    if amount > application.awarded_amount:
+        raise _refuse(
+            _(
+                "The call has been decided: an award can be lowered but never raised; "
+                "%(amount)s is more than the award of %(awarded)s by %(excess)s."
+            ),
+            "raise_after_decision",
+            amount=amount,
+            awarded=application.awarded_amount,
+            excess=amount - application.awarded_amount,
+        )
+
+
 def _set_awarded_amount(
     *,
     competition: Competition,
@@ -50,9 +71,7 @@ def _set_awarded_amount(
     """
     amount = _as_money(amount, field=_("The awarded amount"))
     if competition.is_decided:
-        raise _refuse(
-            _("The call has been decided; its allocation is locked."), "allocation_locked"
-        )
+        _ensure_lowered_after_decision(application=application, amount=amount)
     if not reason.strip():
         raise _refuse(_("Give a reason for the change of the awarded amount."), "reason_required")
     if amount < 0:
@@ -61,7 +80,11 @@ def _set_awarded_amount(
             "negative_amount",
             amount=amount,
         )
-    if amount > 0 and application.status != ApplicationStatus.SUBMITTED:
+    # Awarded applications exist only after the decision, where only lowering reaches here.
+    if amount > 0 and application.status not in (
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.AWARDED,
+    ):
         raise _refuse(
             _("Only a submitted application can be awarded money; %(reference)s is %(status)s."),
             "not_submitted",
@@ -91,7 +114,11 @@ def _set_awarded_amount(
             cap=competition.max_award_amount,
             excess=amount - competition.max_award_amount,
         )
-    if not competition.partial_awards_allowed and 0 < amount < application.requested_amount:
+    if (
+        not competition.partial_awards_allowed
+        and not competition.is_decided
+        and 0 < amount < application.requested_amount
+    ):
         raise _refuse(
             _(
                 "This call does not allow partial awards: %(municipality)s can get the full "
@@ -121,8 +148,14 @@ def _set_awarded_amount(
     if amount == before:
         return allocated_total
     application.awarded_amount = amount
+    changed = ["awarded_amount", "updated_at"]
+    if competition.is_decided and amount == 0:
+        # An award taken back to nothing after the decision was declined: it stays decided
+        # (and ranked), but no longer awarded (application_awarded_has_amount).
+        application.status = ApplicationStatus.DECLINED
+        changed.append("status")
     application._history_user = by
-    application.save(update_fields=["awarded_amount", "updated_at"])
+    application.save(update_fields=changed)
     AllocationEvent.objects.create(
         competition=competition,
         application=application,
@@ -325,6 +358,14 @@ def competition_decide(
     competition.decided_at = now
     competition._history_user = by
     competition.save(update_fields=["status", "decided_at", "updated_at"])
+    # In this transaction: the grants of the awarded applications open with the decision, or
+    # the decision is not recorded.
+    signals.competition_decided.send(
+        sender=Competition,
+        competition=competition,
+        awarded=[a for a in applications if a.status == ApplicationStatus.AWARDED],
+        by=by,
+    )
     transaction.on_commit(lambda: notifications.competition_decided(competition, applications))
     return competition
 
