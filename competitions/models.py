@@ -188,7 +188,7 @@ class Competition(models.Model):
         help_text=_("Leave empty when the call asks for no interim report."),
     )
     advance_share = models.DecimalField(
-        _("advance (% of the agreed total)"),
+        _("advance, percent of the agreed total"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("50.00"),

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='competition',
             name='advance_share',
-            field=models.DecimalField(decimal_places=2, default=Decimal('50.00'), help_text='The share of the agreed total paid in advance once the agreement is signed.', max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='advance (% of the agreed total)'),
+            field=models.DecimalField(decimal_places=2, default=Decimal('50.00'), help_text='The share of the agreed total paid in advance once the agreement is signed.', max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='advance, percent of the agreed total'),
         ),
         migrations.AddField(
             model_name='competition',
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalcompetition',
             name='advance_share',
-            field=models.DecimalField(decimal_places=2, default=Decimal('50.00'), help_text='The share of the agreed total paid in advance once the agreement is signed.', max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='advance (% of the agreed total)'),
+            field=models.DecimalField(decimal_places=2, default=Decimal('50.00'), help_text='The share of the agreed total paid in advance once the agreement is signed.', max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='advance, percent of the agreed total'),
         ),
         migrations.AddField(
             model_name='historicalcompetition',
