@@ -255,12 +255,12 @@ class Competition(models.Model):
             models.CheckConstraint(
                 condition=Q(advance_share__gte=0, advance_share__lte=100),
                 name="competition_advance_share_a_percentage",
-                violation_error_message=_("The advance is a share between 0 and 100 %."),
+                violation_error_message=_("The advance must be a percentage from 0 to 100."),
             ),
             models.CheckConstraint(
                 condition=Q(cost_tolerance__gte=0, cost_tolerance__lte=100),
                 name="competition_cost_tolerance_a_percentage",
-                violation_error_message=_("The cost tolerance is a share between 0 and 100 %."),
+                violation_error_message=_("The cost tolerance must be a percentage from 0 to 100."),
             ),
         ]
 

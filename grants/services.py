@@ -77,6 +77,18 @@ def _ensure_coordinator(by: User) -> None:
         raise _refuse(_("Only a coordinator can approve or return a plan."), "not_coordinator")
 
 
+def _ensure_plan_editable(grant: Grant) -> None:
+    """A plan is agreed before the agreement and amended during implementation; a declined,
+    terminated or closed grant's plan stays as it is."""
+    if grant.status not in (Grant.Status.AGREEING, Grant.Status.IN_PROGRESS):
+        raise _refuse(
+            _("The plan of %(municipality)s can no longer be changed: the grant is %(status)s."),
+            "plan_not_editable",
+            municipality=grant.municipality.name,
+            status=grant.get_status_display(),
+        )
+
+
 def _open_version(grant: Grant) -> PlanVersion | None:
     return grant.plan_versions.filter(
         status__in=[PlanVersion.Status.DRAFT, PlanVersion.Status.PROPOSED]
@@ -215,15 +227,7 @@ def plan_save_draft(*, grant: Grant, by: User, lines: Sequence[PlanLineData]) ->
     with transaction.atomic():
         grant = _lock_grant(grant.pk)
         _ensure_staff_of(grant, by)
-        if grant.status not in (Grant.Status.AGREEING, Grant.Status.IN_PROGRESS):
-            raise _refuse(
-                _(
-                    "The plan of %(municipality)s can no longer be changed: the grant is %(status)s."
-                ),
-                "plan_not_editable",
-                municipality=grant.municipality.name,
-                status=grant.get_status_display(),
-            )
+        _ensure_plan_editable(grant)
         _check_lines(grant, lines)
         version = _open_version(grant)
         if version is not None and version.status == PlanVersion.Status.PROPOSED:
@@ -284,15 +288,7 @@ def plan_propose(*, version: PlanVersion, by: User) -> PlanVersion:
                 number=version.number,
                 status=version.get_status_display(),
             )
-        if grant.status not in (Grant.Status.AGREEING, Grant.Status.IN_PROGRESS):
-            raise _refuse(
-                _(
-                    "The plan of %(municipality)s can no longer be changed: the grant is %(status)s."
-                ),
-                "plan_not_editable",
-                municipality=grant.municipality.name,
-                status=grant.get_status_display(),
-            )
+        _ensure_plan_editable(grant)
         if not version.lines.exists():
             raise _refuse(_("A plan without lines cannot be proposed."), "plan_empty")
         _ensure_within_award(grant, version)
@@ -357,7 +353,8 @@ def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
                 number=version.number,
                 status=version.get_status_display(),
             )
-        # The award may have changed since the proposal; the rule is checked again here.
+        # The grant may have been declined, or the award lowered, since the proposal.
+        _ensure_plan_editable(grant)
         _ensure_within_award(grant, version)
         now = timezone.now()
         for earlier in grant.plan_versions.filter(status=PlanVersion.Status.APPROVED):

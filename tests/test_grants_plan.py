@@ -522,3 +522,13 @@ def test_grants_for_user_staff_see_their_own_coordinators_all_reviewers_none(dec
     assert not Grant.objects.for_user(staff_of("cesvaines-novads")).exists()
     assert Grant.objects.for_user(decided_call.reviewers[0]).count() == 0
     assert Grant.objects.for_user(decided_call.coordinator).count() == 5
+
+
+def test_a_declined_grants_proposed_plan_is_not_approved():
+    grant = decided_grant("cesu-novads")
+    version = proposed(grant, fitted_to(grant.plan_versions.get(), Decimal("4000.00")))
+    services.grant_decline(grant=grant, by=staff_of("cesu-novads"), reason="Atsakāmies")
+    with pytest.raises(ValidationError) as error:
+        services.plan_approve(version=version, by=coordinator("coordinator-x"))
+    assert codes(error.value) == ["plan_not_editable"]
+    assert AllocationEvent.objects.filter(application=grant.application).count() == 2

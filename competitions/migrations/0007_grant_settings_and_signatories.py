@@ -51,10 +51,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='competition',
-            constraint=models.CheckConstraint(condition=models.Q(('advance_share__gte', 0), ('advance_share__lte', 100)), name='competition_advance_share_a_percentage', violation_error_message='The advance is a share between 0 and 100 %.'),
+            constraint=models.CheckConstraint(condition=models.Q(('advance_share__gte', 0), ('advance_share__lte', 100)), name='competition_advance_share_a_percentage', violation_error_message='The advance must be a percentage from 0 to 100.'),
         ),
         migrations.AddConstraint(
             model_name='competition',
-            constraint=models.CheckConstraint(condition=models.Q(('cost_tolerance__gte', 0), ('cost_tolerance__lte', 100)), name='competition_cost_tolerance_a_percentage', violation_error_message='The cost tolerance is a share between 0 and 100 %.'),
+            constraint=models.CheckConstraint(condition=models.Q(('cost_tolerance__gte', 0), ('cost_tolerance__lte', 100)), name='competition_cost_tolerance_a_percentage', violation_error_message='The cost tolerance must be a percentage from 0 to 100.'),
         ),
     ]
