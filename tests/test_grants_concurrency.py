@@ -2,6 +2,7 @@
 (PostgreSQL row locks: the call's row, then the grant's)."""
 
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from django.db.models import Sum
@@ -109,6 +110,6 @@ def test_a_decline_racing_an_approval_leaves_one_consistent_outcome():
         Decimal("0.00"),
     )
     events = list(AllocationEvent.objects.filter(application=application).order_by("id"))
-    for earlier, later in zip(events, events[1:], strict=False):
+    for earlier, later in pairwise(events):
         assert later.amount_before == earlier.amount_after
     assert Grant.objects.get(pk=grant.pk).status == Grant.Status.DECLINED

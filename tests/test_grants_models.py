@@ -187,9 +187,11 @@ def test_agreement_cannot_replace_itself():
     first.replaced_by = first
     with pytest.raises(ValidationError):
         first.full_clean()
-    with pytest.raises(IntegrityError, match="agreement_not_replaced_by_itself"):
-        with transaction.atomic():
-            first.save()
+    with (
+        pytest.raises(IntegrityError, match="agreement_not_replaced_by_itself"),
+        transaction.atomic(),
+    ):
+        first.save()
 
 
 def _duplicate(constraint):
