@@ -7,8 +7,8 @@ on top of these (each through its service); nothing here saves a grant.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from applications.admin import sees_allocation
 from applications.admin_base import ReadOnlyAdmin, VisibleOnlyMixin
-from competitions.roles import is_coordinator
 from competitions.templatetags.portal import money
 
 from .models import Agreement, Grant, PlanLine, PlanVersion
@@ -16,13 +16,14 @@ from .models import Agreement, Grant, PlanLine, PlanVersion
 
 class CoordinatorsOnlyMixin(VisibleOnlyMixin):
     """Only coordinators see the grants in the admin; municipal staff follow theirs in the
-    portal, and reviewers none."""
+    portal, and reviewers none. Read from the permissions, which Django caches for the
+    request: the admin asks on every page for its menu."""
 
     def has_module_permission(self, request):
-        return is_coordinator(request.user)
+        return sees_allocation(request.user) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return is_coordinator(request.user) and super().has_view_permission(request, obj)
+        return sees_allocation(request.user) and super().has_view_permission(request, obj)
 
 
 class PlanVersionInline(admin.TabularInline):

@@ -532,3 +532,15 @@ def test_a_declined_grants_proposed_plan_is_not_approved():
         services.plan_approve(version=version, by=coordinator("coordinator-x"))
     assert codes(error.value) == ["plan_not_editable"]
     assert AllocationEvent.objects.filter(application=grant.application).count() == 2
+
+
+def test_the_grants_admin_lists_each_grant_with_its_award_for_coordinators_only(
+    decided_call, client
+):
+    client.force_login(decided_call.coordinator)
+    page = client.get("/admin/grants/grant/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Cēsu novads" in text and "4 000,00 €" in text and "plāna saskaņošana" in text
+    client.force_login(decided_call.reviewers[0])
+    assert client.get("/admin/grants/grant/").status_code == 403
