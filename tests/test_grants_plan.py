@@ -541,6 +541,8 @@ def test_the_grants_admin_lists_each_grant_with_its_award_for_coordinators_only(
     page = client.get("/admin/grants/grant/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Cēsu novads" in text and "4 000,00 €" in text and "plāna saskaņošana" in text
+    assert "Cēsu novads" in text
+    assert "4 000,00 €" in text
+    assert "plāna saskaņošana" in text
     client.force_login(decided_call.reviewers[0])
     assert client.get("/admin/grants/grant/").status_code == 403
