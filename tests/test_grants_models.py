@@ -231,3 +231,20 @@ def test_a_returned_version_does_not_count_as_open():
     second = PlanVersion(grant=first.grant, number=2)
     second.full_clean()
     second.save()
+
+
+def test_a_municipalitys_signatories_must_be_among_its_staff():
+    from competitions.forms import MunicipalityForm
+
+    from .factories import municipality, staff_of
+
+    place = municipality("cesu-novads")
+    member, outsider = staff_of("cesu-novads"), staff_of("valkas-novads")
+    data = {"name": place.name, "slug": place.slug, "staff": [member.pk]}
+    form = MunicipalityForm(data={**data, "signatories": [member.pk, outsider.pk]}, instance=place)
+    assert not form.is_valid()
+    assert form.errors.as_data()["signatories"][0].code == "signatory_not_staff"
+    form = MunicipalityForm(data={**data, "signatories": [member.pk]}, instance=place)
+    assert form.is_valid(), form.errors
+    form.save()
+    assert list(place.signatories.all()) == [member]
