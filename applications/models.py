@@ -23,6 +23,8 @@ class ApplicationStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
     AWARDED = "awarded", _("awarded")
     REJECTED = "rejected", _("rejected")
+    # Awarded by the decision, then turned down by the municipality: its award is 0 again.
+    DECLINED = "declined", _("award declined")
 
 
 #: Statuses of applications that were submitted and not withdrawn: the ones reviewed and ranked.
@@ -30,6 +32,14 @@ RANKED_STATUSES = [
     ApplicationStatus.SUBMITTED,
     ApplicationStatus.AWARDED,
     ApplicationStatus.REJECTED,
+    ApplicationStatus.DECLINED,
+]
+
+#: Statuses of the applications the decision decided, as the results show them.
+DECIDED_STATUSES = [
+    ApplicationStatus.AWARDED,
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.DECLINED,
 ]
 
 

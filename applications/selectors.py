@@ -17,6 +17,7 @@ from competitions.formatting import format_money
 from competitions.models import Competition
 
 from .models import (
+    DECIDED_STATUSES,
     AllocationEvent,
     Application,
     ApplicationStatus,
@@ -223,6 +224,8 @@ class ResultRow:
     requested: Decimal
     awarded: Decimal
     categories: list[str]
+    # Awarded by the decision, then turned down by the municipality (its award is 0 again).
+    declined: bool = False
 
     @property
     def funded_in_full(self) -> bool:
@@ -256,7 +259,11 @@ class Results:
 
     @property
     def not_funded(self) -> int:
-        return sum(row.awarded == 0 for row in self.rows)
+        return sum(row.awarded == 0 and not row.declined for row in self.rows)
+
+    @property
+    def declined(self) -> int:
+        return sum(row.declined for row in self.rows)
 
 
 def competition_results(*, competition: Competition) -> Results:
@@ -265,10 +272,7 @@ def competition_results(*, competition: Competition) -> Results:
     Three queries: the eligible count, the applications, their activities' categories.
     """
     applications = list(
-        Application.objects.filter(
-            competition=competition,
-            status__in=[ApplicationStatus.AWARDED, ApplicationStatus.REJECTED],
-        )
+        Application.objects.filter(competition=competition, status__in=DECIDED_STATUSES)
         .select_related("municipality")
         .prefetch_related(
             Prefetch(
@@ -289,6 +293,7 @@ def competition_results(*, competition: Competition) -> Results:
             categories=list(
                 dict.fromkeys(activity.category.name for activity in application.activities.all())
             ),
+            declined=application.status == ApplicationStatus.DECLINED,
         )
         for application in applications
     ]

@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import roles
 from .admin_base import VisibleOnlyMixin
 from .formatting import format_money
-from .forms import MoneyField
+from .forms import MoneyField, MunicipalityForm
 from .history import changed_by
 from .models import ActivityCategory, Competition, Municipality, ScoringCriterion
 from .services import competition_publish
@@ -34,7 +34,8 @@ class MunicipalityAdmin(VisibleOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["staff"]
+    filter_horizontal = ["staff", "signatories"]
+    form = MunicipalityForm
 
 
 @admin.register(ActivityCategory)
@@ -90,6 +91,9 @@ class CompetitionForm(forms.ModelForm):
             "signatory_position",
             "implementation_ends_on",
             "report_due_on",
+            "interim_report_due_on",
+            "advance_share",
+            "cost_tolerance",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -178,6 +182,9 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
                     "signatory_position",
                     "implementation_ends_on",
                     "report_due_on",
+                    "interim_report_due_on",
+                    "advance_share",
+                    "cost_tolerance",
                 ]
             },
         ),

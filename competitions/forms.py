@@ -1,4 +1,4 @@
-"""Form fields the apps share."""
+"""Forms and form fields of the competitions app, and the money field every app shares."""
 
 import re
 from decimal import Decimal, InvalidOperation
@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .formatting import MONEY_LIMIT, format_money
+from .models import Municipality
 
 # Digits with spaces between groups of three, or plain digits; then a comma or a dot and at
 # most two decimals: 1500, 1500,50, 1 500,50, 1500.50. Spaces include the no-break kinds
@@ -61,3 +62,24 @@ class MoneyField(forms.CharField):
         if isinstance(value, Decimal):
             return format_money(value, unit="")
         return value
+
+
+class MunicipalityForm(forms.ModelForm):
+    class Meta:
+        model = Municipality
+        fields = ["name", "slug", "staff", "signatories"]
+
+    def clean(self):
+        cleaned = super().clean()
+        staff = set(cleaned.get("staff") or [])
+        outsiders = [user for user in cleaned.get("signatories") or [] if user not in staff]
+        if outsiders:
+            self.add_error(
+                "signatories",
+                ValidationError(
+                    _("Only the municipality's staff can sign for it; not staff: %(users)s."),
+                    code="signatory_not_staff",
+                    params={"users": ", ".join(user.get_username() for user in outsiders)},
+                ),
+            )
+        return cleaned

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -44,6 +44,16 @@ class Municipality(models.Model):
         related_name="municipalities",
         blank=True,
         help_text=_("Users who act for this municipality in the portal."),
+    )
+    signatories = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("authorised signatories"),
+        related_name="signatory_of",
+        blank=True,
+        help_text=_(
+            "Staff members authorised to accept and sign grant agreements for this "
+            "municipality; each must also be among its staff."
+        ),
     )
 
     class Meta:
@@ -169,7 +179,33 @@ class Competition(models.Model):
     implementation_ends_on = models.DateField(
         _("activities to be completed by"), null=True, blank=True
     )
+    # The final report's due date: the award letters print it as "the report".
     report_due_on = models.DateField(_("report due on"), null=True, blank=True)
+    interim_report_due_on = models.DateField(
+        _("interim report due on"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty when the call asks for no interim report."),
+    )
+    advance_share = models.DecimalField(
+        _("advance, percent of the agreed total"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("The share of the agreed total paid in advance once the agreement is signed."),
+    )
+    cost_tolerance = models.DecimalField(
+        _("cost tolerance per line (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "How far a plan line's actual cost may exceed its agreed cost while the total "
+            "stays within the agreed total."
+        ),
+    )
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -215,6 +251,16 @@ class Competition(models.Model):
                 condition=Q(status__in=CompetitionStatus.values),
                 name="competition_status_valid",
                 violation_error_message=_("Unknown call status."),
+            ),
+            models.CheckConstraint(
+                condition=Q(advance_share__gte=0, advance_share__lte=100),
+                name="competition_advance_share_a_percentage",
+                violation_error_message=_("The advance must be a percentage from 0 to 100."),
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_tolerance__gte=0, cost_tolerance__lte=100),
+                name="competition_cost_tolerance_a_percentage",
+                violation_error_message=_("The cost tolerance must be a percentage from 0 to 100."),
             ),
         ]
 

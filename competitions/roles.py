@@ -39,6 +39,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.add_supportingdocument",
         "applications.delete_supportingdocument",
         "applications.view_awardletter",
+        "grants.view_grant",
+        "grants.change_grant",
+        "grants.view_planversion",
+        "grants.add_planversion",
+        "grants.change_planversion",
+        "grants.view_planline",
+        "grants.add_planline",
+        "grants.change_planline",
+        "grants.delete_planline",
+        "grants.view_agreement",
+        "grants.change_agreement",
     ],
     REVIEWERS: [
         "competitions.view_competition",
@@ -71,6 +82,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_allocationevent",
         "applications.view_awardletter",
         "applications.add_awardletter",
+        "grants.view_grant",
+        "grants.view_planversion",
+        "grants.change_planversion",
+        "grants.view_planline",
+        "grants.view_agreement",
+        "grants.add_agreement",
+        "grants.change_agreement",
     ],
 }
 
@@ -231,3 +249,9 @@ def reviewers() -> QuerySet:
 def staff_of(municipality: Municipality) -> QuerySet:
     """Everyone who acts for the municipality."""
     return municipality.staff.filter(is_active=True)
+
+
+def may_sign_for(user, municipality: Municipality) -> bool:
+    """May accept or sign an agreement for the municipality: a member of its staff whom its
+    record names among its signatories."""
+    return acts_for(user, municipality) and municipality.signatories.filter(pk=user.pk).exists()

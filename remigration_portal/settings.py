@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "remigration_portal",
     "competitions",
     "applications",
+    "grants",
 ]
 
 MIDDLEWARE = [

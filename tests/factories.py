@@ -189,3 +189,56 @@ def call_with_reviewed_applications(size: int, *, reviewers=(), competition=None
     # Written past the review service, which keeps them: the scores of each application.
     competition.applications.refresh_scores()
     return competition
+
+
+def decided_grants(awards: dict, *, competition: Competition | None = None, by=None) -> dict:
+    """Grants opened by a decision, through the services. ``awards`` maps a municipality's
+    slug to (requested, awarded); each application has two activities (60 % and 40 % of the
+    request). The call (closed a minute ago, unless given) is decided. Returns the grants by
+    slug."""
+    from applications import services
+
+    competition = competition or CompetitionFactory(
+        opens_at=timezone.now() - timedelta(days=20),
+        closes_at=timezone.now() - timedelta(minutes=1),
+    )
+    by = by or coordinator(f"coordinator-{competition.pk}")
+    applications = {}
+    for slug, (requested, awarded) in awards.items():
+        place = municipality(slug)
+        application = ApplicationFactory(
+            competition=competition,
+            municipality=place,
+            status=Application.Status.SUBMITTED,
+            reference=f"REM-G{competition.pk}-{place.pk}",
+            submitted_at=competition.opens_at,
+            snapshot={"activities": "as submitted"},
+            snapshot_sha256="0" * 64,
+            requested_amount=requested,
+        )
+        first = (requested * Decimal("0.6")).quantize(Decimal("0.01"))
+        PlannedActivityFactory(application=application, cost=first, title="Informatīvā brošūra")
+        PlannedActivityFactory(
+            application=application,
+            cost=requested - first,
+            title="Vizīte pie diasporas",
+            category=category("diaspora-visits"),
+            order=1,
+        )
+        services.allocation_set(application=application, amount=awarded, by=by, reason="Piešķīrums")
+        applications[slug] = application
+    services.competition_decide(competition=competition, by=by, rejection_reason="Nepietiek")
+    return {slug: Application.objects.get(pk=a.pk).grant for slug, a in applications.items()}
+
+
+def decided_grant(
+    slug: str = "cesu-novads",
+    *,
+    requested: Decimal = Decimal("7500.00"),
+    awarded: Decimal = Decimal("4000.00"),
+    competition: Competition | None = None,
+    by=None,
+):
+    """One grant opened by a decision (``decided_grants``): ``slug``'s request of
+    ``requested`` awarded ``awarded``."""
+    return decided_grants({slug: (requested, awarded)}, competition=competition, by=by)[slug]

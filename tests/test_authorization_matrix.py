@@ -26,6 +26,7 @@ from django.utils import timezone
 from applications import services
 from applications.models import AllocationEvent, Review
 from competitions.models import ActivityCategory, Competition, Municipality
+from grants.models import Agreement
 
 from .factories import PDF, CompetitionFactory, category, document_of, reviewer
 from .source_case import DETAILS, activities_costing, build_source_case
@@ -158,6 +159,42 @@ EXPECTED = {
         REDIRECT,
         REDIRECT,
     ),
+    "admin/grants/grant/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    # The grants are the coordinators' only (municipal staff follow theirs in the portal).
+    "admin:grants_grant_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_grant_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:grants_grant_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 404, 200),
+    "admin/grants/planversion/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    # The grants are the coordinators' only (municipal staff follow theirs in the portal).
+    "admin:grants_planversion_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_planversion_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:grants_planversion_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 404, 200),
+    "admin/grants/agreement/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    # The grants are the coordinators' only (municipal staff follow theirs in the portal).
+    "admin:grants_agreement_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_agreement_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:grants_agreement_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 404, 200),
     "admin:app_list": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, 200),
     "admin:applications_allocationevent_change": (
         ADMIN_LOGIN,
@@ -353,6 +390,7 @@ class World:
     document: object
     letter: object
     review: Review
+    agreement: object  # Smiltene's, as generated (its fields only)
 
 
 @pytest.fixture
@@ -407,6 +445,16 @@ def world(settings):
         document=document,
         letter=letter,
         review=Review.objects.filter(application=application, reviewer=case.reviewers[0]).get(),
+        agreement=Agreement.objects.create(
+            grant=application.grant,
+            plan_version=application.grant.plan_versions.get(),
+            number="VPR/L/1",
+            language="lv",
+            pdf="grants/1/agreements/ligums.pdf",
+            sha256="0" * 64,
+            generated_at=timezone.now(),
+            generated_by=case.coordinator,
+        ),
     )
 
 
@@ -434,6 +482,9 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
         "competitions_municipality": w.application.municipality_id,
         "competitions_activitycategory": ActivityCategory.objects.first().pk,
         "competitions_competition": w.decided.pk,
+        "grants_grant": w.application.grant.pk,
+        "grants_planversion": w.application.grant.plan_versions.get().pk,
+        "grants_agreement": w.agreement.pk,
     }
     found = {}
     for model, pk in objects.items():

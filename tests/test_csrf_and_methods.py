@@ -109,6 +109,9 @@ def world(matrix_world):  # noqa: F811
         "competitions.Municipality": Municipality.objects.get(slug="cesvaines-novads"),
         "competitions.ActivityCategory": ActivityCategory.objects.exclude(pk__in=used).first(),
         "competitions.Competition": spare,
+        "grants.Grant": w.application.grant,
+        "grants.PlanVersion": w.application.grant.plan_versions.get(),
+        "grants.Agreement": w.agreement,
     }
     return World(
         users={**w.users, "superuser": superuser},

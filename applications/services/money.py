@@ -16,7 +16,7 @@ from competitions.history import changed_by
 from competitions.models import Competition
 from competitions.rules import refusal, refuse_if_any
 
-from .. import notifications
+from .. import notifications, signals
 from ..models import (
     AllocationEvent,
     Application,
@@ -76,7 +76,13 @@ def award_set(
     if award.amount == before:
         return allocated_total
     application.awarded_amount = award.amount
-    changed_by(application, by).save(update_fields=["awarded_amount", "updated_at"])
+    changed = ["awarded_amount", "updated_at"]
+    if competition.is_decided and award.amount == 0:
+        # An award taken back to nothing after the decision was declined: it stays decided
+        # (and ranked), but no longer awarded (application_awarded_has_amount).
+        application.status = ApplicationStatus.DECLINED
+        changed.append("status")
+    changed_by(application, by).save(update_fields=changed)
     AllocationEvent.objects.create(
         competition=competition,
         application=application,
@@ -99,9 +105,26 @@ def award_problems(award: Award) -> list[ValidationError]:
 
 
 def _allocation_open(award: Award) -> ValidationError | None:
-    if award.competition.is_decided:
+    """Money rule 4: once the call is decided an award can only come down (a plan agreed for
+    less, an award declined), never go up, and only an awarded application has one to lower.
+    The difference returns to the call's pool."""
+    if not award.competition.is_decided:
+        return None
+    application = award.application
+    if application.status != ApplicationStatus.AWARDED:
         return refusal(
             _("The call has been decided; its allocation is locked."), "allocation_locked"
+        )
+    if award.amount > application.awarded_amount:
+        return refusal(
+            _(
+                "The call has been decided: an award can be lowered but never raised; "
+                "%(amount)s is more than the award of %(awarded)s by %(excess)s."
+            ),
+            "raise_after_decision",
+            amount=award.amount,
+            awarded=application.awarded_amount,
+            excess=award.amount - application.awarded_amount,
         )
     return None
 
@@ -124,7 +147,11 @@ def _not_negative(award: Award) -> ValidationError | None:
 
 def _only_to_submitted(award: Award) -> ValidationError | None:
     application = award.application
-    if award.amount > 0 and application.status != ApplicationStatus.SUBMITTED:
+    # Awarded applications exist only after the decision, where only lowering reaches here.
+    if award.amount > 0 and application.status not in (
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.AWARDED,
+    ):
         return refusal(
             _("Only a submitted application can be awarded money; %(reference)s is %(status)s."),
             "not_submitted",
@@ -169,7 +196,12 @@ def _within_cap(award: Award) -> ValidationError | None:
 
 def _whole_unless_partial_allowed(award: Award) -> ValidationError | None:
     requested = award.application.requested_amount
-    if not award.competition.partial_awards_allowed and 0 < award.amount < requested:
+    # After the decision an award may come down to an agreed plan's total, below the request.
+    if (
+        not award.competition.partial_awards_allowed
+        and not award.competition.is_decided
+        and 0 < award.amount < requested
+    ):
         return refusal(
             _(
                 "This call does not allow partial awards: %(municipality)s can get the full "
@@ -467,6 +499,14 @@ def competition_decide(
         competition.status = Competition.Status.DECIDED
         competition.decided_at = now
         changed_by(competition, by).save(update_fields=["status", "decided_at", "updated_at"])
+        # In this transaction: the grants of the awarded applications open with the decision,
+        # or the decision is not recorded.
+        signals.competition_decided.send(
+            sender=Competition,
+            competition=competition,
+            awarded=[a for a in applications if a.status == ApplicationStatus.AWARDED],
+            by=by,
+        )
         transaction.on_commit(lambda: notifications.competition_decided(competition, applications))
         return competition
 

@@ -151,17 +151,22 @@ def test_allocation_to_a_draft_is_refused(draft):
     assert codes(error.value) == ["not_submitted"]
 
 
-def test_allocation_after_the_decision_is_refused(case):
+def test_raising_an_award_after_the_decision_is_refused(case):
+    # Money rule 4: after the decision an award may come down (tests/test_grants_plan.py),
+    # never go up.
     services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
     services.competition_decide(competition=case.competition, by=case.coordinator)
     with pytest.raises(ValidationError) as error:
         services.allocation_set(
             application=case.applications["cesu-novads"],
-            amount=Decimal("3000"),
+            amount=Decimal("5000"),
             by=case.coordinator,
             reason="x",
         )
-    assert codes(error.value) == ["allocation_locked"]
+    assert codes(error.value) == ["raise_after_decision"]
+    assert Application.objects.get(pk=case.applications["cesu-novads"].pk).awarded_amount == (
+        Decimal("4000.00")
+    )
 
 
 def test_applying_the_proposal_reproduces_the_source_case(case):
