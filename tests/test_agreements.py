@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from applications.models import NumberSequence
@@ -415,7 +415,7 @@ def test_a_changed_document_is_not_accepted(cesis):
     reissued = services.agreement_issue(grant=grant, by=coordinator())
     response = client.post(url, {"sha256": shown})
     assert response.status_code == 200
-    assert "no longer the document you were shown" in response.text
+    assert "Līgums vairs nav tas dokuments, kas jums tika parādīts" in response.text
     assert reissued.sha256 in response.text  # the page now offers the new one
     assert not Agreement.objects.filter(accepted_at__isnull=False).exists()
 
@@ -553,7 +553,7 @@ def test_an_upload_that_is_not_this_agreement_signed_is_refused_saying_why(
     cesis, name, build, code, words
 ):
     _grant, agreement, signatory = cesis
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         uploaded(agreement, signatory, name, build(stored(agreement)))
     assert codes(refused.value) == [code]
     assert words in " ".join(refused.value.messages)
@@ -569,7 +569,7 @@ def test_the_refusal_names_the_agreement_on_the_page(cesis):
         {"file": upload("cits.asice", asice(b"%PDF-1.4 another"))},
     )
     assert response.status_code == 200
-    assert f"The container does not hold agreement {agreement.number}" in response.text
+    assert f"Konteinerā nav līguma {agreement.number}" in response.text
 
 
 # --- countersigning -------------------------------------------------------------------------
@@ -638,7 +638,7 @@ def test_the_countersign_screen_refuses_a_file_that_is_not_the_agreement(cesis):
         {"file": upload("cits.pdf", b"%PDF-1.4\n%%EOF\n")},
     )
     assert response.status_code == 200
-    assert f"is not agreement {agreement.number}" in response.text
+    assert f"PDF nav līgums {agreement.number}" in response.text
     agreement.refresh_from_db()
     assert agreement.countersigned_at is None
 
@@ -675,4 +675,6 @@ def test_an_amendment_issues_a_new_agreement_and_the_signed_one_stays(cesis):
     assert "3 900,00 EUR" in pdf_text(stored(amended))
     assert f"aizstāj Līgumu Nr. {first.number}" in pdf_text(stored(amended))
     url = reverse("grants:agreement_download", args=[grant.pk, first.pk, "pdf"])
-    assert signed_in(signatory).get(url).status_code == 200
+    response = signed_in(signatory).get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == stored(first)
