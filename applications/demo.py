@@ -64,7 +64,10 @@ CALL = {
     "signatory_name": "Anda Kalniņa",
     "signatory_position": "Vidzemes plānošanas reģiona administrācijas vadītāja",
     "implementation_ends_on": date(2020, 8, 31),
+    "interim_report_due_on": date(2020, 2, 28),
     "report_due_on": date(2020, 9, 30),
+    "advance_share": Decimal("50.00"),
+    "cost_tolerance": Decimal("10.00"),
 }
 
 CRITERIA = [

@@ -15,7 +15,7 @@ from competitions import roles
 logger = logging.getLogger(__name__)
 
 
-def _bilingual(template: str, context: dict) -> tuple[str, str]:
+def bilingual(template: str, context: dict) -> tuple[str, str]:
     """Subject and body in Latvian, then English: recipients' language is not recorded."""
     parts = []
     for language in ("lv", "en"):
@@ -29,11 +29,11 @@ def _bilingual(template: str, context: dict) -> tuple[str, str]:
     )
 
 
-def _emails(users) -> list[str]:
+def emails_of(users) -> list[str]:
     return sorted({user.email for user in users if user.is_active and user.email})
 
 
-def _send(messages: list[tuple[str, str, str, list[str]]]) -> None:
+def send(messages: list[tuple[str, str, str, list[str]]]) -> None:
     messages = [message for message in messages if message[3]]
     if not messages:
         return
@@ -43,7 +43,7 @@ def _send(messages: list[tuple[str, str, str, list[str]]]) -> None:
         logger.exception("Could not send %d notification(s)", len(messages))
 
 
-def _link(path: str) -> str:
+def portal_link(path: str) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
@@ -51,29 +51,30 @@ def application_submitted(application) -> None:
     """One mail to the municipality's staff, linking the portal's page of the application, and
     one to the coordinators, linking its page in the admin (the portal's is the staff's own)."""
     links = {
-        application.get_absolute_url(): _emails(roles.staff_of(application.municipality)),
-        reverse("admin:applications_application_change", args=[application.pk]): _emails(
+        application.get_absolute_url(): emails_of(roles.staff_of(application.municipality)),
+        reverse("admin:applications_application_change", args=[application.pk]): emails_of(
             roles.coordinators()
         ),
     }
     messages = []
     for path, recipients in links.items():
-        subject, body = _bilingual(
-            "emails/application_submitted.txt", {"application": application, "link": _link(path)}
+        subject, body = bilingual(
+            "emails/application_submitted.txt",
+            {"application": application, "link": portal_link(path)},
         )
         messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
-    _send(messages)
+    send(messages)
 
 
 def competition_decided(competition, applications) -> None:
     messages = []
     for application in applications:
-        subject, body = _bilingual(
+        subject, body = bilingual(
             "emails/application_decided.txt",
             {
                 "application": application,
                 "competition": competition,
-                "link": _link(application.get_absolute_url()),
+                "link": portal_link(application.get_absolute_url()),
             },
         )
         messages.append(
@@ -81,7 +82,7 @@ def competition_decided(competition, applications) -> None:
                 subject,
                 body,
                 settings.DEFAULT_FROM_EMAIL,
-                _emails(roles.staff_of(application.municipality)),
+                emails_of(roles.staff_of(application.municipality)),
             )
         )
-    _send(messages)
+    send(messages)

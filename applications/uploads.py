@@ -54,8 +54,11 @@ def clean_file_name(name: str) -> str:
     return f"{stem}.{suffix.lower()}" if suffix else stem
 
 
-def check_document(file) -> CheckedDocument:
-    """Refuse what is too large, empty, or not really one of the accepted kinds."""
+def check_document(
+    file, *, accepted: dict = ACCEPTED, accepted_names: str = ACCEPTED_NAMES
+) -> CheckedDocument:
+    """Refuse what is too large, empty, or not really one of the ``accepted`` kinds (detected
+    kind -> accepted name endings and the content type sent on download)."""
     name = clean_file_name(file.name or "")
     if file.size == 0:
         raise ValidationError(_("“%(name)s” is empty."), code="empty_file", params={"name": name})
@@ -73,15 +76,15 @@ def check_document(file) -> CheckedDocument:
     head = file.read(8192)
     file.seek(0)
     kind = filetype.guess(head)
-    accepted = ACCEPTED.get(kind.extension) if kind else None
+    allowed = accepted.get(kind.extension) if kind else None
     extension = PurePath(name).suffix.lower()
-    if accepted is None or extension not in accepted[0]:
+    if allowed is None or extension not in allowed[0]:
         raise ValidationError(
             _(
                 "“%(name)s” is not a %(accepted)s file (its content was checked, not only its name)."
             ),
             code="file_type_not_accepted",
-            params={"name": name, "accepted": ACCEPTED_NAMES},
+            params={"name": name, "accepted": accepted_names},
         )
     digest = hashlib.sha256()
     for chunk in file.chunks():
@@ -89,8 +92,8 @@ def check_document(file) -> CheckedDocument:
     file.seek(0)
     return CheckedDocument(
         name=name,
-        extension=accepted[0][0],
-        content_type=accepted[1],
+        extension=allowed[0][0],
+        content_type=allowed[1],
         size=file.size,
         sha256=digest.hexdigest(),
     )

@@ -95,6 +95,22 @@ class CompetitionForm(forms.ModelForm):
             "advance_share",
             "cost_tolerance",
         ]
+        # The dates the award letters and the grant agreements print (the models' own help
+        # texts would need a migration of a model other branches change too).
+        help_texts = {
+            "implementation_ends_on": _(
+                "The last day of implementation, after the call's deadline: the award letters "
+                "and agreements print it."
+            ),
+            "report_due_on": _(
+                "The final report's due date, on or after the end of implementation; the final "
+                "payment follows the accepted final report."
+            ),
+            "interim_report_due_on": _(
+                "Optional: between the deadline and the end of implementation. Leave empty when "
+                "the call asks for no interim report."
+            ),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -174,18 +190,22 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
         (_("Dates"), {"fields": ["opens_at", "closes_at", "results_expected_on"]}),
         (_("Money"), {"fields": ["pool_amount", "max_award_amount", "partial_awards_allowed"]}),
         (_("Who and what"), {"fields": ["eligible_municipalities", "categories", "reviewers"]}),
+        (_("Award letters"), {"fields": ["signatory_name", "signatory_position"]}),
         (
-            _("Award letters"),
+            _("Grants: agreement, payments and reports"),
             {
                 "fields": [
-                    "signatory_name",
-                    "signatory_position",
                     "implementation_ends_on",
-                    "report_due_on",
                     "interim_report_due_on",
+                    "report_due_on",
                     "advance_share",
                     "cost_tolerance",
-                ]
+                ],
+                "description": _(
+                    "What every agreement of the call prints: the implementation period, the "
+                    "report dates and the payment schedule. The signatory above signs for the "
+                    "region."
+                ),
             },
         ),
     ]

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -290,8 +291,48 @@ class Competition(models.Model):
                     "pool": format_money(self.pool_amount),
                 },
             )
+        errors.update(self._grant_dates_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _grant_dates_errors(self) -> dict:
+        """The dates the agreements print, in their order: the deadline, the interim report
+        (within implementation), the end of implementation, the final report (not before it)."""
+        errors = {}
+        deadline = timezone.localdate(self.closes_at) if self.closes_at else None
+        ends = self.implementation_ends_on
+        interim, final = self.interim_report_due_on, self.report_due_on
+        if deadline and ends and ends <= deadline:
+            errors["implementation_ends_on"] = ValidationError(
+                _("Implementation must end after the call's deadline (%(deadline)s)."),
+                code="implementation_before_deadline",
+                params={"deadline": date_format(deadline, "SHORT_DATE_FORMAT")},
+            )
+        if interim and deadline and interim <= deadline:
+            errors["interim_report_due_on"] = ValidationError(
+                _("The interim report is due after the call's deadline (%(deadline)s)."),
+                code="interim_report_before_deadline",
+                params={"deadline": date_format(deadline, "SHORT_DATE_FORMAT")},
+            )
+        elif interim and ends and interim >= ends:
+            errors["interim_report_due_on"] = ValidationError(
+                _("The interim report is due before implementation ends (%(ends)s)."),
+                code="interim_report_after_implementation",
+                params={"ends": date_format(ends, "SHORT_DATE_FORMAT")},
+            )
+        if final and ends and final < ends:
+            errors["report_due_on"] = ValidationError(
+                _("The final report is due on or after the end of implementation (%(ends)s)."),
+                code="report_before_implementation_ends",
+                params={"ends": date_format(ends, "SHORT_DATE_FORMAT")},
+            )
+        elif final and deadline and final <= deadline:
+            errors["report_due_on"] = ValidationError(
+                _("The final report is due after the call's deadline (%(deadline)s)."),
+                code="report_before_deadline",
+                params={"deadline": date_format(deadline, "SHORT_DATE_FORMAT")},
+            )
+        return errors
 
     def is_open(self, moment=None) -> bool:
         moment = moment or timezone.now()

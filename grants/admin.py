@@ -4,14 +4,44 @@ The plan's approval and return, and the agreement's countersigning, are screens 
 on top of these (each through its service); nothing here saves a grant.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from competitions.admin_base import ReadOnlyAdmin, VisibleOnlyMixin
+from competitions.admin_base import ObjectTool, ReadOnlyAdmin, VisibleOnlyMixin
 from competitions.roles import is_coordinator
 from competitions.templatetags.portal import money
 
+from . import services
 from .models import Agreement, Grant, PlanLine, PlanVersion
+from .services import AGREEMENT_PERMISSION
+
+#: Countersigning changes an agreement: the coordinators' permission to change one.
+COUNTERSIGN_PERMISSION = "grants.change_agreement"
+ISSUE_AGAIN_LABELS = {
+    "lv": _("Issue again in Latvian"),
+    "en": _("Issue again in English"),
+}
+
+
+class CountersignForm(forms.Form):
+    file = forms.FileField(
+        label=_("Countersigned file (optional)"),
+        required=False,
+        help_text=_(
+            "The agreement signed by the region with a secure electronic signature: an .edoc or "
+            ".asice container holding the agreement's PDF, or the signed PDF. Without a file, "
+            "the countersignature is recorded with your name and the time."
+        ),
+    )
 
 
 class CoordinatorsOnlyMixin(VisibleOnlyMixin):
@@ -45,6 +75,62 @@ class PlanVersionInline(admin.TabularInline):
         return money(version.total)
 
 
+#: What the agreement lists show besides the number.
+AGREEMENT_COLUMNS = [
+    "language",
+    "generated_at",
+    "accepted_at",
+    "signed_file_uploaded_at",
+    "countersigned_at",
+    "replaced_by",
+    "downloads",
+]
+
+
+class AgreementFieldsMixin:
+    @admin.display(description=_("files"))
+    def downloads(self, agreement):
+        links = [
+            (kind, label)
+            for kind, label, present in [
+                ("pdf", gettext("agreement PDF"), True),
+                ("signed", gettext("signed by the municipality"), bool(agreement.signed_file)),
+                ("countersigned", gettext("countersigned"), bool(agreement.countersigned_file)),
+            ]
+            if present
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            (
+                (
+                    reverse(
+                        "grants:agreement_download", args=[agreement.grant_id, agreement.pk, kind]
+                    ),
+                    label,
+                )
+                for kind, label in links
+            ),
+        )
+
+
+class AgreementInline(AgreementFieldsMixin, admin.TabularInline):
+    """A grant's agreements on its admin page, newest first."""
+
+    model = Agreement
+    fields = ["number", *AGREEMENT_COLUMNS]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Grant)
 class GrantAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
     list_display = ["application", "call", "municipality", "status", "award", "agreed"]
@@ -62,7 +148,7 @@ class GrantAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
         "decline_reason",
     ]
     readonly_fields = fields
-    inlines = [PlanVersionInline]
+    inlines = [PlanVersionInline, AgreementInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)
@@ -134,19 +220,167 @@ class PlanVersionAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
-    list_display = [
+class AgreementAdmin(AgreementFieldsMixin, CoordinatorsOnlyMixin, ReadOnlyAdmin):
+    """The register of agreements. Only the services make and sign them: an agreement's page
+    offers its countersigning (once the municipality has accepted or signed it) and issuing it
+    again (while it awaits signatures), each a screen or button of its own."""
+
+    list_display = ["number", "grant", *AGREEMENT_COLUMNS]
+    list_filter = ["grant__application__competition", "language"]
+    list_select_related = ["grant__application__municipality", "replaced_by"]
+    search_fields = ["number", "grant__application__municipality__name"]
+    date_hierarchy = "generated_at"
+    fields = [
         "number",
         "grant",
+        "plan_version",
         "language",
+        "sha256",
         "generated_at",
+        "generated_by",
         "accepted_at",
+        "accepted_by",
+        "accepted_from",
+        "accepted_sha256",
+        "signed_file_kind",
+        "signed_file_sha256",
+        "signed_file_uploaded_at",
+        "signed_file_uploaded_by",
         "countersigned_at",
+        "countersigned_by",
+        "countersigned_file_sha256",
+        "replaced_by",
+        "downloads",
     ]
-    list_filter = ["grant__application__competition"]
-    list_select_related = ["grant__application__municipality"]
-    search_fields = ["number", "grant__application__municipality__name"]
-    exclude = ["pdf", "signed_file", "countersigned_file"]
+    readonly_fields = fields
+    change_form_template = "admin/grants/agreement/change_form.html"
+    countersign_template = "admin/grants/agreement/countersign.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(grant__in=Grant.objects.for_user(request.user))
+
+    def has_countersign_permission(self, request) -> bool:
+        return is_coordinator(request.user) and request.user.has_perm(COUNTERSIGN_PERMISSION)
+
+    def has_issue_permission(self, request) -> bool:
+        return is_coordinator(request.user) and request.user.has_perm(AGREEMENT_PERMISSION)
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/countersign/",
+                self.admin_site.admin_view(
+                    require_http_methods(["GET", "POST"])(self.countersign_view)
+                ),
+                name=f"{info}_countersign",
+            ),
+            path(
+                "<path:object_id>/issue-again/<str:language>/",
+                self.admin_site.admin_view(require_POST(self.issue_again_view)),
+                name=f"{info}_issue_again",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_object_tools(self, request, agreement) -> list[ObjectTool]:
+        tools = []
+        current = agreement.replaced_by_id is None
+        if (
+            current
+            and agreement.municipality_signed
+            and agreement.countersigned_at is None
+            and self.has_countersign_permission(request)
+        ):
+            tools.append(
+                ObjectTool(
+                    gettext("Countersign"),
+                    reverse("admin:grants_agreement_countersign", args=[agreement.pk]),
+                )
+            )
+        if (
+            current
+            and agreement.grant.status == Grant.Status.SIGNING
+            and self.has_issue_permission(request)
+        ):
+            tools.extend(
+                ObjectTool(
+                    str(label),
+                    reverse("admin:grants_agreement_issue_again", args=[agreement.pk, code]),
+                    method="post",
+                )
+                for code, label in ISSUE_AGAIN_LABELS.items()
+            )
+        return tools
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        agreement = self.get_object(request, unquote(object_id))
+        extra_context = extra_context or {}
+        if agreement is not None:
+            extra_context["object_tools"] = self.get_object_tools(request, agreement)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _agreement_or_404(self, request, object_id) -> Agreement:
+        agreement = self.get_object(request, unquote(object_id))
+        if agreement is None:
+            raise Http404
+        return agreement
+
+    def _change_page(self, agreement) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:grants_agreement_change", args=[agreement.pk]))
+
+    def countersign_view(self, request, object_id):
+        """The coordinator's countersignature: who and when are recorded; the countersigned
+        file may be uploaded too, checked as the municipality's signed file is."""
+        if not self.has_countersign_permission(request):
+            raise PermissionDenied
+        agreement = self._agreement_or_404(request, object_id)
+        form = CountersignForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.agreement_countersign(
+                    agreement=agreement, by=request.user, file=form.cleaned_data["file"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    gettext("Agreement %(number)s is countersigned; the grant is in progress.")
+                    % {"number": agreement.number},
+                )
+                return self._change_page(agreement)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": agreement,
+            "agreement": agreement,
+            "grant": agreement.grant,
+            "form": form,
+            "ready": agreement.municipality_signed
+            and agreement.countersigned_at is None
+            and agreement.replaced_by_id is None,
+            "title": gettext("Countersign agreement %(number)s") % {"number": agreement.number},
+            "breadcrumb": gettext("Countersign"),
+        }
+        return TemplateResponse(request, self.countersign_template, context)
+
+    def issue_again_view(self, request, object_id, language):
+        """Issue the grant's agreement again (a correction, or in the other language): a new
+        number, the old document kept and marked replaced."""
+        if not self.has_issue_permission(request):
+            raise PermissionDenied
+        agreement = self._agreement_or_404(request, object_id)
+        try:
+            issued = services.agreement_issue(
+                grant=agreement.grant, by=request.user, language=language
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return self._change_page(agreement)
+        messages.success(
+            request,
+            gettext("Agreement %(number)s issued; it replaces %(replaced)s.")
+            % {"number": issued.number, "replaced": agreement.number},
+        )
+        return self._change_page(issued)

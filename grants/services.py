@@ -10,28 +10,37 @@ An award changes only through ``applications.services.allocation_set`` (money ru
 may be lowered after the decision, never raised.
 """
 
+import hashlib
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from applications.models import Application, snapshot_digest
-from applications.services import allocation_set
+from applications.services import allocation_set, files_removed_on_failure, next_number
 from applications.services.common import lock_competition
 from competitions.formatting import CENT, format_money
 from competitions.history import changed_by
 from competitions.models import ActivityCategory, Competition
-from competitions.roles import acts_for, is_coordinator
+from competitions.roles import acts_for, is_coordinator, may_sign_for
 from competitions.rules import refusal
 
+from . import agreements, notifications
 from .models import Agreement, Grant, PlanLine, PlanVersion
+from .signatures import check_signed_agreement
+
+logger = logging.getLogger("grants.services")
 
 # --- shared pieces --------------------------------------------------------------------------
 
@@ -332,7 +341,9 @@ def plan_frozen(version: PlanVersion) -> dict:
 
 def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
     """Approve a proposed plan (a coordinator): freeze it with its SHA-256, agree its total,
-    and lower the award to it where it is less, so that the difference returns to the pool."""
+    and lower the award to it where it is less, so that the difference returns to the pool;
+    then issue the agreement of the approved plan, in the same transaction (a plan is never
+    approved without its agreement, nor an agreement issued for a plan not approved)."""
     with transaction.atomic():
         grant, version = _lock_version(version)
         _ensure_coordinator(by)
@@ -380,6 +391,7 @@ def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
         # The agreement of the approved plan (a new one for an amendment) awaits both sides.
         grant.status = Grant.Status.SIGNING
         changed_by(grant, by).save(update_fields=["agreed_total", "status", "updated_at"])
+        agreement_issue(grant=grant, by=by)
         return version
 
 
@@ -454,3 +466,297 @@ def grant_decline(*, grant: Grant, by: User, reason: str) -> Grant:
             update_fields=["status", "declined_at", "declined_by", "decline_reason", "updated_at"]
         )
         return grant
+
+
+# --- the agreement --------------------------------------------------------------------------
+
+#: Who may issue and countersign agreements: the coordinators' permission, checked by the admin.
+AGREEMENT_PERMISSION = "grants.add_agreement"
+
+
+def _ensure_coordinator_for(by: User, what: str) -> None:
+    if not is_coordinator(by):
+        raise refusal(_("Only a coordinator can %(what)s."), "not_coordinator", what=what)
+
+
+def _ensure_call_ready_for_agreement(competition: Competition) -> None:
+    needed = ["signatory_name", "signatory_position", "implementation_ends_on", "report_due_on"]
+    missing = [
+        str(Competition._meta.get_field(field).verbose_name)
+        for field in needed
+        if not getattr(competition, field)
+    ]
+    if missing:
+        raise refusal(
+            _("Fill in the call's %(fields)s before its agreements are issued."),
+            "call_incomplete",
+            fields="; ".join(missing),
+        )
+
+
+def _issue(grant: Grant, *, by: User, language: str, files: list) -> Agreement:
+    """Number, render and store the agreement of the grant's approved plan, in the caller's
+    transaction with the grant locked; the agreement it had is kept, replaced by this one."""
+    if language not in dict(settings.LANGUAGES):
+        raise refusal(
+            _("Agreements are written in Latvian or English, not in “%(language)s”."),
+            "unknown_language",
+            language=language,
+        )
+    if grant.status != Grant.Status.SIGNING:
+        raise refusal(
+            _(
+                "An agreement is issued once the plan is approved and until it is signed; the "
+                "grant of %(municipality)s is %(status)s."
+            ),
+            "not_signing",
+            municipality=grant.municipality.name,
+            status=grant.get_status_display(),
+        )
+    _ensure_call_ready_for_agreement(grant.competition)
+    version = grant.plan_versions.get(status=PlanVersion.Status.APPROVED)
+    previous = grant.agreements.current().first()
+    generated_at = timezone.now()
+    issued_on = timezone.localdate(generated_at)
+    prefix = agreements.agreement_number_prefix(grant=grant, issued_on=issued_on)
+    # The number is printed in the PDF, so it is taken before rendering; the counter stays
+    # locked until commit, and a failed rendering gives the number back (no gaps).
+    number = f"{prefix}-{next_number(f'agreement:{prefix}'):03d}"
+    content = agreements.agreement_data(
+        grant,
+        version,
+        number=number,
+        language=language,
+        issued_on=issued_on,
+        replaces=previous.number if previous else "",
+    )
+    try:
+        pdf = agreements.render_agreement(content)
+    except Exception as error:
+        logger.exception("Rendering agreement %s failed", number)
+        raise refusal(
+            _(
+                "The PDF of the agreement could not be made, so nothing was issued. Try again; "
+                "if it fails again, tell the portal's administrator."
+            ),
+            "render_failed",
+        ) from error
+    agreement = Agreement(
+        grant=grant,
+        plan_version=version,
+        number=number,
+        language=language,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        generated_at=generated_at,
+        generated_by=by,
+    )
+    agreement.pdf.save(f"{number.replace('/', '-')}.pdf", ContentFile(pdf), save=False)
+    files.append(agreement.pdf)
+    changed_by(agreement, by).save()
+    # One current agreement per grant, kept so by the grant's lock: the one it had points to
+    # the new one, and stays as it was signed (or not).
+    if previous is not None:
+        previous.replaced_by = agreement
+        changed_by(previous, by).save(update_fields=["replaced_by"])
+    transaction.on_commit(lambda: notifications.agreement_issued(agreement))
+    return agreement
+
+
+def agreement_issue(*, grant: Grant, by: User, language: str = "lv") -> Agreement:
+    """Issue the agreement of a grant whose plan is approved (a coordinator): a numbered PDF
+    stored with its SHA-256. Issued again (a correction, another language), the new document
+    replaces the current one, which is kept and stays downloadable; the municipality then
+    accepts or signs the new one."""
+    with files_removed_on_failure() as files, transaction.atomic():
+        grant = _lock_grant(grant.pk)
+        _ensure_coordinator_for(by, _("issue an agreement"))
+        return _issue(grant, by=by, language=language, files=files)
+
+
+def _lock_agreement(agreement: Agreement) -> tuple[Grant, Agreement]:
+    grant = _lock_grant(agreement.grant_id)
+    # Read again under the grant's lock, which every write to its agreements takes first: an
+    # acceptance racing a re-issue, or two signatories accepting at once, take turns.
+    agreement = Agreement.objects.get(pk=agreement.pk)
+    agreement.grant = grant
+    return grant, agreement
+
+
+def _ensure_open_for_municipality(grant: Grant, agreement: Agreement, by: User) -> None:
+    if not may_sign_for(by, grant.municipality):
+        raise refusal(
+            _(
+                "Only a person whom %(municipality)s has named as authorised to sign can accept "
+                "or sign its agreement."
+            ),
+            "not_signatory",
+            municipality=grant.municipality.name,
+        )
+    if agreement.replaced_by_id is not None:
+        raise refusal(
+            _("Agreement %(number)s has been replaced by %(replacement)s; open the new one."),
+            "agreement_replaced",
+            number=agreement.number,
+            replacement=agreement.replaced_by.number,
+        )
+    if agreement.municipality_signed:
+        raise refusal(
+            _("Agreement %(number)s has already been accepted or signed for %(municipality)s."),
+            "already_signed",
+            number=agreement.number,
+            municipality=grant.municipality.name,
+        )
+    if grant.status != Grant.Status.SIGNING:
+        raise refusal(
+            _("Agreement %(number)s cannot be signed: the grant is %(status)s."),
+            "not_signing",
+            number=agreement.number,
+            status=grant.get_status_display(),
+        )
+
+
+def _stored_pdf(agreement: Agreement) -> bytes:
+    """The generated PDF as stored, refused if it is no longer what was generated."""
+    with agreement.pdf.open("rb") as stored:
+        pdf = stored.read()
+    if hashlib.sha256(pdf).hexdigest() != agreement.sha256:
+        raise refusal(
+            _(
+                "The stored file of agreement %(number)s no longer matches its SHA-256; tell "
+                "the coordinator, who will issue it again."
+            ),
+            "agreement_file_changed",
+            number=agreement.number,
+        )
+    return pdf
+
+
+def agreement_accept(
+    *, agreement: Agreement, by: User, sha256: str, client_address: str | None
+) -> Agreement:
+    """The municipality's signatory accepts the agreement on the portal. ``sha256`` is the
+    digest the confirmation page showed: if the agreement is no longer that document, nothing
+    is accepted. Records who, when, from which address, and the SHA-256 accepted."""
+    with transaction.atomic():
+        grant, agreement = _lock_agreement(agreement)
+        _ensure_open_for_municipality(grant, agreement, by)
+        if sha256.strip().lower() != agreement.sha256:
+            raise refusal(
+                _(
+                    "The agreement is no longer the document you were shown (SHA-256 "
+                    "%(shown)s); read agreement %(number)s again and accept it then."
+                ),
+                "document_changed",
+                shown=sha256.strip() or "—",
+                number=agreement.number,
+            )
+        _stored_pdf(agreement)
+        agreement.accepted_at = timezone.now()
+        agreement.accepted_by = by
+        agreement.accepted_from = client_address
+        agreement.accepted_sha256 = agreement.sha256
+        changed_by(agreement, by).save(
+            update_fields=["accepted_at", "accepted_by", "accepted_from", "accepted_sha256"]
+        )
+        transaction.on_commit(lambda: notifications.agreement_signed_by_municipality(agreement))
+        return agreement
+
+
+def agreement_upload_signed(*, agreement: Agreement, by: User, file) -> Agreement:
+    """The municipality's signatory uploads the agreement signed with a secure electronic
+    signature (an ASiC-E container or a signed PDF holding exactly the generated agreement),
+    stored with its SHA-256 beside the generated one."""
+    with files_removed_on_failure() as files, transaction.atomic():
+        grant, agreement = _lock_agreement(agreement)
+        _ensure_open_for_municipality(grant, agreement, by)
+        signed = check_signed_agreement(file, pdf=_stored_pdf(agreement), number=agreement.number)
+        agreement.signed_file.save(
+            f"{agreement.number.replace('/', '-')}_{uuid.uuid4().hex[:8]}{signed.extension}",
+            file,
+            save=False,
+        )
+        files.append(agreement.signed_file)
+        agreement.signed_file_sha256 = signed.sha256
+        agreement.signed_file_kind = signed.kind
+        agreement.signed_file_uploaded_at = timezone.now()
+        agreement.signed_file_uploaded_by = by
+        changed_by(agreement, by).save(
+            update_fields=[
+                "signed_file",
+                "signed_file_sha256",
+                "signed_file_kind",
+                "signed_file_uploaded_at",
+                "signed_file_uploaded_by",
+            ]
+        )
+        transaction.on_commit(lambda: notifications.agreement_signed_by_municipality(agreement))
+        return agreement
+
+
+def agreement_countersign(*, agreement: Agreement, by: User, file=None) -> Agreement:
+    """A coordinator countersigns the agreement once the municipality has accepted or signed
+    it, optionally uploading the countersigned file (checked as the municipality's is); the
+    grant is then in progress."""
+    with files_removed_on_failure() as files, transaction.atomic():
+        grant, agreement = _lock_agreement(agreement)
+        _ensure_coordinator_for(by, _("countersign an agreement"))
+        if agreement.replaced_by_id is not None:
+            raise refusal(
+                _("Agreement %(number)s has been replaced by %(replacement)s."),
+                "agreement_replaced",
+                number=agreement.number,
+                replacement=agreement.replaced_by.number,
+            )
+        if agreement.countersigned_at is not None:
+            raise refusal(
+                _("Agreement %(number)s was already countersigned on %(when)s."),
+                "already_countersigned",
+                number=agreement.number,
+                when=_riga_time(agreement.countersigned_at),
+            )
+        if not agreement.municipality_signed:
+            raise refusal(
+                _(
+                    "Agreement %(number)s is countersigned after %(municipality)s has accepted "
+                    "or signed it, and it has not yet."
+                ),
+                "municipality_not_signed",
+                number=agreement.number,
+                municipality=grant.municipality.name,
+            )
+        if grant.status != Grant.Status.SIGNING:
+            raise refusal(
+                _("Agreement %(number)s cannot be countersigned: the grant is %(status)s."),
+                "not_signing",
+                number=agreement.number,
+                status=grant.get_status_display(),
+            )
+        if file is not None:
+            signed = check_signed_agreement(
+                file, pdf=_stored_pdf(agreement), number=agreement.number
+            )
+            agreement.countersigned_file.save(
+                f"{agreement.number.replace('/', '-')}_{uuid.uuid4().hex[:8]}_vpr{signed.extension}",
+                file,
+                save=False,
+            )
+            files.append(agreement.countersigned_file)
+            agreement.countersigned_file_sha256 = signed.sha256
+        agreement.countersigned_at = timezone.now()
+        agreement.countersigned_by = by
+        changed_by(agreement, by).save(
+            update_fields=[
+                "countersigned_at",
+                "countersigned_by",
+                "countersigned_file",
+                "countersigned_file_sha256",
+            ]
+        )
+        grant.status = Grant.Status.IN_PROGRESS
+        changed_by(grant, by).save(update_fields=["status", "updated_at"])
+        transaction.on_commit(lambda: notifications.agreement_countersigned(agreement))
+        return agreement
+
+
+def _riga_time(moment) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")

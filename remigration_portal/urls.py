@@ -24,5 +24,6 @@ urlpatterns = i18n_patterns(
     path("competitions/", include("competitions.urls")),
     path("competitions/", include("applications.results_urls")),
     path("applications/", include("applications.urls")),
+    path("grants/", include("grants.urls")),
     prefix_default_language=False,
 )

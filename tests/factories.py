@@ -66,6 +66,16 @@ class CompetitionFactory(factory.django.DjangoModelFactory):
     status = Competition.Status.PUBLISHED
     signatory_name = "Guntis Gailītis"
     signatory_position = "Administrācijas vadītājs"
+    # What the award letters and agreements print: the end of implementation, the reports.
+    implementation_ends_on = factory.LazyAttribute(
+        lambda call: timezone.localdate(call.closes_at) + timedelta(days=300)
+    )
+    interim_report_due_on = factory.LazyAttribute(
+        lambda call: timezone.localdate(call.closes_at) + timedelta(days=150)
+    )
+    report_due_on = factory.LazyAttribute(
+        lambda call: timezone.localdate(call.closes_at) + timedelta(days=330)
+    )
 
     @factory.post_generation
     def setup(competition, create, extracted, **kwargs):

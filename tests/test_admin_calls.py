@@ -306,3 +306,63 @@ def test_reviewers_see_their_calls_read_only(client):
     assert client.get(reverse(ADD)).status_code == 403
     listed = client.get(reverse("admin:competitions_competition_changelist")).text
     assert "Finansējuma sadale" not in listed
+
+
+# --- the grants' settings of a call -----------------------------------------------------------
+
+
+def after_deadline(days: int) -> str:
+    """A date ``days`` after the deadline of ``call_form()``'s call, as the form takes it."""
+    return (timezone.localtime() + timedelta(days=31 + days)).strftime("%d.%m.%Y.")
+
+
+def test_the_grants_settings_are_saved_by_a_coordinator_with_their_help(person, client):
+    page = client.get(reverse(ADD)).text
+    assert "Granti: līgums, maksājumi un pārskati" in page
+    assert "pēc pieteikšanās beigām" in page  # the help text of the end of implementation
+    data = call_form(
+        implementation_ends_on=after_deadline(300),
+        interim_report_due_on=after_deadline(150),
+        report_due_on=after_deadline(330),
+        advance_share="40",
+        cost_tolerance="15",
+    )
+    response = client.post(reverse(ADD), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    call = Competition.objects.get(slug="remigration-2020")
+    assert (call.advance_share, call.cost_tolerance) == (Decimal("40"), Decimal("15"))
+    assert call.interim_report_due_on.strftime("%d.%m.%Y.") == after_deadline(150)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"advance_share": "120"}, "advance_share", "100"),
+        ({"advance_share": "-1"}, "advance_share", "0"),
+        ({"implementation_ends_on": after_deadline(0)}, "implementation_ends_on", "beigām"),
+        (
+            {"implementation_ends_on": after_deadline(300), "report_due_on": after_deadline(299)},
+            "report_due_on",
+            after_deadline(300).rstrip("."),
+        ),
+        (
+            {
+                "implementation_ends_on": after_deadline(300),
+                "interim_report_due_on": after_deadline(300),
+            },
+            "interim_report_due_on",
+            after_deadline(300).rstrip("."),
+        ),
+        ({"interim_report_due_on": after_deadline(-5)}, "interim_report_due_on", "beigām"),
+        ({"report_due_on": after_deadline(0)}, "report_due_on", "beigām"),
+    ],
+)
+def test_grants_settings_out_of_order_or_range_are_refused_on_their_field(
+    person, client, overrides, field, words
+):
+    response = client.post(reverse(ADD), call_form(**overrides))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field]
+    assert words in errors[field][0]
+    assert not Competition.objects.exists()

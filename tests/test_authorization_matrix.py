@@ -26,6 +26,7 @@ from django.utils import timezone
 from applications import services
 from applications.models import AllocationEvent, Review
 from competitions.models import ActivityCategory, Competition, Municipality
+from grants import services as grant_services
 from grants.models import Agreement
 
 from .factories import PDF, CompetitionFactory, category, document_of, reviewer
@@ -193,6 +194,15 @@ EXPECTED = {
     ),
     # The grants are the coordinators' only (municipal staff follow theirs in the portal).
     "admin:grants_agreement_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_agreement_countersign": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_agreement_issue_again": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        REDIRECT,
+    ),
     "admin:grants_agreement_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
     "admin:grants_agreement_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 404, 200),
     "admin:app_list": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, 200),
@@ -373,6 +383,12 @@ EXPECTED = {
     "results:detail": (200, 200, 200, 200, 200, 200),
     "results:csv": (200, 200, 200, 200, 200, 200),
     "password_reset_confirm": (200, 200, 200, 200, 200, 200),
+    # The agreement's pages are the municipality's (its signatory here); coordinators work on
+    # agreements in the admin, and download them as the staff do.
+    "grants:agreement": (LOGIN, 200, 404, 404, 404, 404),
+    "grants:agreement_accept": (LOGIN, 200, 404, 404, 404, 404),
+    "grants:agreement_upload": (LOGIN, 200, 404, 404, 404, 404),
+    "grants:agreement_download": (LOGIN, 200, 404, 404, 404, 200),
 }
 
 
@@ -390,7 +406,7 @@ class World:
     document: object
     letter: object
     review: Review
-    agreement: object  # Smiltene's, as generated (its fields only)
+    agreement: object  # Smiltene's, issued with its plan's approval, not yet signed
 
 
 @pytest.fixture
@@ -410,6 +426,13 @@ def world(settings):
     services.competition_decide(competition=case.competition, by=case.coordinator)
     application.refresh_from_db()
     letter = services.letter_issue(application=application, by=case.coordinator)
+    # Smiltene's plan approved as submitted, which issues its agreement; its staff member is
+    # the one the municipality names as authorised to sign.
+    application.municipality.signatories.add(smiltene_user)
+    plan = grant_services.plan_propose(
+        version=application.grant.plan_versions.get(), by=smiltene_user
+    )
+    grant_services.plan_approve(version=plan, by=case.coordinator)
 
     open_call = CompetitionFactory()
     draft = services.application_start(
@@ -445,16 +468,7 @@ def world(settings):
         document=document,
         letter=letter,
         review=Review.objects.filter(application=application, reviewer=case.reviewers[0]).get(),
-        agreement=Agreement.objects.create(
-            grant=application.grant,
-            plan_version=application.grant.plan_versions.get(),
-            number="VPR/L/1",
-            language="lv",
-            pdf="grants/1/agreements/ligums.pdf",
-            sha256="0" * 64,
-            generated_at=timezone.now(),
-            generated_by=case.coordinator,
-        ),
+        agreement=Agreement.objects.get(grant=application.grant),
     )
 
 
@@ -465,6 +479,7 @@ def admin_url(name, *args):
 def targets(world: World) -> dict[str, tuple[str, str]]:
     """Where each parametrised pattern is tried, and with which method."""
     w = world
+    grant = w.application.grant
     history_id = w.application.history.order_by("history_id").first().history_id
     competition_history_id = w.decided.history.order_by("history_id").first().history_id
     objects = {
@@ -576,6 +591,25 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
             "applications:letter_download": (
                 "get",
                 reverse("applications:letter_download", args=[w.application.pk, w.letter.pk]),
+            ),
+            "grants:agreement": ("get", reverse("grants:agreement", args=[grant.pk])),
+            "grants:agreement_accept": ("get", reverse("grants:agreement_accept", args=[grant.pk])),
+            # Without a file: the staff's page answers with the form's error, nothing changes.
+            "grants:agreement_upload": (
+                "post",
+                reverse("grants:agreement_upload", args=[grant.pk]),
+            ),
+            "grants:agreement_download": (
+                "get",
+                reverse("grants:agreement_download", args=[grant.pk, w.agreement.pk, "pdf"]),
+            ),
+            "admin:grants_agreement_countersign": (
+                "get",
+                admin_url("grants_agreement_countersign", w.agreement.pk),
+            ),
+            "admin:grants_agreement_issue_again": (
+                "post",
+                admin_url("grants_agreement_issue_again", w.agreement.pk, "en"),
             ),
         }
     )

@@ -26,6 +26,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -35,10 +36,12 @@ from django.utils.http import urlsafe_base64_encode
 
 from applications.models import AllocationEvent, PlannedActivity
 from competitions.models import ActivityCategory, Competition, Municipality
+from grants import services as grant_services
 
 from .factories import CompetitionFactory, UserFactory
 from .source_case import build_source_case
 from .test_admin_calls import call_form
+from .test_agreements import signed_pdf, stored
 from .test_authorization_matrix import targets, url_patterns
 from .test_authorization_matrix import world as matrix_world  # noqa: F401 - the fixture
 
@@ -84,6 +87,7 @@ class World:
     open_call: Competition
     application: object  # awarded, with a letter
     draft: object
+    accepted: object  # Valka's agreement, accepted by its signatory, awaiting countersigning
 
 
 @pytest.fixture
@@ -93,10 +97,21 @@ def world(matrix_world):  # noqa: F811
     spare = CompetitionFactory(status=Competition.Status.DRAFT, published_at=None)
     spare.reviewers.add(w.users["reviewer_unassigned"])  # ready to publish
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    valka = w.users["other_staff"]
+    valka.signatory_of.add(valka.municipalities.get())
+    valka_grant = w.decided.applications.get(municipality__slug="valkas-novads").grant
+    plan = grant_services.plan_propose(version=valka_grant.plan_versions.get(), by=valka)
+    grant_services.plan_approve(version=plan, by=w.users["coordinator"])
+    accepted = valka_grant.agreements.get()
+    grant_services.agreement_accept(
+        agreement=accepted, by=valka, sha256=accepted.sha256, client_address="192.0.2.1"
+    )
     used = PlannedActivity.objects.values("category")
     objects = {
         "auth.Group": w.users["own_staff"].groups.get(),
-        "auth.User": w.users["own_staff"],
+        # Not the staff member: a user who proposed a plan cannot be deleted (the plan keeps
+        # who proposed it), and deleting must be seen to change something.
+        "auth.User": UserFactory(username="leaving"),
         "axes.AccessAttempt": AccessAttempt.objects.get(),
         "axes.AccessLog": apps.get_model("axes.AccessLog").objects.get(),
         "axes.AccessFailureLog": apps.get_model("axes.AccessFailureLog").objects.get(),
@@ -123,6 +138,7 @@ def world(matrix_world):  # noqa: F811
         open_call=w.open_call,
         application=w.application,
         draft=w.draft,
+        accepted=accepted,
     )
 
 
@@ -199,6 +215,8 @@ def added(label: str) -> dict:
 def project_endpoints(w: World) -> list[Endpoint]:
     """The portal's and the project's own admin views, each by the role that uses it."""
     own = w.users["own_staff"]
+    grant = w.application.grant
+    agreement = grant.agreements.current().get()
     pending_smiltene = w.pending.applications["smiltenes-novads"]
     pending_valka = w.pending.applications["valkas-novads"]
     uid = urlsafe_base64_encode(force_bytes(own.pk))
@@ -349,6 +367,33 @@ def project_endpoints(w: World) -> list[Endpoint]:
                 ],
             },
         ),
+        # The agreement: the municipality's signatory accepts it or uploads it signed; the
+        # coordinator countersigns it or issues it again.
+        Endpoint(
+            "grants:agreement_accept",
+            "own_staff",
+            reverse("grants:agreement_accept", args=[grant.pk]),
+            form="accept-form",
+        ),
+        Endpoint(
+            "grants:agreement_upload",
+            "own_staff",
+            reverse("grants:agreement_upload", args=[grant.pk]),
+            {"file": SimpleUploadedFile("ligums.pdf", signed_pdf(stored(agreement)))},
+            post_only=True,
+        ),
+        Endpoint(
+            "admin:grants_agreement_countersign",
+            "coordinator",
+            reverse("admin:grants_agreement_countersign", args=[w.accepted.pk]),
+            form="countersign-form",
+        ),
+        Endpoint(
+            "admin:grants_agreement_issue_again",
+            "coordinator",
+            reverse("admin:grants_agreement_issue_again", args=[agreement.pk, "en"]),
+            post_only=True,
+        ),
     ]
 
 
@@ -396,6 +441,8 @@ READ_ONLY = {
     "applications:receipt": "a page",
     "applications:document_download": "a download",
     "applications:letter_download": "a download",
+    "grants:agreement": "a page",
+    "grants:agreement_download": "a download",
 }
 
 

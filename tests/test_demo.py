@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from applications.models import AllocationEvent, Application, AwardLetter, Review
 from competitions.models import Competition
+from grants.models import Agreement, Grant, PlanVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,11 @@ def state():
         "reviews": Review.objects.count(),
         "letters": sorted(AwardLetter.objects.values_list("number", "sha256")),
         "calls": sorted(Competition.objects.values_list("slug", "status")),
+        "grants": sorted(Grant.objects.values_list("pk", "status", "agreed_total")),
+        "plans": sorted(PlanVersion.objects.values_list("pk", "status", "total", "sha256")),
+        "agreements": sorted(
+            Agreement.objects.values_list("number", "sha256", "accepted_at", "countersigned_at")
+        ),
         "users": sorted(get_user_model().objects.values_list("username", "password")),
     }
 
@@ -79,6 +85,44 @@ def test_the_demo_plays_the_source_case_to_its_decision(demo):
     assert demo.eligible_municipalities.count() == 26
     assert "ilustratīvi" in demo.description_lv
     assert "illustrative" in demo.description_en
+
+
+def test_the_demo_plays_on_cesis_fits_its_plan_to_4000_and_all_five_agreements_are_signed(demo):
+    grants = {
+        grant.application.municipality.name: grant
+        for grant in Grant.objects.select_related("application__municipality")
+    }
+    assert set(grants) == set(AWARDS)
+    assert {grant.status for grant in grants.values()} == {Grant.Status.IN_PROGRESS}
+    # Every award was already what the plan needed: nothing returns to the pool.
+    assert {name: grant.agreed_total for name, grant in grants.items()} == AWARDS
+    cesis = grants["Cēsu novads"]
+    assert cesis.application.requested_amount == Decimal("7500.00")
+    approved = cesis.plan_versions.get(status=PlanVersion.Status.APPROVED)
+    assert approved.total == Decimal("4000.00")
+    assert [line.cost for line in approved.lines.all()] == [Decimal("2000.00")] * 2
+    # The four full awards keep their plans as submitted.
+    for name in ("Smiltenes novads", "Valkas novads", "Valmieras pilsēta", "Gulbenes novads"):
+        plan = grants[name].plan_versions.get()
+        assert plan.status == PlanVersion.Status.APPROVED
+        assert [(line.title, line.cost) for line in plan.lines.all()] == [
+            (activity.title, activity.cost)
+            for activity in grants[name].application.activities.all()
+        ]
+    agreements = Agreement.objects.select_related("accepted_by", "grant__application__municipality")
+    assert sorted(agreements.values_list("number", flat=True)) == [
+        f"VPR/2019/remigration-2019/L-{n:03d}" for n in range(1, 6)
+    ]
+    for agreement in agreements:
+        assert agreement.accepted_sha256 == agreement.sha256
+        assert agreement.accepted_by in agreement.grant.application.municipality.signatories.all()
+        assert agreement.countersigned_by.username == "coordinator"
+        assert agreement.generated_at.year == agreement.accepted_at.year == 2019
+        assert agreement.countersigned_at > agreement.accepted_at > agreement.generated_at
+    assert AllocationEvent.objects.filter(competition=demo).count() == 5
+    assert sum(a.awarded_amount for a in Application.objects.filter(competition=demo)) == Decimal(
+        "40000.00"
+    )
 
 
 def test_every_application_requests_the_sum_of_its_activities(demo):

@@ -31,7 +31,12 @@ from .drafts import (
     document_add,
     document_delete,
 )
-from .issuing import LETTER_KINDS, competition_issue_letters, letter_issue
+from .issuing import (
+    LETTER_KINDS,
+    competition_issue_letters,
+    files_removed_on_failure,
+    letter_issue,
+)
 from .money import (
     allocation_apply_proposal,
     allocation_apply_shown_proposal,
@@ -65,6 +70,7 @@ __all__ = [
     "competition_set_limits",
     "document_add",
     "document_delete",
+    "files_removed_on_failure",
     "letter_issue",
     "limits_problems",
     "next_number",

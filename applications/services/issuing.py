@@ -71,7 +71,7 @@ def _letter_problems(application: Application, language: str) -> list[Validation
 
 
 @contextmanager
-def _files_removed_on_failure():
+def files_removed_on_failure():
     """Collects the files a letter service stores; if its transaction does not commit, they
     are deleted again, so that a failure leaves neither rows nor files behind."""
     files = []
@@ -114,7 +114,7 @@ def _issue_letters(
     The number is printed in the letter, so it is taken before rendering, from the counter
     of the call and year, which stays locked until the caller commits. A letter that fails to
     render or to store rolls back its number with everything else (and its file is deleted
-    by ``_files_removed_on_failure``), so numbers stay unique and without gaps and a failed
+    by ``files_removed_on_failure``), so numbers stay unique and without gaps and a failed
     issue can simply be tried again. Each letter is rendered before its row and file are
     written.
     """
@@ -171,7 +171,7 @@ def letter_issue(*, application: Application, by: User, language: str = "lv") ->
     """Issue the decision letter of a decided application: an award letter, or a rejection
     letter that gives the reason. A letter it already has in that language is kept, marked
     as replaced by the new one."""
-    with _files_removed_on_failure() as files, transaction.atomic():
+    with files_removed_on_failure() as files, transaction.atomic():
         # Two coordinators issuing the same application's letter at once would both replace
         # the same current letter and leave two current ones; the row lock makes them queue.
         application = lock_application(application.pk)
@@ -195,7 +195,7 @@ def competition_issue_letters(
     issued letter is passed to ``progress`` once it is stored.
     """
 
-    with _files_removed_on_failure() as files, transaction.atomic():
+    with files_removed_on_failure() as files, transaction.atomic():
         competition = Competition.objects.get(pk=competition.pk)
         if not competition.is_decided:
             raise refusal(

@@ -1,9 +1,13 @@
 """Load the demo: the real 2019 call of the source case, complete, and an open call to try.
 
 The 2019 call is played through the services as it happened (applications submitted before
-the deadline, reviews, the allocation, the decision), with the clock moved to those days,
-so that every date, reference number and ledger row is what the portal itself would have
-written. Safe to run again: what exists is left as it is.
+the deadline, reviews, the allocation, the decision, the letters; then each plan agreed to its
+award and each agreement signed: ``grants.demo``), with the clock moved to those days, so that
+every date, reference number and ledger row is what the portal itself would have written.
+Safe to run again: what exists is left as it is.
+
+The command lives in ``grants``, the top of the apps' pipeline, because it plays every stage;
+``applications`` holds the data of its part (``applications.demo``) and never imports grants.
 """
 
 from datetime import timedelta
@@ -21,6 +25,7 @@ from applications import demo, services
 from applications.models import Application
 from competitions import roles
 from competitions.models import ActivityCategory, Competition, Municipality
+from grants import demo as grants_demo
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; the command refuses to run in production.
 
@@ -36,6 +41,17 @@ DEMO_USERS = [
     ("gulbene", "Māris", "Liepiņš", roles.MUNICIPAL_STAFF, "gulbenes-novads"),
     ("cesis", "Dace", "Zariņa", roles.MUNICIPAL_STAFF, "cesu-novads"),
 ]
+
+
+def _time_machine():
+    """The library that moves the clock to the days of 2019."""
+    try:
+        import time_machine
+    except ImportError as error:  # a production install without the development extras
+        raise CommandError(
+            "The demo needs the development extras: pip install -e '.[dev]'"
+        ) from error
+    return time_machine
 
 
 class Command(BaseCommand):
@@ -55,12 +71,13 @@ class Command(BaseCommand):
                 "Use --force only on a database that is not production."
             )
         users = self.load_users()
-        if Competition.objects.filter(slug=demo.CALL_SLUG).exists():
-            self.stdout.write(f"The call {demo.CALL_SLUG} is already there; left as it is.")
-        else:
-            # The story of 2019 sends no mail to the demo's made-up addresses.
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        # The story of 2019 sends no mail to the demo's made-up addresses.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            if Competition.objects.filter(slug=demo.CALL_SLUG).exists():
+                self.stdout.write(f"The call {demo.CALL_SLUG} is already there; left as it is.")
+            else:
                 self.play_source_case(users)
+            self.play_grants(users)
         self.load_open_call(users)
         self.stdout.write(
             self.style.SUCCESS("Demo loaded. Log in with these users, password 'demo':")
@@ -95,18 +112,17 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             user.groups.set([Group.objects.get(name=role)] if role else [])
             if municipality_slug:
-                Municipality.objects.get(slug=municipality_slug).staff.add(user)
+                # Each demo staff member is also the one their municipality names as
+                # authorised to sign its agreements.
+                municipality = Municipality.objects.get(slug=municipality_slug)
+                municipality.staff.add(user)
+                municipality.signatories.add(user)
             users[username] = user
         return users
 
     def play_source_case(self, users: dict) -> None:
         """The 2019 call, step by step on the days it happened, through the services."""
-        try:
-            import time_machine
-        except ImportError as error:  # a production install without the development extras
-            raise CommandError(
-                "The demo needs the development extras: pip install -e '.[dev]'"
-            ) from error
+        time_machine = _time_machine()
 
         with transaction.atomic():
             with time_machine.travel(demo.CALL["opens_at"], tick=False):
@@ -182,6 +198,19 @@ class Command(BaseCommand):
             f"The call {demo.CALL_SLUG} is decided: {len(awarded)} awards, {total} EUR in all, "
             f"{len(letters)} award letters issued."
         )
+
+    def play_grants(self, users: dict) -> None:
+        """After the decision: the plans agreed and the agreements signed, in 2019."""
+        time_machine = _time_machine()
+        with transaction.atomic():
+            signed = grants_demo.play(
+                users=users, travel=lambda moment: time_machine.travel(moment, tick=False)
+            )
+        if signed:
+            self.stdout.write(
+                f"{len(signed)} agreements issued, accepted and countersigned: "
+                + ", ".join(agreement.number for agreement in signed)
+            )
 
     def create_call(self, users: dict) -> Competition:
         call = Competition.objects.create(
