@@ -16,7 +16,7 @@ from competitions.roles import COORDINATORS
 logger = logging.getLogger(__name__)
 
 
-def _bilingual(template: str, context: dict) -> tuple[str, str]:
+def bilingual(template: str, context: dict) -> tuple[str, str]:
     """Subject and body in Latvian, then English: recipients' language is not recorded."""
     parts = []
     for language in ("lv", "en"):
@@ -30,11 +30,11 @@ def _bilingual(template: str, context: dict) -> tuple[str, str]:
     )
 
 
-def _emails(users) -> list[str]:
+def emails(users) -> list[str]:
     return sorted({user.email for user in users if user.is_active and user.email})
 
 
-def _send(messages: list[tuple[str, str, str, list[str]]]) -> None:
+def send(messages: list[tuple[str, str, str, list[str]]]) -> None:
     messages = [message for message in messages if message[3]]
     if not messages:
         return
@@ -44,7 +44,7 @@ def _send(messages: list[tuple[str, str, str, list[str]]]) -> None:
         logger.exception("Could not send %d notification(s)", len(messages))
 
 
-def _link(path: str) -> str:
+def link(path: str) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
@@ -53,29 +53,29 @@ def application_submitted(application) -> None:
     one to the coordinators, linking its page in the admin (the portal's is the staff's own)."""
     coordinators = get_user_model().objects.filter(groups__name=COORDINATORS)
     links = {
-        application.get_absolute_url(): _emails(application.municipality.staff.all()),
-        reverse("admin:applications_application_change", args=[application.pk]): _emails(
+        application.get_absolute_url(): emails(application.municipality.staff.all()),
+        reverse("admin:applications_application_change", args=[application.pk]): emails(
             coordinators
         ),
     }
     messages = []
     for path, recipients in links.items():
-        subject, body = _bilingual(
-            "emails/application_submitted.txt", {"application": application, "link": _link(path)}
+        subject, body = bilingual(
+            "emails/application_submitted.txt", {"application": application, "link": link(path)}
         )
         messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
-    _send(messages)
+    send(messages)
 
 
 def competition_decided(competition, applications) -> None:
     messages = []
     for application in applications:
-        subject, body = _bilingual(
+        subject, body = bilingual(
             "emails/application_decided.txt",
             {
                 "application": application,
                 "competition": competition,
-                "link": _link(application.get_absolute_url()),
+                "link": link(application.get_absolute_url()),
             },
         )
         messages.append(
@@ -83,7 +83,7 @@ def competition_decided(competition, applications) -> None:
                 subject,
                 body,
                 settings.DEFAULT_FROM_EMAIL,
-                _emails(application.municipality.staff.all()),
+                emails(application.municipality.staff.all()),
             )
         )
-    _send(messages)
+    send(messages)

@@ -28,6 +28,7 @@ from competitions.formatting import CENT, format_money
 from competitions.models import ActivityCategory, Competition
 from competitions.roles import acts_for, is_coordinator
 
+from . import notifications
 from .models import Agreement, Grant, PlanLine, PlanVersion
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -297,6 +298,7 @@ def plan_propose(*, version: PlanVersion, by: User) -> PlanVersion:
         version.proposed_by = by
         version._history_user = by
         version.save(update_fields=["status", "proposed_at", "proposed_by"])
+        transaction.on_commit(lambda: notifications.plan_proposed(version))
         return version
 
 
@@ -391,6 +393,7 @@ def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
         grant.status = Grant.Status.SIGNING
         grant._history_user = by
         grant.save(update_fields=["agreed_total", "status", "updated_at"])
+        transaction.on_commit(lambda: notifications.plan_approved(version, award_before=award))
         return version
 
 
@@ -416,6 +419,7 @@ def plan_return(*, version: PlanVersion, by: User, comment: str) -> PlanVersion:
         version.decided_by = by
         version._history_user = by
         version.save(update_fields=["status", "return_comment", "decided_at", "decided_by"])
+        transaction.on_commit(lambda: notifications.plan_returned(version))
         return version
 
 

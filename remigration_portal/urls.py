@@ -23,5 +23,6 @@ urlpatterns = i18n_patterns(
     path("admin/", admin.site.urls),
     path("competitions/", include("competitions.urls")),
     path("applications/", include("applications.urls")),
+    path("grants/", include("grants.urls")),
     prefix_default_language=False,
 )

@@ -14,7 +14,7 @@ an answer the endpoint would have given anyway.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -35,6 +35,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from applications.models import AllocationEvent, PlannedActivity
 from competitions.models import ActivityCategory, Competition, Municipality
+from grants import services as grant_services
+from grants.services import PlanLineData
 
 from .factories import CompetitionFactory, UserFactory
 from .source_case import build_source_case
@@ -84,6 +86,7 @@ class World:
     open_call: Competition
     application: object  # awarded, with a letter
     draft: object
+    proposed: object  # Valka's plan, proposed to the coordinator
 
 
 @pytest.fixture
@@ -113,6 +116,17 @@ def world(matrix_world):  # noqa: F811
         "grants.PlanVersion": w.application.grant.plan_versions.get(),
         "grants.Agreement": w.agreement,
     }
+    valka = w.decided.applications.get(municipality__slug="valkas-novads").grant
+    draft = valka.plan_versions.get()
+    staff = w.users["other_staff"]
+    lines = [
+        PlanLineData(key=line.key, category=line.category, title=line.title, cost=line.cost)
+        for line in draft.lines.all()
+    ]
+    if draft.total > valka.application.awarded_amount:
+        lines = [replace(lines[0], cost=valka.application.awarded_amount)]
+    draft = grant_services.plan_save_draft(grant=valka, by=staff, lines=lines)
+    proposed = grant_services.plan_propose(version=draft, by=staff)
     return World(
         users={**w.users, "superuser": superuser},
         urls=targets(w),
@@ -123,6 +137,7 @@ def world(matrix_world):  # noqa: F811
         open_call=w.open_call,
         application=w.application,
         draft=w.draft,
+        proposed=proposed,
     )
 
 
@@ -258,6 +273,28 @@ def project_endpoints(w: World) -> list[Endpoint]:
         Endpoint(
             "applications:delete", "own_staff", reverse("applications:delete", args=[w.draft.pk])
         ),
+        # A grant's plan, and its award declined.
+        Endpoint(
+            "grants:plan",
+            "own_staff",
+            reverse("grants:plan", args=[w.application.grant.pk]),
+            {"lines-0-title": "Cits nosaukums", "action": "save"},
+            form="plan-form",
+        ),
+        Endpoint(
+            "grants:plan",
+            "own_staff",
+            reverse("grants:plan", args=[w.application.grant.pk]),
+            {"action": "propose"},
+            form="plan-form",
+        ),
+        Endpoint(
+            "grants:decline",
+            "own_staff",
+            reverse("grants:decline", args=[w.application.grant.pk]),
+            {"reason": "Dome nolēma projektu neīstenot."},
+            form="decline-form",
+        ),
         # The admin's own pages.
         Endpoint(
             "admin:login",
@@ -323,6 +360,20 @@ def project_endpoints(w: World) -> list[Endpoint]:
                 "post": "yes",
                 "rejection_reason": "Finansējums ir sadalīts.",
             },
+        ),
+        # A proposed plan approved, or returned with a comment.
+        Endpoint(
+            "admin:grants_planversion_approve",
+            "coordinator",
+            reverse("admin:grants_planversion_approve", args=[w.proposed.pk]),
+            form="approve-form",
+        ),
+        Endpoint(
+            "admin:grants_planversion_return",
+            "coordinator",
+            reverse("admin:grants_planversion_return", args=[w.proposed.pk]),
+            {"comment": "Precizējiet vizīšu izmaksas."},
+            form="return-form",
         ),
         # Reviews and letters.
         Endpoint(
@@ -392,6 +443,8 @@ READ_ONLY = {
     "competitions:results": "a page",
     "competitions:results_csv": "a download",
     "applications:dashboard": "a page",
+    "grants:list": "a page",
+    "grants:detail": "a page",
     "applications:detail": "a page",
     "applications:receipt": "a page",
     "applications:document_download": "a download",
