@@ -319,6 +319,10 @@ class PlanVersionAdmin(ObjectToolsAdmin):
             "grant": grant,
             "lines": version.lines.select_related("category").order_by("position", "id"),
             "changes": plan_changes(version),
+            # Version 1 has no version before it: the submitted activities are its reference.
+            "activities": grant.application.activities.select_related("category").order_by(
+                "order", "id"
+            ),
             "award": award,
             "excess": version.total - award if version.total > award else None,
             "lowered_by": lowered_by,

@@ -153,15 +153,32 @@ class NextStep:
     due: date | None = None
 
 
-def grant_next_step(grant: Grant, latest: PlanVersion | None) -> NextStep:
-    """The next step of a grant, from its status and its latest plan version. No query."""
+def return_being_answered(versions: list[PlanVersion]) -> PlanVersion | None:
+    """The returned version the municipality is to answer, from the versions newest first: the
+    latest if it was returned, or the one just before the draft that answers it. No query."""
+    if versions and versions[0].status == PlanVersionStatus.RETURNED:
+        return versions[0]
+    if (
+        len(versions) > 1
+        and versions[0].status == PlanVersionStatus.DRAFT
+        and versions[1].status == PlanVersionStatus.RETURNED
+    ):
+        return versions[1]
+    return None
+
+
+def grant_next_step(
+    grant: Grant, latest: PlanVersion | None, returned: PlanVersion | None = None
+) -> NextStep:
+    """The next step of a grant, from its status, its latest plan version and the returned
+    version it answers (``return_being_answered``). No query."""
     competition = grant.application.competition
     ends = competition.implementation_ends_on
     if grant.status == GrantStatus.AGREEING and latest is not None:
         if latest.status == PlanVersionStatus.PROPOSED:
             return NextStep("awaiting", False, latest.proposed_at, ends)
-        if latest.status == PlanVersionStatus.RETURNED:
-            return NextStep("revise", True, latest.decided_at, ends)
+        if returned is not None:
+            return NextStep("revise", True, returned.decided_at, ends)
         return NextStep("propose", True, grant.opened_at, ends)
     if grant.status == GrantStatus.SIGNING:
         return NextStep("agreement", True, latest.decided_at if latest else None, ends)

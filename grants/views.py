@@ -22,7 +22,7 @@ from competitions.formatting import format_money
 from . import services
 from .forms import DeclineForm, plan_formset
 from .models import Grant, PlanVersion
-from .selectors import award_as_decided, grant_next_step, plan_history
+from .selectors import award_as_decided, grant_next_step, plan_history, return_being_answered
 
 #: Where the grant's plan can still be changed (the service has the last word).
 PLAN_EDITABLE = (Grant.Status.AGREEING, Grant.Status.IN_PROGRESS)
@@ -62,7 +62,12 @@ def grant_list(request):
         .order_by("-application__competition__decided_at", "application__municipality__name")
     )
     for grant in grants:
-        grant.next_step = grant_next_step(grant, grant.versions[-1] if grant.versions else None)
+        newest_first = grant.versions[::-1]
+        grant.next_step = grant_next_step(
+            grant,
+            newest_first[0] if newest_first else None,
+            return_being_answered(newest_first),
+        )
     return render(request, "grants/list.html", {"grants": grants})
 
 
@@ -79,6 +84,7 @@ def grant_detail(request, pk):
         "category"
     )
     award = grant.application.awarded_amount
+    returned = return_being_answered([changes.version for changes in history])
     return render(
         request,
         "grants/detail.html",
@@ -88,7 +94,8 @@ def grant_detail(request, pk):
             "competition": grant.application.competition,
             "award": award,
             "award_as_decided": award_as_decided(grant),
-            "next_step": grant_next_step(grant, current),
+            "next_step": grant_next_step(grant, current, returned),
+            "returned": returned,
             "current": current,
             "current_changes": history[0] if history else None,
             "history": history,
@@ -195,6 +202,7 @@ def _propose(request, grant: Grant, version: PlanVersion, categories):
 def _render_plan(request, grant, version, formset, *, propose_refusal=()):
     award = grant.application.awarded_amount
     total = version.total if version is not None else 0
+    newest_first = list(grant.plan_versions.order_by("-number")[:2])
     return render(
         request,
         "grants/plan_form.html",
@@ -211,6 +219,8 @@ def _render_plan(request, grant, version, formset, *, propose_refusal=()):
             "excess": total - award if total > award else None,
             "remainder": award - total if total < award else None,
             "propose_refusal": propose_refusal,
+            # The coordinator's comment stays in sight until the plan is proposed again.
+            "returned": return_being_answered(newest_first),
         },
     )
 

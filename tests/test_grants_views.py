@@ -105,13 +105,18 @@ def test_the_grant_page_shows_the_award_the_next_step_the_activities_and_the_pla
     assert page.status_code == 200
     text = page.content.decode()
     assert 'id="award">4 000,00 €' in text
-    assert "Pārskatiet plānu atbilstoši piešķirtajam finansējumam 4 000,00 €" in text
+    assert (
+        'Pārskatiet plānu atbilstoši piešķirtajam finansējumam <span class="amount">4 000,00 €</span>'
+        in text
+    )
     assert "Informatīvā brošūra" in text
     assert "Vizīte pie diasporas" in text
     assert 'data-amount="excess">3 500,00 €' in text
     english = staff.get("/en" + url)
     assert english.status_code == 200
-    assert "Revise the plan to fit the award of 4 000,00 €" in english.content.decode()
+    assert 'Revise the plan to fit the award of <span class="amount">4 000,00 €</span>' in (
+        english.content.decode()
+    )
     assert "Activities as submitted" in english.content.decode()
 
 
@@ -151,9 +156,9 @@ def test_the_plan_form_shows_every_line_and_the_award_in_both_languages(cesis, s
     assert 'data-limit="4000.00"' in text
     assert 'value="Informatīvā brošūra"' in text
     assert 'value="4 500,00"' in text
-    assert "Pārsniegums pret piešķīrumu: 3 500,00 €" in text
+    assert 'Pārsniegums pret piešķīrumu: <span class="amount">3 500,00 €</span>' in text
     english = staff.get("/en" + url).content.decode()
-    assert "Over the award by 3 500,00 €: reduce the plan before proposing it." in english
+    assert 'Over the award by <span class="amount">3 500,00 €</span>: reduce the plan' in english
     assert "Propose for agreement" in english
 
 
@@ -309,6 +314,10 @@ def test_the_returned_versions_comment_shows_prominently_and_the_next_save_start
         (2, PlanVersion.Status.DRAFT),
     ]
     page = staff.get(cesis.get_absolute_url()).content.decode()
+    # The comment stays in sight while the new version is drafted, which answers it.
+    assert 'id="return-comment"' in page
+    assert "Koordinators" in page
+    assert "atgrieza plānu precizēšanai" in page
     # Version 2 against version 1: the first line's cost went from 1 000,00 to 900,00 €.
     assert "1 000,00 €" in page
     assert "-100,00 €" in page

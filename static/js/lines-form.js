@@ -55,10 +55,20 @@
       return box && box.checked;
     }
 
-    function show(element, visible, text) {
-      if (!element) return;
+    // The text of a data-template with "{name}" replaced by an amount that never breaks
+    // across lines (portal.css: .amount), or by plain text.
+    function show(element, visible, template, name, value) {
       element.classList.toggle("d-none", !visible);
-      element.textContent = visible ? text : "";
+      element.replaceChildren();
+      if (!visible) return;
+      const [before, after = ""] = template.split("{" + name + "}");
+      let filled = document.createTextNode(value);
+      if (typeof value === "number") {
+        filled = document.createElement("span");
+        filled.className = "amount";
+        filled.textContent = money(value);
+      }
+      element.append(before, filled, after);
     }
 
     function recalculate() {
@@ -75,11 +85,11 @@
       });
       totalOut.textContent = money(sum);
       totalOut.classList.toggle("text-danger", sum > limit);
-      show(over, sum > limit, over.dataset.template.replace("{excess}", money(sum - limit)));
-      if (under) show(under, sum < limit, under.dataset.template.replace("{remainder}", money(limit - sum)));
-      show(unreadable, unread.length > 0, (
-        unread.length === 1 ? unreadable.dataset.one : unreadable.dataset.many
-      ).replace("{numbers}", unread.join(", ")));
+      show(over, sum > limit, over.dataset.template, "excess", sum - limit);
+      if (under) show(under, sum < limit, under.dataset.template, "remainder", limit - sum);
+      show(unreadable, unread.length > 0,
+        unread.length === 1 ? unreadable.dataset.one : unreadable.dataset.many,
+        "numbers", unread.join(", "));
     }
 
     function renumber() {
