@@ -75,8 +75,9 @@ def grant_list(request):
 @require_safe
 def grant_detail(request, pk):
     """The grant: the award, the next step, the submitted activities, the current plan against
-    the award, and every version compared with the one before. Its query count does not grow
-    with the versions or the lines."""
+    the award, and every version compared with the one before. Six queries of its own (eight
+    with the session's and the user's, tests/test_grants_views.py), whatever the number of
+    versions and lines."""
     grant = _own_grant(request, pk)
     history = plan_history(grant)
     current = history[0].version if history else None
