@@ -8,20 +8,26 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from applications.selectors import pool_state
 from competitions.admin_base import ObjectTool, ReadOnlyAdmin, VisibleOnlyMixin
+from competitions.formatting import format_money
 from competitions.roles import is_coordinator
 from competitions.templatetags.portal import money
 
 from . import services
+from .forms import ReturnForm
 from .models import Agreement, Grant, PlanLine, PlanVersion
+from .selectors import plan_changes
 from .services import AGREEMENT_PERMISSION
 
 #: Countersigning changes an agreement: the coordinators' permission to change one.
@@ -131,10 +137,61 @@ class AgreementInline(AgreementFieldsMixin, admin.TabularInline):
         return False
 
 
+def _proposed(grant_ref):
+    return PlanVersion.objects.filter(grant=grant_ref, status=PlanVersion.Status.PROPOSED)
+
+
+class ToDecideFilter(admin.SimpleListFilter):
+    """The grants whose proposed plan awaits a coordinator's approval or return."""
+
+    title = _("to decide")
+    parameter_name = "to_decide"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("yes", _("a proposed plan awaits the coordinator")),
+            ("no", _("nothing to decide")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(awaiting_decision=True)
+        if self.value() == "no":
+            return queryset.filter(awaiting_decision=False)
+        return queryset
+
+
+class ObjectToolsAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
+    """Buttons above an object's page (``templates/admin/grants/change_form.html``)."""
+
+    def get_object_tools(self, request, obj) -> list[ObjectTool]:
+        return []
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None:
+            extra_context["object_tools"] = self.get_object_tools(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def decision_tools(version_pk: int) -> list[ObjectTool]:
+    return [
+        ObjectTool(
+            gettext("Approve the plan"),
+            reverse("admin:grants_planversion_approve", args=[version_pk]),
+        ),
+        ObjectTool(
+            gettext("Return for revision"),
+            reverse("admin:grants_planversion_return", args=[version_pk]),
+        ),
+    ]
+
+
 @admin.register(Grant)
-class GrantAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
-    list_display = ["application", "call", "municipality", "status", "award", "agreed"]
-    list_filter = ["application__competition", "status"]
+class GrantAdmin(ObjectToolsAdmin):
+    list_display = ["application", "call", "municipality", "status", "award", "agreed", "to_decide"]
+    list_filter = [ToDecideFilter, "application__competition", "status"]
     list_select_related = ["application__competition", "application__municipality"]
     search_fields = ["application__reference", "application__municipality__name"]
     fields = [
@@ -151,7 +208,28 @@ class GrantAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
     inlines = [PlanVersionInline, AgreementInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).for_user(request.user)
+        return (
+            super()
+            .get_queryset(request)
+            .for_user(request.user)
+            .annotate(
+                awaiting_decision=Exists(_proposed(OuterRef("pk"))),
+                proposed_version=Subquery(_proposed(OuterRef("pk")).values("pk")[:1]),
+            )
+        )
+
+    def get_object_tools(self, request, grant) -> list[ObjectTool]:
+        return decision_tools(grant.proposed_version) if grant.proposed_version else []
+
+    @admin.display(description=_("to decide"), ordering="-awaiting_decision")
+    def to_decide(self, grant):
+        if not grant.proposed_version:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:grants_planversion_approve", args=[grant.proposed_version]),
+            gettext("Decide on the proposed plan"),
+        )
 
     @admin.display(description=_("call"), ordering="application__competition")
     def call(self, grant):
@@ -189,7 +267,7 @@ class PlanLineInline(admin.TabularInline):
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
+class PlanVersionAdmin(ObjectToolsAdmin):
     list_display = ["grant", "number", "status", "shown_total", "proposed_at", "decided_at"]
     list_filter = ["grant__application__competition", "status"]
     list_select_related = ["grant__application__municipality"]
@@ -210,6 +288,7 @@ class PlanVersionAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
     ]
     readonly_fields = fields
     inlines = [PlanLineInline]
+    decide_template = "admin/grants/planversion/decide.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(grant__in=Grant.objects.for_user(request.user))
@@ -218,9 +297,145 @@ class PlanVersionAdmin(CoordinatorsOnlyMixin, ReadOnlyAdmin):
     def shown_total(self, version):
         return money(version.total)
 
+    def get_object_tools(self, request, version) -> list[ObjectTool]:
+        if version.status != PlanVersion.Status.PROPOSED:
+            return []
+        return decision_tools(version.pk)
+
+    # The coordinator's answer to a proposed plan: approve it, or return it with a comment.
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="grants_planversion_approve",
+            ),
+            path(
+                "<int:object_id>/return/",
+                self.admin_site.admin_view(self.return_view),
+                name="grants_planversion_return",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _version_to_decide(self, request, object_id) -> PlanVersion:
+        """The version, for a coordinator who may decide plans; 403 for anyone else, 404 for
+        a version that does not exist."""
+        if not (
+            self.has_view_permission(request) and request.user.has_perm("grants.change_planversion")
+        ):
+            raise PermissionDenied
+        return get_object_or_404(
+            self.get_queryset(request).select_related(
+                "grant__application__competition",
+                "grant__application__municipality",
+                "proposed_by",
+            ),
+            pk=object_id,
+        )
+
+    def approve_view(self, request, object_id):
+        version = self._version_to_decide(request, object_id)
+        if request.method == "POST":
+            award = version.grant.application.awarded_amount
+            try:
+                version = services.plan_approve(version=version, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, _approved_message(version, award), messages.SUCCESS)
+                return redirect("admin:grants_grant_change", version.grant_id)
+        return self._decide_page(request, version, approving=True)
+
+    def return_view(self, request, object_id):
+        version = self._version_to_decide(request, object_id)
+        form = ReturnForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                version = services.plan_return(
+                    version=version, by=request.user, comment=form.cleaned_data["comment"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext(
+                        "Plan version %(number)s of %(municipality)s is returned for revision "
+                        "with your comment; its staff are told by e-mail."
+                    )
+                    % {"number": version.number, "municipality": version.grant.municipality.name},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:grants_grant_change", version.grant_id)
+        return self._decide_page(request, version, approving=False, form=form)
+
+    def _decide_page(self, request, version: PlanVersion, *, approving: bool, form=None):
+        grant = version.grant
+        award = grant.application.awarded_amount
+        pool = pool_state(competition=grant.competition)
+        lowered_by = award - version.total if version.total < award else None
+        refusal = None
+        if version.status != PlanVersion.Status.PROPOSED:
+            refusal = gettext(
+                "Plan version %(number)s is %(status)s: only a proposed plan is approved or "
+                "returned."
+            ) % {"number": version.number, "status": version.get_status_display()}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "page_class": "plan-decision",
+            "original": version,
+            "breadcrumb": gettext("Approve") if approving else gettext("Return for revision"),
+            "title": (
+                gettext("Approve plan version %(number)s of %(municipality)s")
+                if approving
+                else gettext("Return plan version %(number)s of %(municipality)s")
+            )
+            % {"number": version.number, "municipality": grant.municipality.name},
+            "version": version,
+            "grant": grant,
+            "lines": version.lines.select_related("category").order_by("position", "id"),
+            "changes": plan_changes(version),
+            # Version 1 has no version before it: the submitted activities are its reference.
+            "activities": grant.application.activities.select_related("category").order_by(
+                "order", "id"
+            ),
+            "award": award,
+            "excess": version.total - award if version.total > award else None,
+            "lowered_by": lowered_by,
+            "pool": pool,
+            "remaining_after": pool.remaining + lowered_by if lowered_by else pool.remaining,
+            "approving": approving,
+            "refusal": refusal,
+            "form": form,
+        }
+        return TemplateResponse(request, self.decide_template, context)
+
+
+def _approved_message(version: PlanVersion, award) -> str:
+    values = {
+        "number": version.number,
+        "municipality": version.grant.municipality.name,
+        "total": format_money(version.total),
+        "award": format_money(award),
+        "difference": format_money(award - version.total),
+    }
+    if version.total < award:
+        return (
+            gettext(
+                "Plan version %(number)s of %(municipality)s is approved at %(total)s. The award "
+                "is lowered from %(award)s by %(difference)s, which returns to the call's pool."
+            )
+            % values
+        )
+    return gettext("Plan version %(number)s of %(municipality)s is approved at %(total)s.") % values
+
 
 @admin.register(Agreement)
-class AgreementAdmin(AgreementFieldsMixin, CoordinatorsOnlyMixin, ReadOnlyAdmin):
+class AgreementAdmin(AgreementFieldsMixin, ObjectToolsAdmin):
     """The register of agreements. Only the services make and sign them: an agreement's page
     offers its countersigning (once the municipality has accepted or signed it) and issuing it
     again (while it awaits signatures), each a screen or button of its own."""
@@ -312,13 +527,6 @@ class AgreementAdmin(AgreementFieldsMixin, CoordinatorsOnlyMixin, ReadOnlyAdmin)
                 for code, label in ISSUE_AGAIN_LABELS.items()
             )
         return tools
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        agreement = self.get_object(request, unquote(object_id))
-        extra_context = extra_context or {}
-        if agreement is not None:
-            extra_context["object_tools"] = self.get_object_tools(request, agreement)
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def _agreement_or_404(self, request, object_id) -> Agreement:
         agreement = self.get_object(request, unquote(object_id))

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -42,6 +43,11 @@ class GrantQuerySet(models.QuerySet):
         (reviewers among them) none."""
         if is_coordinator(user):
             return self.all()
+        return self.of_municipality_staff(user)
+
+    def of_municipality_staff(self, user):
+        """The grants of the municipalities the user acts for: the portal's pages, where a
+        coordinator (who works in the admin) has none, as with the applications."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
         return self.filter(
@@ -122,6 +128,9 @@ class Grant(models.Model):
 
     def __str__(self):
         return str(self.application)
+
+    def get_absolute_url(self):
+        return reverse("grants:detail", kwargs={"pk": self.pk})
 
     @property
     def competition(self):

@@ -1,6 +1,10 @@
-"""Mail about grants, sent through ``transaction.on_commit`` by the services (so that nobody
-hears of a change that was rolled back), in Latvian and English, by the same helpers and to
-the same roles as ``applications.notifications``."""
+"""Mail about grants: the plan's agreement and the agreement's signatures.
+
+Called through ``transaction.on_commit`` by the services, so that nobody is told about a change
+that was rolled back; a mail server that fails is logged and does not undo what was committed.
+Written in the portal's bilingual format by the helpers of ``applications.notifications``, to
+the people the role predicates name: the municipality's staff and the coordinators.
+"""
 
 from django.conf import settings
 from django.urls import reverse
@@ -8,40 +12,81 @@ from django.urls import reverse
 from applications.notifications import bilingual, emails_of, portal_link, send
 from competitions import roles
 
+from .models import PlanVersion
+
+
+def _mail(template: str, path: str, recipients, **context) -> None:
+    subject, body = bilingual(template, {"link": portal_link(path), **context})
+    send([(subject, body, settings.DEFAULT_FROM_EMAIL, emails_of(recipients))])
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def plan_proposed(version: PlanVersion) -> None:
+    """To the coordinators, linking the approval screen in the admin."""
+    _mail(
+        "emails/grants/plan_proposed.txt",
+        reverse("admin:grants_planversion_approve", args=[version.pk]),
+        roles.coordinators(),
+        version=version,
+        grant=version.grant,
+    )
+
+
+def plan_returned(version: PlanVersion) -> None:
+    """To the municipality's staff, with the coordinator's comment and the grant's page."""
+    _mail(
+        "emails/grants/plan_returned.txt",
+        version.grant.get_absolute_url(),
+        roles.staff_of(version.grant.municipality),
+        version=version,
+        grant=version.grant,
+    )
+
+
+def plan_approved(version: PlanVersion, *, award_before) -> None:
+    """To the municipality's staff: the agreed total, and the award as it now stands."""
+    _mail(
+        "emails/grants/plan_approved.txt",
+        version.grant.get_absolute_url(),
+        roles.staff_of(version.grant.municipality),
+        version=version,
+        grant=version.grant,
+        award_before=award_before,
+    )
+
+
+# --- the agreement --------------------------------------------------------------------------
+
 
 def _to_municipality(agreement, template: str) -> None:
     grant = agreement.grant
-    subject, body = bilingual(
+    _mail(
         template,
-        {
-            "agreement": agreement,
-            "grant": grant,
-            "link": portal_link(reverse("grants:agreement", args=[grant.pk])),
-        },
+        reverse("grants:agreement", args=[grant.pk]),
+        roles.staff_of(grant.municipality),
+        agreement=agreement,
+        grant=grant,
     )
-    recipients = emails_of(roles.staff_of(grant.application.municipality))
-    send([(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)])
 
 
 def agreement_issued(agreement) -> None:
     """To the municipality's staff: the agreement is ready to be accepted or signed."""
-    _to_municipality(agreement, "emails/agreement_issued.txt")
+    _to_municipality(agreement, "emails/grants/agreement_issued.txt")
 
 
 def agreement_countersigned(agreement) -> None:
     """To the municipality's staff: the region has countersigned, the grant is in progress."""
-    _to_municipality(agreement, "emails/agreement_countersigned.txt")
+    _to_municipality(agreement, "emails/grants/agreement_countersigned.txt")
 
 
 def agreement_signed_by_municipality(agreement) -> None:
     """To the coordinators: the municipality has accepted or signed; countersign in the admin."""
-    coordinators = roles.coordinators()
-    subject, body = bilingual(
-        "emails/agreement_signed.txt",
-        {
-            "agreement": agreement,
-            "grant": agreement.grant,
-            "link": portal_link(reverse("admin:grants_agreement_countersign", args=[agreement.pk])),
-        },
+    _mail(
+        "emails/grants/agreement_signed.txt",
+        reverse("admin:grants_agreement_countersign", args=[agreement.pk]),
+        roles.coordinators(),
+        agreement=agreement,
+        grant=agreement.grant,
     )
-    send([(subject, body, settings.DEFAULT_FROM_EMAIL, emails_of(coordinators))])

@@ -1,9 +1,12 @@
 """Reads that span the grants' models."""
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
-from .models import PlanLine, PlanVersion
+from applications.models import AllocationEvent
+
+from .models import Grant, GrantStatus, PlanLine, PlanVersion, PlanVersionStatus
 
 #: The fields of a line whose change a comparison reports, in the order shown.
 COMPARED_FIELDS = ["category", "title", "description", "cost"]
@@ -69,6 +72,40 @@ def plan_changes(version: PlanVersion) -> PlanChanges:
     lines = PlanLine.objects.filter(
         version_id__in=[version.pk] + ([previous.pk] if previous else [])
     ).select_related("category")
+    return _compare(version, previous, lines)
+
+
+def plan_history(grant) -> list[PlanChanges]:
+    """Every version of a grant, newest first, each compared with the one before it.
+
+    Two queries, whatever the number of versions and lines: the versions (with who proposed
+    and decided them), and all their lines. Each version's ``lines`` are set on it, in order.
+    """
+    versions = list(
+        PlanVersion.objects.filter(grant=grant)
+        .select_related("proposed_by", "decided_by", "created_by")
+        .order_by("number")
+    )
+    lines = list(
+        PlanLine.objects.filter(version__grant=grant)
+        .select_related("category")
+        .order_by("position", "id")
+    )
+    by_version: dict[int, list[PlanLine]] = {version.pk: [] for version in versions}
+    for line in lines:
+        by_version[line.version_id].append(line)
+    history = []
+    previous = None
+    for version in versions:
+        version.ordered_lines = by_version[version.pk]
+        shared = version.ordered_lines + (by_version[previous.pk] if previous else [])
+        history.append(_compare(version, previous, shared))
+        previous = version
+    return list(reversed(history))
+
+
+def _compare(version: PlanVersion, previous: PlanVersion | None, lines) -> PlanChanges:
+    """The changes of ``version`` against ``previous``, from the lines of both."""
     before = {line.key: line for line in lines if previous and line.version_id == previous.pk}
     after = {line.key: line for line in lines if line.version_id == version.pk}
     ordered_after = sorted(after.values(), key=lambda line: line.position)
@@ -95,3 +132,75 @@ def plan_changes(version: PlanVersion) -> PlanChanges:
         ),
         changed=changed,
     )
+
+
+# --- what comes next ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What is to be done next on a grant, by whom, since when and by when; the pages word it.
+
+    ``code`` is one of: ``propose`` (the municipality revises its draft and proposes it),
+    ``revise`` (the plan was returned: correct it and propose again), ``awaiting`` (the
+    coordinator is to approve or return the proposed plan), ``agreement`` (the plan is agreed;
+    the agreement is next), ``implement``, ``report``, ``closed``, ``declined``, ``terminated``.
+    """
+
+    code: str
+    municipality_acts: bool
+    since: datetime | None = None
+    due: date | None = None
+
+
+def return_being_answered(versions: list[PlanVersion]) -> PlanVersion | None:
+    """The returned version the municipality is to answer, from the versions newest first: the
+    latest if it was returned, or the one just before the draft that answers it. No query."""
+    if versions and versions[0].status == PlanVersionStatus.RETURNED:
+        return versions[0]
+    if (
+        len(versions) > 1
+        and versions[0].status == PlanVersionStatus.DRAFT
+        and versions[1].status == PlanVersionStatus.RETURNED
+    ):
+        return versions[1]
+    return None
+
+
+def grant_next_step(
+    grant: Grant, latest: PlanVersion | None, returned: PlanVersion | None = None
+) -> NextStep:
+    """The next step of a grant, from its status, its latest plan version and the returned
+    version it answers (``return_being_answered``). No query."""
+    competition = grant.application.competition
+    ends = competition.implementation_ends_on
+    if grant.status == GrantStatus.AGREEING and latest is not None:
+        if latest.status == PlanVersionStatus.PROPOSED:
+            return NextStep("awaiting", False, latest.proposed_at, ends)
+        if returned is not None:
+            return NextStep("revise", True, returned.decided_at, ends)
+        return NextStep("propose", True, grant.opened_at, ends)
+    if grant.status == GrantStatus.SIGNING:
+        return NextStep("agreement", True, latest.decided_at if latest else None, ends)
+    if grant.status == GrantStatus.IN_PROGRESS:
+        return NextStep("implement", True, None, ends)
+    if grant.status == GrantStatus.REPORTING:
+        return NextStep("report", False, None, competition.report_due_on)
+    if grant.status == GrantStatus.DECLINED:
+        return NextStep("declined", False, grant.declined_at)
+    return NextStep(grant.status, False)
+
+
+def award_as_decided(grant: Grant) -> Decimal:
+    """The award as the decision made it: before the first change after the decision (a plan
+    agreed for less, or the award declined), or the award itself when it never changed. One
+    query."""
+    application = grant.application
+    decided_at = application.competition.decided_at or grant.opened_at
+    first_change = (
+        AllocationEvent.objects.filter(application=application, at__gt=decided_at)
+        .order_by("at", "id")
+        .values_list("amount_before", flat=True)
+        .first()
+    )
+    return application.awarded_amount if first_change is None else first_change

@@ -296,6 +296,7 @@ def plan_propose(*, version: PlanVersion, by: User) -> PlanVersion:
         version.proposed_at = timezone.now()
         version.proposed_by = by
         changed_by(version, by).save(update_fields=["status", "proposed_at", "proposed_by"])
+        transaction.on_commit(lambda: notifications.plan_proposed(version))
         return version
 
 
@@ -391,6 +392,7 @@ def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
         # The agreement of the approved plan (a new one for an amendment) awaits both sides.
         grant.status = Grant.Status.SIGNING
         changed_by(grant, by).save(update_fields=["agreed_total", "status", "updated_at"])
+        transaction.on_commit(lambda: notifications.plan_approved(version, award_before=award))
         agreement_issue(grant=grant, by=by)
         return version
 
@@ -418,6 +420,7 @@ def plan_return(*, version: PlanVersion, by: User, comment: str) -> PlanVersion:
         changed_by(version, by).save(
             update_fields=["status", "return_comment", "decided_at", "decided_by"]
         )
+        transaction.on_commit(lambda: notifications.plan_returned(version))
         return version
 
 

@@ -5,6 +5,10 @@ from . import views
 app_name = "grants"
 
 urlpatterns = [
+    path("", views.grant_list, name="list"),
+    path("<int:pk>/", views.grant_detail, name="detail"),
+    path("<int:pk>/plan/", views.plan_edit, name="plan"),
+    path("<int:pk>/decline/", views.grant_decline, name="decline"),
     path("<int:pk>/agreement/", views.agreement, name="agreement"),
     path("<int:pk>/agreement/accept/", views.agreement_accept, name="agreement_accept"),
     path("<int:pk>/agreement/upload/", views.agreement_upload, name="agreement_upload"),

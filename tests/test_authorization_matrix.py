@@ -378,6 +378,12 @@ EXPECTED = {
     "applications:receipt": (LOGIN, 200, 404, 404, 404, 404),
     "applications:start": (LOGIN, REDIRECT, REDIRECT, 404, 404, 404),
     "applications:withdraw": (LOGIN, 200, 404, 404, 404, 404),
+    # The grant's pages are its municipality's staff's; coordinators decide plans in the admin.
+    "grants:detail": (LOGIN, 200, 404, 404, 404, 404),
+    "grants:plan": (LOGIN, 200, 404, 404, 404, 404),
+    "grants:decline": (LOGIN, 200, 404, 404, 404, 404),
+    "admin:grants_planversion_approve": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_planversion_return": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
     "competitions:detail": (200, 200, 200, 200, 200, 200),
     "competitions:regulations": (200, 200, 200, 200, 200, 200),
     "results:detail": (200, 200, 200, 200, 200, 200),
@@ -562,6 +568,17 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
                 reverse("admin:app_list", kwargs={"app_label": "applications"}),
             ),
             "admin/(?P<url>.*)$": ("get", "/admin/nothing-here/"),
+            "grants:detail": ("get", reverse("grants:detail", args=[w.application.grant.pk])),
+            "grants:plan": ("get", reverse("grants:plan", args=[w.application.grant.pk])),
+            "grants:decline": ("get", reverse("grants:decline", args=[w.application.grant.pk])),
+            "admin:grants_planversion_approve": (
+                "get",
+                admin_url("grants_planversion_approve", objects["grants_planversion"]),
+            ),
+            "admin:grants_planversion_return": (
+                "get",
+                admin_url("grants_planversion_return", objects["grants_planversion"]),
+            ),
             "competitions:detail": ("get", reverse("competitions:detail", args=[w.decided.slug])),
             "competitions:regulations": (
                 "get",

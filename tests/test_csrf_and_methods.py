@@ -14,7 +14,7 @@ an answer the endpoint would have given anyway.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -37,6 +37,7 @@ from django.utils.http import urlsafe_base64_encode
 from applications.models import AllocationEvent, PlannedActivity
 from competitions.models import ActivityCategory, Competition, Municipality
 from grants import services as grant_services
+from grants.services import PlanLineData
 
 from .factories import CompetitionFactory, UserFactory
 from .source_case import build_source_case
@@ -88,6 +89,7 @@ class World:
     application: object  # awarded, with a letter
     draft: object
     accepted: object  # Valka's agreement, accepted by its signatory, awaiting countersigning
+    proposed: object  # Gulbene's plan, proposed to the coordinator
 
 
 @pytest.fixture
@@ -128,6 +130,18 @@ def world(matrix_world):  # noqa: F811
         "grants.PlanVersion": w.application.grant.plan_versions.get(),
         "grants.Agreement": w.agreement,
     }
+    gulbene = w.decided.applications.get(municipality__slug="gulbenes-novads").grant
+    staff = UserFactory(username="gulbene")
+    gulbene.municipality.staff.add(staff)
+    draft = gulbene.plan_versions.get()
+    lines = [
+        PlanLineData(key=line.key, category=line.category, title=line.title, cost=line.cost)
+        for line in draft.lines.all()
+    ]
+    if draft.total > gulbene.application.awarded_amount:
+        lines = [replace(lines[0], cost=gulbene.application.awarded_amount)]
+    draft = grant_services.plan_save_draft(grant=gulbene, by=staff, lines=lines)
+    proposed = grant_services.plan_propose(version=draft, by=staff)
     return World(
         users={**w.users, "superuser": superuser},
         urls=targets(w),
@@ -139,6 +153,7 @@ def world(matrix_world):  # noqa: F811
         application=w.application,
         draft=w.draft,
         accepted=accepted,
+        proposed=proposed,
     )
 
 
@@ -276,6 +291,28 @@ def project_endpoints(w: World) -> list[Endpoint]:
         Endpoint(
             "applications:delete", "own_staff", reverse("applications:delete", args=[w.draft.pk])
         ),
+        # A grant's plan, and its award declined.
+        Endpoint(
+            "grants:plan",
+            "own_staff",
+            reverse("grants:plan", args=[w.application.grant.pk]),
+            {"lines-0-title": "Cits nosaukums", "action": "save"},
+            form="plan-form",
+        ),
+        Endpoint(
+            "grants:plan",
+            "own_staff",
+            reverse("grants:plan", args=[w.application.grant.pk]),
+            {"action": "propose"},
+            form="plan-form",
+        ),
+        Endpoint(
+            "grants:decline",
+            "own_staff",
+            reverse("grants:decline", args=[w.application.grant.pk]),
+            {"reason": "Dome nolēma projektu neīstenot."},
+            form="decline-form",
+        ),
         # The admin's own pages.
         Endpoint(
             "admin:login",
@@ -341,6 +378,20 @@ def project_endpoints(w: World) -> list[Endpoint]:
                 "post": "yes",
                 "rejection_reason": "Finansējums ir sadalīts.",
             },
+        ),
+        # A proposed plan approved, or returned with a comment.
+        Endpoint(
+            "admin:grants_planversion_approve",
+            "coordinator",
+            reverse("admin:grants_planversion_approve", args=[w.proposed.pk]),
+            form="approve-form",
+        ),
+        Endpoint(
+            "admin:grants_planversion_return",
+            "coordinator",
+            reverse("admin:grants_planversion_return", args=[w.proposed.pk]),
+            {"comment": "Precizējiet vizīšu izmaksas."},
+            form="return-form",
         ),
         # Reviews and letters.
         Endpoint(
@@ -437,6 +488,8 @@ READ_ONLY = {
     "results:detail": "a page",
     "results:csv": "a download",
     "applications:dashboard": "a page",
+    "grants:list": "a page",
+    "grants:detail": "a page",
     "applications:detail": "a page",
     "applications:receipt": "a page",
     "applications:document_download": "a download",
