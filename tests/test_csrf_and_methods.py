@@ -90,6 +90,7 @@ class World:
     draft: object
     accepted: object  # Valka's agreement, accepted by its signatory, awaiting countersigning
     proposed: object  # Gulbene's plan, proposed to the coordinator
+    agreeing: object  # Valmiera's grant, its plan still a draft; Smiltene's staff act for it too
 
 
 @pytest.fixture
@@ -142,6 +143,8 @@ def world(matrix_world):  # noqa: F811
         lines = [replace(lines[0], cost=gulbene.application.awarded_amount)]
     draft = grant_services.plan_save_draft(grant=gulbene, by=staff, lines=lines)
     proposed = grant_services.plan_propose(version=draft, by=staff)
+    agreeing = w.decided.applications.get(municipality__slug="valmieras-pilseta").grant
+    agreeing.municipality.staff.add(w.users["own_staff"])
     return World(
         users={**w.users, "superuser": superuser},
         urls=targets(w),
@@ -154,6 +157,7 @@ def world(matrix_world):  # noqa: F811
         draft=w.draft,
         accepted=accepted,
         proposed=proposed,
+        agreeing=agreeing,
     )
 
 
@@ -295,14 +299,14 @@ def project_endpoints(w: World) -> list[Endpoint]:
         Endpoint(
             "grants:plan",
             "own_staff",
-            reverse("grants:plan", args=[w.application.grant.pk]),
+            reverse("grants:plan", args=[w.agreeing.pk]),
             {"lines-0-title": "Cits nosaukums", "action": "save"},
             form="plan-form",
         ),
         Endpoint(
             "grants:plan",
             "own_staff",
-            reverse("grants:plan", args=[w.application.grant.pk]),
+            reverse("grants:plan", args=[w.agreeing.pk]),
             {"action": "propose"},
             form="plan-form",
         ),

@@ -418,10 +418,13 @@ def test_approving_lowers_the_award_says_so_in_green_and_mails_the_staff(
     assert version.status == PlanVersion.Status.APPROVED
     assert Application.objects.get(pk=cesis.application_id).awarded_amount == Decimal("3600.00")
     assert AllocationEvent.objects.filter(application=cesis.application_id).count() == 2
-    [mailed] = mail.outbox
+    # The approval, then the agreement it issued, each in a mail of its own.
+    mailed, agreement_ready = mail.outbox
     assert mailed.to == ["cesis@example.lv"]
     assert "no 4 000,00 € līdz 3 600,00 €" in mailed.body
     assert cesis.get_absolute_url() in mailed.body
+    assert agreement_ready.to == ["cesis@example.lv"]
+    assert cesis.agreements.get().number in agreement_ready.subject + agreement_ready.body
 
 
 def test_a_refused_approval_is_an_error_message_naming_the_rule_and_the_figures(cesis):
