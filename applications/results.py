@@ -1,13 +1,14 @@
-"""The public results of a decided call: the page, the results in words and as a chart, and
-the CSV. They live at the call's address (``/competitions/<slug>/results/``, see
-``results_urls.py``) and read this app's selectors.
+"""The public results of a decided call: the results in words and as a chart, and the CSV.
+
+They live at the call's address (``/competitions/<slug>/results/``). The page itself is the
+grants' (``grants/results.py``): after the decision it shows each grant's stage too.
 """
 
 import csv
 from decimal import Decimal
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, ngettext_lazy
 from django.views.decorators.http import require_safe
@@ -67,6 +68,13 @@ def results_summary(results: Results) -> list[str]:
             "awarded": format_money(results.total_awarded, "EUR"),
         }
     )
+    # Money the decision did not give out, or that came back after it (a plan agreed for less,
+    # an award declined), is the call's and is said so.
+    if results.total_awarded < results.pool:
+        sentences.append(
+            _("%(unallocated)s of the pool is unallocated.")
+            % {"unallocated": format_money(results.pool - results.total_awarded, "EUR")}
+        )
     return sentences
 
 
@@ -98,24 +106,6 @@ def results_chart(results: Results) -> dict:
         "label": CHART_LABEL,
         "height": 40 + len(bars) * CHART_ROW,
     }
-
-
-@require_safe
-def competition_results(request, slug):
-    competition = get_object_or_404(Competition.objects.published(), slug=slug)
-    if not competition.is_decided:
-        return render(request, "applications/results_pending.html", {"competition": competition})
-    results = selectors.competition_results(competition=competition)
-    return render(
-        request,
-        "applications/results.html",
-        {
-            "competition": competition,
-            "results": results,
-            "summary": results_summary(results),
-            "chart": results_chart(results),
-        },
-    )
 
 
 @require_safe

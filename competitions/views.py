@@ -1,7 +1,7 @@
 """The public pages of calls: the archive, a call's page and its regulations.
 
-A decided call's results are ``applications``' pages (``applications/results.py``), at the
-call's address.
+A decided call's results are pages of ``applications`` and ``grants`` (``grants/results.py``),
+at the call's address.
 """
 
 from pathlib import Path

@@ -22,7 +22,7 @@ urlpatterns = i18n_patterns(
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("competitions/", include("competitions.urls")),
-    path("competitions/", include("applications.results_urls")),
+    path("competitions/", include("grants.results_urls")),
     path("applications/", include("applications.urls")),
     path("grants/", include("grants.urls")),
     prefix_default_language=False,

@@ -133,7 +133,8 @@ def test_results_of_a_draft_call_do_not_exist(client):
 def test_results_page_queries_do_not_grow_with_applications(
     client, decided, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(4):
+    # The call, the eligible count, the applications, their categories, the grants' stages.
+    with django_assert_max_num_queries(5):
         client.get(results_url(decided.competition))
 
 
@@ -169,3 +170,53 @@ def test_home_page_lists_open_upcoming_under_review_and_decided_calls(client, de
     assert page.index("Noslēgtie konkursi") < page.index(decided.competition.title_lv)
     assert "Neizsludināts konkurss" not in page
     assert reverse("results:detail", kwargs={"slug": decided.competition.slug}) in page
+
+
+# --- after the decision: the grants ---------------------------------------------------------
+
+
+def _agree(case, slug: str, total: Decimal):
+    """The municipality's plan proposed at ``total`` (one line) and approved."""
+    from grants import services as grant_services
+
+    grant = case.applications[slug].grant
+    version = grant.plan_versions.get()
+    category = version.lines.first().category
+    draft = grant_services.plan_save_draft(
+        grant=grant,
+        by=case.staff[slug],
+        lines=[grant_services.PlanLineData(category=category, title="Viss plāns", cost=total)],
+    )
+    proposed = grant_services.plan_propose(version=draft, by=case.staff[slug])
+    return grant_services.plan_approve(version=proposed, by=case.coordinator)
+
+
+def test_each_award_shows_its_grant_stage(client, decided):
+    _agree(decided, "smiltenes-novads", Decimal("10000"))
+    rows = {
+        row.split("</th>")[0].rsplit(">", 1)[-1]: row
+        for row in client.get(results_url(decided.competition)).text.split('<th scope="row">')[1:]
+    }
+    assert "Līguma parakstīšana" in rows["Smiltenes novads"]
+    assert "Plāna saskaņošana" in rows["Cēsu novads"]
+    english = client.get(results_url(decided.competition, "/en")).text
+    assert english.count("Plan being agreed") == 4
+    assert english.count("Agreement being signed") == 1
+
+
+def test_a_plan_agreed_for_less_shows_the_money_back_in_the_pool(
+    client, decided, django_assert_max_num_queries
+):
+    _agree(decided, "cesu-novads", Decimal("3600"))
+    latvian = " ".join(client.get(results_url(decided.competition)).text.split())
+    assert "Nepiešķirti paliek 400,00 EUR no kopējā finansējuma." in latvian
+    with django_assert_max_num_queries(5):
+        page = " ".join(client.get(results_url(decided.competition, "/en")).text.split())
+    assert "The pool was 40 000,00 EUR; 39 600,00 EUR is awarded." in page
+    assert "400,00 EUR of the pool is unallocated." in page
+    assert 'id="total-awarded">39 600,00 €<' in page
+
+
+def test_a_call_decided_in_full_states_nothing_unallocated(client, decided):
+    page = client.get(results_url(decided.competition, "/en")).text
+    assert "unallocated" not in page
