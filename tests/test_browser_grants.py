@@ -1,6 +1,9 @@
-"""The plan agreed to the award, in real Chromium: Cēsis's staff and a coordinator, turn by turn."""
+"""The plan agreed to the award and the agreement signed, in real Chromium: Cēsis's staff and a
+coordinator, turn by turn."""
 
+import hashlib
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -10,6 +13,7 @@ from applications.models import Application
 from grants.models import Grant, PlanVersion
 
 from .factories import coordinator, decided_grant, staff_of
+from .test_agreements import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,11 +35,12 @@ def log_in_admin(page, live_server, username, then: str):
     page.click("input[type=submit]")
 
 
-def test_cesis_fits_its_plan_to_the_award_through_a_return_and_the_coordinator_approves_it(
+def test_cesis_fits_its_plan_to_the_award_through_a_return_then_signs_the_agreement(
     live_server, page, browser
 ):
     grant = decided_grant("cesu-novads")  # 7 500,00 € asked (4 500 + 3 000), 4 000,00 € awarded
-    staff_of("cesu-novads", "cesis")
+    cesis = staff_of("cesu-novads", "cesis")
+    grant.municipality.signatories.add(cesis)
     coordinator("vpr")
     page.on("dialog", lambda dialog: dialog.accept())
 
@@ -122,6 +127,34 @@ def test_cesis_fits_its_plan_to_the_award_through_a_return_and_the_coordinator_a
     ]
     assert Grant.objects.get(pk=grant.pk).agreed_total == Decimal("4000.00")
     assert Application.objects.get(pk=grant.application_id).awarded_amount == Decimal("4000.00")
+
+    # The signatory opens the agreement from the grant's next step, accepts the exact PDF shown
+    # and downloads it: the approved lines, the total in words, the payment schedule.
+    agreement = grant.agreements.get()
+    page.get_by_role("link", name="Atvērt līgumu").click()
+    expect(page.locator("#agreement-sha256")).to_have_text(agreement.sha256)
+    page.locator("#accept-agreement").click()
+    expect(page.locator("#confirm-sha256")).to_have_text(agreement.sha256)
+    page.locator("#accept-form").get_by_role("button", name="Pieņemt līgumu").click()
+    expect(page.locator("#awaiting-countersignature")).to_be_visible()
+    with page.expect_download() as download:
+        page.locator("#download-agreement").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert hashlib.sha256(pdf).hexdigest() == agreement.sha256
+    text = pdf_text(pdf)
+    for line in agreement.plan_version.lines.all():
+        assert line.title in text
+    assert "Ēdināšana vizīšu dalībniekiem" in text
+    assert "4 000,00 EUR (četri tūkstoši eiro, nulle centu)" in text
+    assert "Avanss (50 % no Finansējuma) 2 000,00 EUR" in text
+    assert "Noslēguma maksājums 2 000,00 EUR" in text
+
+    # The coordinator countersigns in the admin: the grant is in progress.
+    admin.goto(live_server.url + reverse("admin:grants_agreement_countersign", args=[agreement.pk]))
+    admin.get_by_role("button", name="Parakstīt līgumu reģiona vārdā").click()
+    expect(admin.locator(".messagelist .success")).to_contain_text(agreement.number)
+    page.goto(live_server.url + grant.get_absolute_url())
+    expect(page.locator("#status")).to_have_text("Īstenošana")
 
 
 def test_the_plan_pages_on_a_phone_scroll_no_sideways_and_break_no_amount(live_server, page):
