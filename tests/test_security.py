@@ -157,6 +157,30 @@ def test_denials_to_signed_in_users_are_logged_with_user_path_and_status(setting
     )
 
 
+FORGED = "eve\nlocked out user=admin ip=10.0.0.1\x1b[2J\x7f"
+
+
+def test_no_value_a_client_controls_can_forge_a_line_of_the_security_log(client, caplog):
+    """Each logging path (login, logout, failed login, lockout, denial) is fed a username with
+    a newline and control characters; every line keeps them escaped."""
+    from django.contrib.auth import get_user_model
+
+    eve = get_user_model().objects.create_user(username=FORGED, password=PASSWORD)
+    with caplog.at_level(logging.INFO, logger="remigration_portal.security"):
+        for _ in range(5):  # the failed logins, then the lockout
+            attempt(client, FORGED, "wrong password!", ip="10.0.0.7")
+        signed_in = Client(REMOTE_ADDR="10.0.0.8")
+        signed_in.force_login(eve)  # the login
+        assert signed_in.get("/applications/999999/").status_code == 404  # the denial
+        signed_in.post(reverse("logout"))  # the logout
+    messages = [r.getMessage() for r in caplog.records if r.name == "remigration_portal.security"]
+    kinds = {message.split(" user=")[0].split(" status=")[0] for message in messages}
+    assert kinds == {"login failed", "locked out", "login", "denied", "logout"}, messages
+    for message in messages:
+        assert not any(ord(c) < 32 or ord(c) == 127 for c in message), message
+        assert "user=eve\\nlocked out user=admin ip=10.0.0.1\\x1b[2J\\x7f " in message
+
+
 # --- the client's address behind the load balancer -------------------------------------------
 
 
