@@ -11,8 +11,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from applications import exports, services
-from competitions import spreadsheets
 from applications.models import PlannedActivity
+from competitions import spreadsheets
 
 from .factories import ApplicationFactory, call_with_reviewed_applications, municipality
 from .source_case import build_source_case
