@@ -98,6 +98,11 @@ def log_locked_out(sender, request, username, ip_address, **kwargs):
     )
 
 
+def log_password_reset_throttled(request) -> None:
+    """A password reset refused past its limit (``views.ThrottledPasswordReset``)."""
+    logger.warning("password reset throttled ip=%s", _address(request))
+
+
 class DenialLogMiddleware:
     """Logs every 403 and 404 answered to a signed-in user.
 
