@@ -8,8 +8,9 @@ and a superuser holds every one, so counts as a coordinator. The group's name de
 Which objects a reviewer reaches is the call's list of reviewers (``Competition.reviewers``).
 
 Municipal staff work in the portal's own pages, never in the admin. What lets them act for a
-municipality is being on its staff (``Municipality.staff``), where a coordinator puts them;
+municipality is being on its staff (``Municipality.staff``), where a superuser puts them;
 their group's model permissions are what the admin would allow them, and no page asks them.
+No one is both: whoever ``holds_authority`` is never on a municipality's staff.
 
 ``competitions`` imports no other app of the portal, so the permissions of ``applications``
 are named here as strings.
