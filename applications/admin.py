@@ -16,7 +16,6 @@ from django.contrib.admin.views.main import ALL_VAR, ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
-from django.db.models.constants import LOOKUP_SEP
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -30,6 +29,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from competitions import roles
 from competitions.admin_base import (
     CALL_PARAMETER,
+    HiddenFieldLookupsMixin,
     ObjectTool,
     ObjectToolsMixin,
     ReadOnlyAdmin,
@@ -43,7 +43,6 @@ from .admin_allocation import CompetitionAllocationAdmin
 from .admin_letters import LetterAdminMixin, issue_letters
 from .models import (
     RANKED_STATUSES,
-    SCORE_FIELDS,
     AllocationEvent,
     Application,
     PlannedActivity,
@@ -285,7 +284,12 @@ class ReviewForm(forms.Form):
 
 @admin.register(Application)
 class ApplicationAdmin(
-    LetterAdminMixin, ObjectToolsMixin, VisibleOnlyMixin, SimpleHistoryAdmin, ReadOnlyAdmin
+    LetterAdminMixin,
+    ObjectToolsMixin,
+    VisibleOnlyMixin,
+    HiddenFieldLookupsMixin,
+    SimpleHistoryAdmin,
+    ReadOnlyAdmin,
 ):
     """Applications for reviewers and coordinators; nothing is edited here directly.
 
@@ -342,13 +346,6 @@ class ApplicationAdmin(
                 acts_for_municipality=roles.acting_for(user),
             )
         )
-
-    def lookup_allowed(self, lookup, value, request):
-        # The scores are columns of the application, which the admin would let anyone filter
-        # on from the URL; a reviewer must not find other reviewers' scores that way.
-        if lookup.split(LOOKUP_SEP)[0] in SCORE_FIELDS and not roles.is_coordinator(request.user):
-            return False
-        return super().lookup_allowed(lookup, value, request)
 
     def get_changelist(self, request, **kwargs):
         return RankedChangeList if roles.is_coordinator(request.user) else ChangeList

@@ -9,9 +9,8 @@ spreadsheets detect the Latvian letters, amounts with a decimal point and no gro
 scores and dates are typed cells that the spreadsheet shows in its reader's own format.
 
 Text typed by municipalities and reviewers may begin with ``=``, ``+``, ``-`` or ``@``, which a
-spreadsheet would evaluate as a formula. Such a cell is escaped: in CSV by a leading
-apostrophe, in XLSX by storing it as text with the "quote prefix" style, which shows it as
-typed and never evaluates it.
+spreadsheet would evaluate as a formula; every text cell is escaped by
+``competitions.spreadsheets``, as in every other file the portal writes.
 """
 
 import csv
@@ -30,21 +29,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from competitions.models import Competition
+from competitions.spreadsheets import escape_formula, looks_like_formula
 
 from .models import Application, ApplicationStatus, PlannedActivity, Review
 from .selectors import ranks_within_calls
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CENT = Decimal("0.01")
-
-
-def looks_like_formula(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS)
-
-
-def escape_formula(text: str) -> str:
-    """``=1+1`` becomes ``'=1+1``: a spreadsheet shows it and does not evaluate it."""
-    return "'" + text if looks_like_formula(text) else text
 
 
 @dataclass(frozen=True)

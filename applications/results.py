@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from competitions.formatting import format_money
 from competitions.models import Competition
+from competitions.spreadsheets import escape_formula
 
 from . import selectors
 from .selectors import Results
@@ -128,11 +129,11 @@ def competition_results_csv(request, slug):
     for row in results.rows:
         writer.writerow(
             [
-                row.municipality,
-                row.reference,
+                escape_formula(str(row.municipality)),
+                escape_formula(row.reference),
                 f"{row.requested:.2f}",
                 f"{row.awarded:.2f}",
-                "; ".join(str(category) for category in row.categories),
+                escape_formula("; ".join(str(category) for category in row.categories)),
             ]
         )
     writer.writerow(

@@ -14,28 +14,64 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import roles
-from .admin_base import VisibleOnlyMixin
+from .admin_base import ReadOnlyTabularInline, VisibleOnlyMixin
 from .formatting import format_money
 from .forms import MoneyField, MunicipalityForm
 from .history import changed_by
-from .models import ActivityCategory, Competition, Municipality, ScoringCriterion
-from .services import competition_publish
+from .models import ActivityCategory, Competition, Municipality, ScoringCriterion, StaffChange
+from .services import competition_publish, municipality_set_staff
+
+
+class StaffChangeInline(ReadOnlyTabularInline):
+    """Who changed the municipality's staff and signatories, and when."""
+
+    model = StaffChange
+    fields = ["changed_at", "changed_by", "added", "removed", "signatories"]
 
 
 @admin.register(Municipality)
 class MunicipalityAdmin(VisibleOnlyMixin, admin.ModelAdmin):
+    """Coordinators read the municipalities; only a superuser changes them, and their staff
+    through ``municipality_set_staff``, which records who made each change."""
+
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["staff", "signatories"]
     form = MunicipalityForm
+    inlines = [StaffChangeInline]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_related(self, request, form, formsets, change):
+        # The two lists are saved by the service (never by the form's save_m2m()), which
+        # checks them again under its lock and records the change.
+        try:
+            municipality_set_staff(
+                municipality=form.instance,
+                staff=form.cleaned_data["staff"],
+                signatories=form.cleaned_data["signatories"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            # The form ran the same check; only a change made meanwhile gets here.
+            raise PermissionDenied(" ".join(error.messages)) from error
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(ActivityCategory)

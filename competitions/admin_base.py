@@ -1,5 +1,6 @@
-"""Pieces every admin of the portal shares: 404 for what a user may not see, a read-only
-admin, the buttons above a page and the parameter of a list filtered by call.
+"""Pieces every admin of the portal shares: 404 for what a user may not see, no lookups on
+fields a user may not see, a read-only admin, the buttons above a page and the parameter of a
+list filtered by call.
 
 They live in the lowest app of the pipeline so that each app above may use them.
 """
@@ -7,7 +8,9 @@ They live in the lowest app of the pipeline so that each app above may use them.
 from dataclasses import dataclass
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.db.models import F
+from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpResponseNotAllowed
 
 #: The call filter's parameter: a list filtered by it shows one call.
@@ -46,6 +49,51 @@ class VisibleOnlyMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+def fields_named_by(order) -> set[str]:
+    """The model fields an ``ordering`` of a column names: ``"-awarded_amount"``,
+    ``F("score_max") - F("score_min")``, ``Coalesce(F("score_mean"), ...).desc()``."""
+    if order is None:
+        return set()
+    if isinstance(order, str):
+        return {order.lstrip("-").split(LOOKUP_SEP)[0]}
+    if isinstance(order, F):
+        return {order.name.split(LOOKUP_SEP)[0]}
+    return set().union(*(fields_named_by(part) for part in order.get_source_expressions()))
+
+
+class HiddenFieldLookupsMixin:
+    """No lookup, ordering or search on a model field the admin does not show the user.
+
+    Django's admin lets anyone who sees a list filter it from the URL on any of the model's
+    own fields (``?awarded_amount__gte=5000``), shown or not: bounds on a hidden amount reveal
+    it. Here the fields a user may use in the URL are the fields the admin shows them: the
+    columns of their list (a column computed by a method counts by the fields its ordering
+    names) and the fields of their form. A lookup on any other field of the model answers 400,
+    as Django does for a lookup it refuses; the list's ordering (``?o=``) only ever names its
+    columns, and ``search_fields`` must name shown fields (tests/test_admin_review.py walks
+    every field for every role).
+    """
+
+    def visible_model_fields(self, request) -> set[str]:
+        model_fields = {field.name for field in self.model._meta.get_fields()}
+        visible = set()
+        shown = [*self.get_list_display(request), *flatten_fieldsets(self.get_fieldsets(request))]
+        for name in shown:
+            if name in model_fields:
+                visible.add(name)
+                continue
+            column = getattr(self, name, None) or getattr(self.model, name, None)
+            visible |= fields_named_by(getattr(column, "admin_order_field", None))
+        return visible & model_fields
+
+    def lookup_allowed(self, lookup, value, request):
+        field = lookup.split(LOOKUP_SEP)[0]
+        model_fields = {model_field.name for model_field in self.model._meta.get_fields()}
+        if field in model_fields and field not in self.visible_model_fields(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows written only by the services: the admin shows them and changes nothing."""
 
@@ -56,6 +104,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyTabularInline(admin.TabularInline):
+    """Rows shown under their parent as a record: nothing added, changed or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

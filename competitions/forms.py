@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .formatting import MONEY_LIMIT, format_money
 from .models import Municipality
+from .rules import staff_problems
 
 # Digits with spaces between groups of three, or plain digits; then a comma or a dot and at
 # most two decimals: 1500, 1500,50, 1 500,50, 1500.50. Spaces include the no-break kinds
@@ -65,21 +66,21 @@ class MoneyField(forms.CharField):
 
 
 class MunicipalityForm(forms.ModelForm):
+    """A municipality with its staff and signatories, checked by the rule the service applies
+    (``rules.staff_problems``); the admin saves the two lists through the service."""
+
     class Meta:
         model = Municipality
         fields = ["name", "slug", "staff", "signatories"]
 
+    FIELD_OF = {"authority_as_staff": "staff", "signatory_not_staff": "signatories"}
+
     def clean(self):
         cleaned = super().clean()
-        staff = set(cleaned.get("staff") or [])
-        outsiders = [user for user in cleaned.get("signatories") or [] if user not in staff]
-        if outsiders:
-            self.add_error(
-                "signatories",
-                ValidationError(
-                    _("Only the municipality's staff can sign for it; not staff: %(users)s."),
-                    code="signatory_not_staff",
-                    params={"users": ", ".join(user.get_username() for user in outsiders)},
-                ),
-            )
+        problems = staff_problems(
+            staff=list(cleaned.get("staff") or []),
+            signatories=list(cleaned.get("signatories") or []),
+        )
+        for problem in problems:
+            self.add_error(self.FIELD_OF[problem.code], problem)
         return cleaned

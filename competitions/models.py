@@ -66,6 +66,37 @@ class Municipality(models.Model):
         return self.name
 
 
+class StaffChange(models.Model):
+    """A change of a municipality's staff or signatories, who made it and when: written by
+    ``competitions.services.municipality_set_staff`` in the change's transaction, never
+    changed."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.CASCADE,
+        related_name="staff_changes",
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    added = models.JSONField(_("added to the staff"), default=list, blank=True)
+    removed = models.JSONField(_("removed from the staff"), default=list, blank=True)
+    signatories = models.JSONField(_("signatories after the change"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("change of a municipality's staff")
+        verbose_name_plural = _("changes of municipalities' staff")
+
+    def __str__(self):
+        return f"{self.municipality} · {self.changed_at:%Y-%m-%d %H:%M}"
+
+
 class ActivityCategory(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name_lv = models.CharField(_("name (Latvian)"), max_length=200)

@@ -8,8 +8,9 @@ and a superuser holds every one, so counts as a coordinator. The group's name de
 Which objects a reviewer reaches is the call's list of reviewers (``Competition.reviewers``).
 
 Municipal staff work in the portal's own pages, never in the admin. What lets them act for a
-municipality is being on its staff (``Municipality.staff``), where a coordinator puts them;
+municipality is being on its staff (``Municipality.staff``), where a superuser puts them;
 their group's model permissions are what the admin would allow them, and no page asks them.
+No one is both: whoever ``holds_authority`` is never on a municipality's staff.
 
 ``competitions`` imports no other app of the portal, so the permissions of ``applications``
 are named here as strings.
@@ -62,9 +63,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.change_review",
         "applications.view_criterionscore",
     ],
+    # A municipality's staff is changed by a superuser only (municipality_set_staff): a
+    # coordinator who could put themselves on it could apply for it and allocate to it.
     COORDINATORS: [
         "competitions.view_municipality",
-        "competitions.change_municipality",
         "competitions.view_activitycategory",
         "competitions.view_competition",
         "competitions.add_competition",
@@ -173,6 +175,23 @@ def can_issue_letters(user) -> bool:
 def is_reviewer(user) -> bool:
     """May review the calls they are assigned to."""
     return _holds(user, REVIEWER_PERMISSIONS)
+
+
+def holds_authority(user) -> bool:
+    """Works for the authority in the admin (a coordinator or a reviewer, a superuser too):
+    may never act for a municipality, whose applications the authority judges."""
+    return user.is_superuser or is_coordinator(user) or is_reviewer(user)
+
+
+def grants_authority(*, is_staff: bool, is_superuser: bool, permissions: set[str]) -> bool:
+    """Whether an account with these flags and permissions (``app_label.codename``, from its
+    groups and its own) would hold an authority role: ``holds_authority`` for an account
+    being edited, before it is saved."""
+    if is_superuser:
+        return True
+    return is_staff and any(
+        set(needed) <= permissions for needed in (COORDINATOR_PERMISSIONS, REVIEWER_PERMISSIONS)
+    )
 
 
 def reviews_call(user, competition: Competition) -> bool:

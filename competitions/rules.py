@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import roles
 from .formatting import format_money
 from .models import Competition
 
@@ -29,6 +30,39 @@ def refuse_if_any(problems: list[ValidationError]) -> None:
     """Refuse with every problem found, if there is one."""
     if problems:
         raise ValidationError(problems)
+
+
+# --- a municipality's staff -----------------------------------------------------------------
+
+
+def staff_problems(*, staff, signatories) -> list[ValidationError]:
+    """Why these users cannot be the municipality's staff and signatories: one who works for
+    the authority (coordinator, reviewer, superuser) would judge the applications they make;
+    a signatory must be on the staff."""
+    problems = []
+    authority = sorted(user.get_username() for user in staff if roles.holds_authority(user))
+    if authority:
+        problems.append(
+            refusal(
+                _(
+                    "Coordinators, reviewers and administrators of the authority cannot act for "
+                    "a municipality; remove from the staff: %(users)s."
+                ),
+                "authority_as_staff",
+                users=", ".join(authority),
+            )
+        )
+    staff_ids = {user.pk for user in staff}
+    outsiders = sorted(user.get_username() for user in signatories if user.pk not in staff_ids)
+    if outsiders:
+        problems.append(
+            refusal(
+                _("Only the municipality's staff can sign for it; not staff: %(users)s."),
+                "signatory_not_staff",
+                users=", ".join(outsiders),
+            )
+        )
+    return problems
 
 
 # --- publishing -----------------------------------------------------------------------------

@@ -1,13 +1,16 @@
-"""Writes with a rule on calls. Changes of a call's money (pool, cap) live with the other
-money rules in ``applications.services.competition_set_limits``."""
+"""Writes with a rule on calls and municipalities. Changes of a call's money (pool, cap) live
+with the other money rules in ``applications.services.competition_set_limits``."""
+
+from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .history import changed_by
-from .models import Competition
-from .rules import publish_problems, refuse_if_any
+from .models import Competition, Municipality, StaffChange
+from .rules import publish_problems, refusal, refuse_if_any, staff_problems
 
 
 def competition_publish(*, competition: Competition, by: User) -> Competition:
@@ -21,3 +24,34 @@ def competition_publish(*, competition: Competition, by: User) -> Competition:
         competition.published_at = now
         changed_by(competition, by).save(update_fields=["status", "published_at", "updated_at"])
         return competition
+
+
+def municipality_set_staff(
+    *, municipality: Municipality, staff: Iterable[User], signatories: Iterable[User], by: User
+) -> Municipality:
+    """Set who acts and who signs for a municipality, recorded as a ``StaffChange`` with who
+    made it. Only a superuser may: the duties are separated, so no one who works for the
+    authority (coordinator, reviewer, superuser) may be on a municipality's staff."""
+    with transaction.atomic():
+        # Two superusers changing the same staff at once would both record a change from the
+        # same staff; the row lock makes the second record the change from the first's.
+        municipality = Municipality.objects.select_for_update().get(pk=municipality.pk)
+        if not (by.is_active and by.is_superuser):
+            raise refusal(
+                _("Only an administrator may change who acts for a municipality."),
+                "staff_change_not_allowed",
+            )
+        staff, signatories = list(staff), list(signatories)
+        refuse_if_any(staff_problems(staff=staff, signatories=signatories))
+        before = {user.get_username() for user in municipality.staff.all()}
+        after = {user.get_username() for user in staff}
+        municipality.staff.set(staff)
+        municipality.signatories.set(signatories)
+        StaffChange.objects.create(
+            municipality=municipality,
+            changed_by=by,
+            added=sorted(after - before),
+            removed=sorted(before - after),
+            signatories=sorted(user.get_username() for user in signatories),
+        )
+        return municipality

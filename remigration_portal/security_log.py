@@ -4,8 +4,9 @@ address.
 A denial is a 403 or 404 answered to a signed-in user (a staff member trying another
 municipality's ids, a reviewer on the allocation screen, a post without its CSRF token): it
 is logged with the user, the method, the path without its query string, and the status. A
-failed login never logs the password. Text a client chose (a typed username, a path) is
-logged with its control characters escaped, so it cannot forge a line of its own.
+failed login never logs the password. Every value written into a line (a typed username, a
+path, a method, an address) passes through ``_printable``, its control characters escaped,
+so no value a client chose can forge a line of its own.
 """
 
 import ipaddress
@@ -59,7 +60,7 @@ def _without_port(hop: str) -> str:
 def _address(request) -> str:
     if request is None:
         return "-"
-    return client_address(request) or "-"
+    return _printable(client_address(request) or "-")
 
 
 def _printable(text: str, limit: int = 300) -> str:
@@ -69,12 +70,16 @@ def _printable(text: str, limit: int = 300) -> str:
 
 @receiver(user_logged_in)
 def log_login(sender, request, user, **kwargs):
-    logger.info("login user=%s ip=%s", user.get_username(), _address(request))
+    logger.info("login user=%s ip=%s", _printable(user.get_username()), _address(request))
 
 
 @receiver(user_logged_out)
 def log_logout(sender, request, user, **kwargs):
-    logger.info("logout user=%s ip=%s", user.get_username() if user else "-", _address(request))
+    logger.info(
+        "logout user=%s ip=%s",
+        _printable(user.get_username() if user else "-"),
+        _address(request),
+    )
 
 
 @receiver(user_login_failed)
@@ -88,7 +93,14 @@ def log_login_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(user_locked_out)
 def log_locked_out(sender, request, username, ip_address, **kwargs):
-    logger.warning("locked out user=%s ip=%s", username, ip_address)
+    logger.warning(
+        "locked out user=%s ip=%s", _printable(str(username)), _printable(str(ip_address or "-"))
+    )
+
+
+def log_password_reset_throttled(request) -> None:
+    """A password reset refused past its limit (``views.ThrottledPasswordReset``)."""
+    logger.warning("password reset throttled ip=%s", _address(request))
 
 
 class DenialLogMiddleware:
@@ -110,7 +122,7 @@ class DenialLogMiddleware:
             logger.warning(
                 "denied status=%s user=%s method=%s path=%s ip=%s",
                 response.status_code,
-                user.get_username(),
+                _printable(user.get_username()),
                 _printable(request.method or "-", 10),
                 _printable(request.path),
                 _address(request),

@@ -132,6 +132,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Password reset throttling (remigration_portal.views.ThrottledPasswordReset): requests are
+# counted in the cache, per e-mail address and per client address, over a window. With the
+# default local-memory cache each process counts its own; a shared cache (Redis) counts for all.
+PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("PASSWORD_RESET_PER_ADDRESS", "3"))
+PASSWORD_RESET_PER_CLIENT = int(os.environ.get("PASSWORD_RESET_PER_CLIENT", "10"))
+PASSWORD_RESET_WINDOW_SECONDS = 3600
+
 # Login throttling: after 5 failed attempts for one username from one address, that pair is
 # locked out for a while, with the same answer whether the username exists or not.
 AUTHENTICATION_BACKENDS = [

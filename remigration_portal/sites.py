@@ -1,11 +1,20 @@
-"""The admin site, with the portal's password change.
+"""The admin site, with the portal's password change and its "view on site" shortcut.
 
 Django's admin changes a password and keeps the session; the portal promises that a password
 change ends every session, this one too, so the admin's page is the portal's view.
+
+Django's shortcut ``r/<content type>/<id>/`` redirects to any object's public address for
+anyone who may enter the admin; the portal's asks the object's ModelAdmin first, so that it
+answers 404 for an object the user cannot see, as every other address of an object does.
 """
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminPasswordChangeForm
+from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
+from django.urls import path
 
 from .views import PasswordChangeThenLogOut
 
@@ -18,3 +27,29 @@ class PortalAdminSite(admin.AdminSite):
             next_page=f"{self.name}:login",
             extra_context={**self.each_context(request), **(extra_context or {})},
         )(request)
+
+    def get_urls(self):
+        shortcut = path(
+            "r/<path:content_type_id>/<path:object_id>/",
+            self.admin_view(self.view_on_site),
+            name="view_on_site",
+        )
+        return [
+            shortcut if getattr(pattern, "name", None) == "view_on_site" else pattern
+            for pattern in super().get_urls()
+        ]
+
+    def view_on_site(self, request, content_type_id, object_id):
+        """Django's shortcut, for an object the user's admin of its model shows them: found
+        in that ModelAdmin's queryset, and viewable. Anything else is not there (404)."""
+        try:
+            model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
+        except (ValueError, ContentType.DoesNotExist):
+            raise Http404 from None
+        model_admin = self._registry.get(model)
+        if model_admin is None:
+            raise Http404
+        found = model_admin.get_object(request, unquote(object_id))
+        if found is None or not model_admin.has_view_or_change_permission(request, found):
+            raise Http404
+        return contenttype_views.shortcut(request, content_type_id, object_id)

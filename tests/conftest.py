@@ -81,6 +81,14 @@ def _reference_data_after_flush(request):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Counts kept in the cache (password resets) start from zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """The real hasher is slow on purpose; tests hash many passwords and test no hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -321,3 +321,53 @@ def test_reviews_cannot_change_after_the_decision(client):
     before = Review.objects.get(application=smiltene, reviewer=case.reviewers[0]).score
     client.post(review_url(smiltene), scores_form(case.competition, [0, 0, 0]))
     assert Review.objects.get(application=smiltene, reviewer=case.reviewers[0]).score == before
+
+
+def test_no_lookup_ordering_or_search_on_a_field_the_admin_hides_from_the_role(client):
+    """Every field of every model whose admin hides fields by role, for every role of the
+    admin: a lookup from the URL on a field the admin does not show the user answers 400;
+    one on a field it shows answers the list. Bounds on the awarded amount would otherwise
+    tell a reviewer what the coordinator is allocating before the decision."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from competitions.admin_base import HiddenFieldLookupsMixin, fields_named_by
+
+    from .factories import coordinator
+
+    case = build_source_case(close=False)
+    users = {
+        "reviewer_assigned": case.reviewers[0],
+        "reviewer_unassigned": reviewer("elsewhere"),
+        "coordinator": coordinator("coordinator-x"),
+    }
+    admins = [a for a in admin.site._registry.values() if isinstance(a, HiddenFieldLookupsMixin)]
+    assert type(admin.site._registry[Application]) in {type(a) for a in admins}
+    refused_for_reviewers = {"awarded_amount", "score_mean", "score_min", "score_max"}
+    for role, user in users.items():
+        client.force_login(user)
+        request = RequestFactory().get("/")
+        request.user = user
+        for model_admin in admins:
+            opts = model_admin.model._meta
+            listed = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            visible = model_admin.visible_model_fields(request)
+            if role != "coordinator":
+                assert not visible & refused_for_reviewers, visible
+            for field in opts.get_fields():
+                answer = client.get(f"{listed}?{field.name}__isnull=False").status_code
+                assert answer == (200 if field.name in visible else 400), (role, field.name)
+            names = {field.name for field in opts.get_fields()}
+            for index, column in enumerate(model_admin.get_list_display(request)):
+                order = getattr(getattr(model_admin, column, None), "admin_order_field", None)
+                assert fields_named_by(order) & names <= visible, (role, column)
+                assert client.get(f"{listed}?o={index}").status_code == 200
+            searched = {name.split("__")[0] for name in model_admin.get_search_fields(request)}
+            assert searched <= visible, (role, searched)
+    # What the issue found: bounds on the awarded amount, refused to a reviewer.
+    client.force_login(users["reviewer_assigned"])
+    listed = reverse("admin:applications_application_changelist")
+    bounds = "awarded_amount__gte=5000&awarded_amount__lte=10000"
+    assert client.get(f"{listed}?{bounds}").status_code == 400
+    client.force_login(users["coordinator"])
+    assert client.get(f"{listed}?{bounds}").status_code == 200

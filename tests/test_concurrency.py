@@ -147,3 +147,80 @@ def test_references_stay_unique_when_municipalities_submit_at_once():
     references = sorted(Application.objects.values_list("reference", flat=True))
     year = timezone.localtime(call.opens_at).year
     assert references == [f"REM-{year}-{n:03d}" for n in range(1, 6)]
+
+
+def test_two_coordinators_issuing_a_calls_letters_at_once_make_one_letter_per_application():
+    from applications.models import AwardLetter
+
+    from .factories import decided_grants
+
+    grants = decided_grants(
+        {
+            "valkas-novads": (Decimal("5000"), Decimal("5000")),
+            "cesu-novads": (Decimal("3000"), Decimal("3000")),
+        }
+    )
+    call = next(iter(grants.values())).application.competition
+    people = [coordinator("coordinator-a"), coordinator("coordinator-b")]
+
+    outcomes = run_together(
+        [
+            lambda person=person: services.competition_issue_letters(competition=call, by=person)
+            for person in people
+        ]
+    )
+
+    assert outcomes == ["accepted", "accepted"], outcomes
+    decided = Application.objects.filter(competition=call)
+    assert decided.count() == 2
+    for application in decided:
+        assert AwardLetter.objects.filter(application=application).count() == 1
+
+
+def test_a_submission_at_the_instant_of_the_decision_is_decided_or_refused_never_left_out():
+    """The submission checks the deadline just before it passes; the decision comes just
+    after, while the submission is still writing. Without the call's lock the decision
+    commits first, without the submission, and leaves a submitted application in a decided
+    call."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from applications.services import drafts
+
+    call = CompetitionFactory()
+    user = staff_of("valkas-novads")
+    draft = services.application_start(
+        competition=call, municipality=Municipality.objects.get(slug="valkas-novads"), by=user
+    )
+    services.application_update_draft(
+        application=draft,
+        by=user,
+        details=DETAILS,
+        activities=activities_costing(Decimal("1000"), category().pk),
+    )
+    person = coordinator("decider")
+    deadline = timezone.now() + timedelta(seconds=2)
+    type(call).objects.filter(pk=call.pk).update(closes_at=deadline)
+    writing = threading.Event()
+    real_snapshot = drafts.build_snapshot
+
+    def slow_snapshot(*args, **kwargs):
+        # Checked the deadline before it passed; now write on after it, slowly.
+        while timezone.now() <= deadline:
+            threading.Event().wait(0.05)
+        writing.set()
+        threading.Event().wait(1)
+        return real_snapshot(*args, **kwargs)
+
+    def decide():
+        writing.wait(10)
+        services.competition_decide(competition=call, by=person, rejection_reason="Nepietiek")
+
+    with mock.patch.object(drafts, "build_snapshot", slow_snapshot):
+        outcomes = run_together(
+            [lambda: services.application_submit(application=draft, by=user), decide]
+        )
+
+    assert outcomes == ["accepted", "accepted"], outcomes
+    draft.refresh_from_db()
+    assert draft.status == Application.Status.REJECTED

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from applications import exports, services
 from applications.models import PlannedActivity
+from competitions import spreadsheets
 
 from .factories import ApplicationFactory, call_with_reviewed_applications, municipality
 from .source_case import build_source_case
@@ -191,4 +192,4 @@ def test_the_export_is_for_coordinators_only(case, client):
     ],
 )
 def test_escape_formula(text, escaped):
-    assert exports.escape_formula(text) == escaped
+    assert spreadsheets.escape_formula(text) == escaped

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications import services
-from competitions.models import Competition
+from competitions.models import Competition, Municipality
 
 from .factories import CompetitionFactory
 from .source_case import build_source_case
@@ -81,6 +81,16 @@ def test_table_and_chart_show_the_five_amounts_summing_to_the_pool(client, decid
     assert page.count('class="chart-awarded"') == 5 + 1  # five bars and the legend
     assert "Cēsu novads: pieprasīts 7 500,00 EUR, piešķirts finansējums 4 000,00 EUR." in page
     assert "Informatīvo materiālu sagatavošana" in page
+
+
+def test_csv_escapes_a_name_a_spreadsheet_would_evaluate_as_a_formula(client, decided):
+    """The public CSV writes text cells through the portal's one escaping function."""
+    Municipality.objects.filter(slug="cesu-novads").update(name='=HYPERLINK("http://x")')
+    response = client.get(reverse("results:csv", kwargs={"slug": decided.competition.slug}))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    names = [row[0] for row in rows[1:-1]]
+    assert '\'=HYPERLINK("http://x")' in names
+    assert not any(name.startswith("=") for name in names)
 
 
 def test_csv_has_the_same_numbers(client, decided):

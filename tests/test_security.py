@@ -157,6 +157,61 @@ def test_denials_to_signed_in_users_are_logged_with_user_path_and_status(setting
     )
 
 
+FORGED = "eve\nlocked out user=admin ip=10.0.0.1\x1b[2J\x7f"
+
+
+def test_no_value_a_client_controls_can_forge_a_line_of_the_security_log(client, caplog):
+    """Each logging path (login, logout, failed login, lockout, denial) is fed a username with
+    a newline and control characters; every line keeps them escaped."""
+    from django.contrib.auth import get_user_model
+
+    eve = get_user_model().objects.create_user(username=FORGED, password=PASSWORD)
+    with caplog.at_level(logging.INFO, logger="remigration_portal.security"):
+        for _ in range(5):  # the failed logins, then the lockout
+            attempt(client, FORGED, "wrong password!", ip="10.0.0.7")
+        signed_in = Client(REMOTE_ADDR="10.0.0.8")
+        signed_in.force_login(eve)  # the login
+        assert signed_in.get("/applications/999999/").status_code == 404  # the denial
+        signed_in.post(reverse("logout"))  # the logout
+    messages = [r.getMessage() for r in caplog.records if r.name == "remigration_portal.security"]
+    kinds = {message.split(" user=")[0].split(" status=")[0] for message in messages}
+    assert kinds == {"login failed", "locked out", "login", "denied", "logout"}, messages
+    for message in messages:
+        assert not any(ord(c) < 32 or ord(c) == 127 for c in message), message
+        assert "user=eve\\nlocked out user=admin ip=10.0.0.1\\x1b[2J\\x7f " in message
+
+
+def reset(client, email, ip="10.0.0.20"):
+    return client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=ip)
+
+
+def test_password_reset_sends_at_most_three_links_an_hour_to_an_address(client, mailoutbox):
+    own = "valka@example.lv"
+    user = staff_of("valkas-novads", "valka")
+    user.email = own
+    user.save(update_fields=["email"])
+    answers = {}
+    for email, ip in ((own, "10.0.0.20"), ("nobody@example.lv", "10.0.0.23")):
+        answers[email] = [reset(client, email, ip=ip).status_code for _ in range(10)]
+    assert len(mailoutbox) == 3
+    assert {m.to[0] for m in mailoutbox} == {own}
+    # The same answers for an account's address and for an unknown one.
+    assert answers[own] == answers["nobody@example.lv"] == [302] * 3 + [429] * 7
+    refused = reset(client, own, ip="10.0.0.21")
+    assert refused.status_code == 429  # from another client too: the address's own limit
+    assert "paroles atjaunošana pieprasīta pārāk daudz reižu" in refused.text
+    assert len(mailoutbox) == 3
+
+
+def test_password_reset_answers_at_most_ten_requests_an_hour_from_one_client(client, caplog):
+    with caplog.at_level(logging.INFO, logger="remigration_portal.security"):
+        answers = [reset(client, f"person{i}@example.lv").status_code for i in range(12)]
+    assert answers == [302] * 10 + [429] * 2
+    assert reset(client, "person-x@example.lv", ip="10.0.0.22").status_code == 302
+    messages = [r.getMessage() for r in caplog.records if r.name == "remigration_portal.security"]
+    assert messages.count("password reset throttled ip=10.0.0.20") == 2
+
+
 # --- the client's address behind the load balancer -------------------------------------------
 
 

@@ -316,8 +316,11 @@ def build_snapshot(application: Application, activities, documents) -> dict:
 def application_submit(*, application: Application, by: User) -> Application:
     """Submit a draft: freeze its snapshot with a SHA-256 and give it a reference number."""
     with transaction.atomic():
+        # A submission racing the decision could land after the call was decided, and then
+        # never be decided nor withdrawn: the call's lock first, as every state change takes
+        # it, then the application's.
+        competition = lock_competition(application.competition_id)
         application = lock_application(application.pk)
-        competition = application.competition
         ensure_acts_for(by, application.municipality)
         if not application.is_draft:
             raise refusal(

@@ -22,7 +22,7 @@ from ..models import (
     AwardLetter,
 )
 from ..selectors import letters_to_issue
-from .common import lock_application, logger, next_number
+from .common import lock_application, lock_competition, logger, next_number
 
 #: The letter each decision gets.
 LETTER_KINDS = {
@@ -196,7 +196,12 @@ def competition_issue_letters(
     """
 
     with files_removed_on_failure() as files, transaction.atomic():
-        competition = Competition.objects.get(pk=competition.pk)
+        # Two coordinators issuing a call's letters at once would both find the same
+        # applications without a letter and issue two each: locking the applications alone
+        # does not help, since the letters are rows of another table. The call's row lock
+        # makes them queue, and the second then reads (below, under the lock) the letters the
+        # first committed.
+        competition = lock_competition(competition.pk)
         if not competition.is_decided:
             raise refusal(
                 _("The call “%(call)s” has not been decided yet; its letters follow the decision."),
