@@ -55,14 +55,31 @@ def attachment(file, *, filename: str, content_type: str) -> FileResponse:
     return response
 
 
+def admin_workplace(user) -> str | None:
+    """Where a reviewer or coordinator who acts for no municipality works: a reviewer with
+    applications to score at their list, anyone else of the admin at its index; None for the
+    portal's own users."""
+    if not user.is_staff or roles.is_municipal_staff(user):
+        return None
+    if (
+        roles.is_reviewer(user)
+        and not roles.is_coordinator(user)
+        and selectors.awaiting_score(user).exists()
+    ):
+        return reverse("admin:applications_application_changelist") + "?to_score=yes"
+    return reverse("admin:index")
+
+
 @login_required
 @require_safe
 def dashboard(request):
     """The calls open to the user's municipalities and their applications: three queries of
     its own (five with the session's and the user's), whatever the numbers of calls and
-    applications."""
+    applications. Reviewers and coordinators who act for no municipality work in the admin."""
     now = timezone.now()
     municipalities = {m.pk: m for m in roles.municipalities_of(request.user)}
+    if not municipalities and (workplace := admin_workplace(request.user)):
+        return redirect(workplace)
     applications = list(
         Application.objects.filter(municipality_id__in=municipalities)
         .select_related("competition", "municipality")

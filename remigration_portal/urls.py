@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from competitions import views as competition_views
 
-from .views import PasswordChangeThenLogOut
+from .views import PasswordChangeThenLogOut, PortalLoginView
 
 admin.site.site_header = _("Vidzeme Planning Region")
 admin.site.site_title = _("Remigration grants")
@@ -19,6 +19,7 @@ urlpatterns = i18n_patterns(
         PasswordChangeThenLogOut.as_view(),
         name="password_change",
     ),
+    path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("competitions/", include("competitions.urls")),

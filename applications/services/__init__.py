@@ -44,6 +44,7 @@ from .money import (
     awards_of,
     competition_decide,
     competition_set_limits,
+    decision_problems,
     limits_problems,
 )
 from .reviews import review_problems, review_record, weighted_score
@@ -68,6 +69,7 @@ __all__ = [
     "competition_decide",
     "competition_issue_letters",
     "competition_set_limits",
+    "decision_problems",
     "document_add",
     "document_delete",
     "files_removed_on_failure",

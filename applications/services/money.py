@@ -9,8 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -506,7 +505,7 @@ def competition_decide(
         competition = lock_competition(competition.pk)
         reasons = reasons or {}
         now = timezone.now()
-        refuse_if_any(_decision_problems(competition, now))
+        refuse_if_any(decision_problems(competition=competition, now=now))
         applications = list(
             competition.applications.select_for_update(of=("self",))
             .filter(status=ApplicationStatus.SUBMITTED)
@@ -563,8 +562,9 @@ def _recorded_reasons(applications: list[Application]) -> dict[int, str]:
     return latest
 
 
-def _decision_problems(competition: Competition, now) -> list[ValidationError]:
-    """Why the call cannot be decided now; the first rule it breaks is named."""
+def decision_problems(*, competition: Competition, now) -> list[ValidationError]:
+    """Why the call cannot be decided now; the first rule it breaks is named. The decision
+    screen asks it before it offers the form, the service again under the call's lock."""
     if competition.is_decided:
         return [refusal(_("The call has already been decided."), "already_decided")]
     if competition.status != Competition.Status.PUBLISHED:

@@ -350,10 +350,14 @@ def test_partial_award_with_the_screens_hint_as_its_reason_is_refused(case):
                 application=cesis, amount=Decimal("4000"), by=case.coordinator, reason=hint
             )
         assert codes(error.value) == ["partial_reason_required"]
-        assert "4 000,00 €" in text(error.value) and "7 500,00 €" in text(error.value)
+        assert "4 000,00 €" in text(error.value)
+        assert "7 500,00 €" in text(error.value)
     # The same hint is no reason for a partial award, but the full request needs no explanation.
     services.allocation_set(
-        application=cesis, amount=Decimal("7500"), by=case.coordinator, reason="Reason for the change"
+        application=cesis,
+        amount=Decimal("7500"),
+        by=case.coordinator,
+        reason="Reason for the change",
     )
 
 
