@@ -207,18 +207,22 @@ def application_edit(request, pk):
                 url = reverse("applications:edit", kwargs={"pk": application.pk})
                 # Without JavaScript, "add activity" saves and comes back with an empty row.
                 return redirect(url + "?add=1#activities" if action == "add_activity" else url)
-        if request.FILES:
-            messages.warning(
-                request,
-                _(
-                    "Nothing was saved, so the files you chose were not attached: choose them again."
-                ),
-            )
+        # A browser cannot put a chosen file back into a file field: said next to the field.
+        files_not_attached = [file.name for file in request.FILES.getlist("new_documents")]
     else:
         form, formset, documents_form, documents = _draft_forms(
             application, add_row=bool(request.GET.get("add"))
         )
-    return _render_form(request, application, form, formset, documents_form, documents)
+        files_not_attached = []
+    return _render_form(
+        request,
+        application,
+        form,
+        formset,
+        documents_form,
+        documents,
+        files_not_attached=files_not_attached,
+    )
 
 
 def _draft_forms(application: Application, data=None, files=None, *, add_row: bool = False):
@@ -301,7 +305,15 @@ def _mark_missing(form, formset, missing: services.MissingToSubmit) -> None:
 
 
 def _render_form(
-    request, application, form, formset, documents_form, documents, *, submit_refusal=()
+    request,
+    application,
+    form,
+    formset,
+    documents_form,
+    documents,
+    *,
+    submit_refusal=(),
+    files_not_attached=(),
 ):
     return render(
         request,
@@ -315,6 +327,7 @@ def _render_form(
             "documents_form": documents_form,
             "documents": documents,
             "submit_refusal": submit_refusal,
+            "files_not_attached": files_not_attached,
         },
     )
 

@@ -18,6 +18,8 @@ from competitions.formatting import MONEY_LIMIT
 
 from .common import next_number
 from .drafts import (
+    ACTIVITY_REQUIRED_TO_SUBMIT,
+    REQUIRED_TO_SUBMIT,
     ActivityData,
     ApplicationDetails,
     MissingToSubmit,
@@ -50,8 +52,10 @@ from .money import (
 from .reviews import review_problems, review_record, weighted_score
 
 __all__ = [
+    "ACTIVITY_REQUIRED_TO_SUBMIT",
     "LETTER_KINDS",
     "MONEY_LIMIT",
+    "REQUIRED_TO_SUBMIT",
     "ActivityData",
     "ApplicationDetails",
     "MissingToSubmit",
