@@ -208,20 +208,14 @@ def application_edit(request, pk):
                 # Without JavaScript, "add activity" saves and comes back with an empty row.
                 return redirect(url + "?add=1#activities" if action == "add_activity" else url)
         # A browser cannot put a chosen file back into a file field: said next to the field.
-        files_not_attached = [file.name for file in request.FILES.getlist("new_documents")]
+        unattached = [file.name for file in request.FILES.getlist("new_documents")]
     else:
         form, formset, documents_form, documents = _draft_forms(
             application, add_row=bool(request.GET.get("add"))
         )
-        files_not_attached = []
+        unattached = []
     return _render_form(
-        request,
-        application,
-        form,
-        formset,
-        documents_form,
-        documents,
-        files_not_attached=files_not_attached,
+        request, application, form, formset, documents_form, documents, unattached=unattached
     )
 
 
@@ -313,7 +307,7 @@ def _render_form(
     documents,
     *,
     submit_refusal=(),
-    files_not_attached=(),
+    unattached=(),
 ):
     return render(
         request,
@@ -327,7 +321,7 @@ def _render_form(
             "documents_form": documents_form,
             "documents": documents,
             "submit_refusal": submit_refusal,
-            "files_not_attached": files_not_attached,
+            "files_not_attached": unattached,
         },
     )
 
