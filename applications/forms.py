@@ -29,7 +29,7 @@ def mark_required_to_submit(form, names) -> None:
     for name in names:
         field = form.fields[name]
         if not field.required:
-            field.label = format_lazy("{} *", field.label)
+            field.label = format_lazy("{}*", field.label)
 
 
 class ApplicationForm(forms.ModelForm):
