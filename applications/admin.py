@@ -55,6 +55,7 @@ from .selectors import (
     APPLICATION_TEXTS,
     DISAGREEMENT_SHARE,
     SCORE_MAXIMUM,
+    awaiting_score,
     pool_state,
     ranks_within_calls,
     reviewers_disagree,
@@ -176,6 +177,21 @@ class MunicipalityFilter(OccurringFilter):
             # A municipality applies once to a call: its applications are its municipalities.
             return models.Count("pk")
         return super().occurring_aggregate()
+
+
+class ToScoreFilter(admin.SimpleListFilter):
+    """A reviewer's applications that still await the reviewer's score."""
+
+    title = _("my score")
+    parameter_name = "to_score"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("To score"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=awaiting_score(request.user).values("pk"))
+        return queryset
 
 
 class RankedChangeList(ChangeList):
@@ -441,9 +457,15 @@ class ApplicationAdmin(
             return gettext("Conflict of interest declared")
         return gettext("Reviewed: %(score)s") % {"score": score_text(application.my_score)}
 
+    def get_list_filter(self, request):
+        if roles.is_coordinator(request.user):
+            return self.list_filter
+        return [ToScoreFilter, *self.list_filter]
+
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
         if not roles.is_coordinator(request.user):
+            extra_context["awaiting_score"] = awaiting_score(request.user).count()
             return super().changelist_view(request, extra_context=extra_context)
         extra_context["disagreement_points"] = number_format(DISAGREEMENT_SHARE * SCORE_MAXIMUM, 0)
         call_id = request.GET.get(CALL_PARAMETER, "")

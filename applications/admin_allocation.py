@@ -47,8 +47,10 @@ from .selectors import (
     allocation_ledger,
     allocation_proposal,
     application_ranking,
+    letters_to_issue,
     pool_state,
 )
+from .services.common import riga_time
 
 # --- criteria once scored -----------------------------------------------------------------------
 
@@ -92,10 +94,21 @@ LIMIT_ERROR_FIELDS = {
 
 class CompetitionLimitsForm(CompetitionForm):
     """The call's form, whose pool, cap and partial-award rule of an existing call must also
-    suit the call's allocation."""
+    suit the call's allocation, and whose deadline, moved into the past or earlier while
+    drafts exist, is saved only once the coordinator confirms the drafts it locks."""
+
+    confirm_deadline = forms.BooleanField(
+        label=_("Confirm the new deadline"),
+        required=False,
+        help_text=_(
+            "Needed when the deadline moves into the past, or earlier while municipalities "
+            "still have drafts: the drafts it locks are named above."
+        ),
+    )
 
     def clean(self):
         cleaned = super().clean()
+        self._check_deadline_moved_earlier(cleaned)
         pool, cap = cleaned.get("pool_amount"), cleaned.get("max_award_amount")
         if (
             self.instance.pk
@@ -106,6 +119,49 @@ class CompetitionLimitsForm(CompetitionForm):
         ):
             self._check_limits_of_existing_call(cleaned)
         return cleaned
+
+    def _check_deadline_moved_earlier(self, cleaned):
+        new, old = cleaned.get("closes_at"), self.instance.closes_at
+        now = timezone.now()
+        # The form shows the deadline to the second; a deadline already passed locks nothing
+        # more when it moves.
+        if (
+            self.instance.pk is None
+            or new is None
+            or old is None
+            or new >= old.replace(microsecond=0)
+            or old <= now
+            or cleaned.get("confirm_deadline")
+        ):
+            return
+        in_past = new <= now
+        drafts = list(
+            self.instance.applications.filter(status=Application.Status.DRAFT)
+            .order_by("municipality__name")
+            .values_list("municipality__name", flat=True)
+        )
+        if not drafts and not in_past:
+            return
+        named = ", ".join(drafts) if drafts else gettext("none")
+        if in_past:
+            message = gettext(
+                "The new deadline %(deadline)s is in the past: the call stops accepting "
+                "applications as soon as it is saved, and these drafts can no longer be "
+                "submitted: %(drafts)s. Tick “Confirm the new deadline” and save again."
+            )
+        else:
+            message = gettext(
+                "The new deadline %(deadline)s is earlier than %(old)s: these drafts can no "
+                "longer be submitted after it: %(drafts)s. Tick “Confirm the new deadline” "
+                "and save again."
+            )
+        self.add_error(
+            "closes_at",
+            ValidationError(
+                message % {"deadline": riga_time(new), "old": riga_time(old), "drafts": named},
+                code="deadline_confirmation",
+            ),
+        )
 
     def _check_limits_of_existing_call(self, cleaned):
         """Put on its field each rule of competition_set_limits that the new pool, cap and
@@ -208,6 +264,21 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
                 )
             )
         )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        # The confirmation sits with the deadline it confirms.
+        return [
+            (
+                name,
+                {**options, "fields": [*options["fields"], "confirm_deadline"]}
+                if "closes_at" in options["fields"]
+                else options,
+            )
+            for name, options in fieldsets
+        ]
 
     def save_model(self, request, obj, form, change):
         if change and set(LIMIT_FIELDS) & set(form.changed_data):
@@ -460,8 +531,28 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
             and competition.closes_at > now,
             "export_links": self.export_links(competition),
             "applications_url": self.applications_url(competition),
+            **self.letters_context(request, competition),
             "ledger_url": reverse("admin:applications_allocationevent_changelist")
             + f"?{CALL_PARAMETER}={competition.pk}",
+        }
+
+    def letters_context(self, request, competition) -> dict:
+        """After the decision the screen leads on to the letters: those still to issue in
+        Latvian, through the applications' "issue decision letters" action."""
+        if not competition.is_decided:
+            return {}
+        return {
+            "letters_to_issue": (
+                list(
+                    letters_to_issue(competition=competition, language="lv").values_list(
+                        "pk", flat=True
+                    )
+                )
+                if roles.can_issue_letters(request.user)
+                else []
+            ),
+            "letters_url": reverse("admin:applications_awardletter_changelist")
+            + f"?application__competition__id__exact={competition.pk}",
         }
 
     def allocation_state_view(self, request, object_id):
@@ -507,6 +598,18 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
             )
             return None
         competition = calls[0]
+        # Said before the reasons are typed, not after: a call that cannot be decided now
+        # offers no decision form.
+        problems = application_services.decision_problems(
+            competition=competition, now=timezone.now()
+        )
+        if problems:
+            self.message_user(
+                request,
+                " ".join(message for problem in problems for message in problem.messages),
+                messages.ERROR,
+            )
+            return None
         applications = application_ranking(competition=competition)
         if request.POST.get("post") == "yes":
             form = DecisionForm(request.POST, applications=applications)

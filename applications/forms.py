@@ -7,7 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from competitions.forms import MoneyField
 
 from .models import ACTIVITY_DETAIL_FIELDS, Application, PlannedActivity
-from .services import ActivityData, ApplicationDetails
+from .services import (
+    ACTIVITY_REQUIRED_TO_SUBMIT,
+    REQUIRED_TO_SUBMIT,
+    ActivityData,
+    ApplicationDetails,
+)
 from .uploads import ACCEPTED, MAX_DOCUMENT_BYTES, check_document
 
 
@@ -18,8 +23,21 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def mark_required_to_submit(form, names) -> None:
+    """Mark the fields a submission needs, though a draft may leave them empty, as the form
+    marks the fields it requires itself (crispy's "*")."""
+    for name in names:
+        field = form.fields[name]
+        if not field.required:
+            field.label = format_lazy("{}*", field.label)
+
+
 class ApplicationForm(forms.ModelForm):
     """The general part. A draft may leave it incomplete; submission names what is missing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        mark_required_to_submit(self, REQUIRED_TO_SUBMIT)
 
     class Meta:
         model = Application
@@ -62,6 +80,7 @@ class ActivityForm(forms.ModelForm):
             # Read once by the formset: otherwise every row's select queries the categories.
             self.fields["category"].choices = category_choices
         self.fields["cost"].widget.attrs["data-cost"] = "1"
+        mark_required_to_submit(self, ACTIVITY_REQUIRED_TO_SUBMIT)
 
     def clean(self):
         cleaned = super().clean()

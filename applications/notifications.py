@@ -67,13 +67,30 @@ def application_submitted(application) -> None:
 
 
 def competition_decided(competition, applications) -> None:
+    _to_each_municipality(
+        "emails/application_decided.txt",
+        [(application, {"competition": competition}) for application in applications],
+    )
+
+
+def letters_issued(letters) -> None:
+    """One mail per issued letter to its municipality's staff, linking the application's page
+    where the letter is downloaded (the letter itself stays behind the portal's login)."""
+    _to_each_municipality(
+        "emails/letter_issued.txt", [(letter.application, {"letter": letter}) for letter in letters]
+    )
+
+
+def _to_each_municipality(template: str, mails) -> None:
+    """One mail per (application, context) to the staff of the application's municipality,
+    linking the application's page in the portal."""
     messages = []
-    for application in applications:
+    for application, context in mails:
         subject, body = bilingual(
-            "emails/application_decided.txt",
+            template,
             {
+                **context,
                 "application": application,
-                "competition": competition,
                 "link": portal_link(application.get_absolute_url()),
             },
         )

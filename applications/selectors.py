@@ -13,6 +13,7 @@ from django.db.models import F, Prefetch, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
+from competitions import roles
 from competitions.formatting import format_money
 from competitions.models import Competition
 
@@ -23,6 +24,7 @@ from .models import (
     ApplicationStatus,
     AwardLetter,
     PlannedActivity,
+    Review,
     ranking_order,
 )
 
@@ -368,3 +370,14 @@ def letters_to_issue(
         )
         applications = applications.exclude(models.Exists(current))
     return applications
+
+
+def awaiting_score(user) -> models.QuerySet[Application]:
+    """The submitted applications of the calls ``user`` reviews that still await the user's
+    score: none of the user's reviews yet, and not of a municipality the user acts for."""
+    return Application.objects.filter(
+        roles.reviewing(user),
+        ~roles.acting_for(user),
+        ~models.Exists(Review.objects.filter(application=models.OuterRef("pk"), reviewer=user)),
+        status=ApplicationStatus.SUBMITTED,
+    )

@@ -55,14 +55,31 @@ def attachment(file, *, filename: str, content_type: str) -> FileResponse:
     return response
 
 
+def admin_workplace(user) -> str | None:
+    """Where a reviewer or coordinator who acts for no municipality works: a reviewer with
+    applications to score at their list, anyone else of the admin at its index; None for the
+    portal's own users."""
+    if not user.is_staff or roles.is_municipal_staff(user):
+        return None
+    if (
+        roles.is_reviewer(user)
+        and not roles.is_coordinator(user)
+        and selectors.awaiting_score(user).exists()
+    ):
+        return reverse("admin:applications_application_changelist") + "?to_score=yes"
+    return reverse("admin:index")
+
+
 @login_required
 @require_safe
 def dashboard(request):
     """The calls open to the user's municipalities and their applications: three queries of
     its own (five with the session's and the user's), whatever the numbers of calls and
-    applications."""
+    applications. Reviewers and coordinators who act for no municipality work in the admin."""
     now = timezone.now()
     municipalities = {m.pk: m for m in roles.municipalities_of(request.user)}
+    if not municipalities and (workplace := admin_workplace(request.user)):
+        return redirect(workplace)
     applications = list(
         Application.objects.filter(municipality_id__in=municipalities)
         .select_related("competition", "municipality")
@@ -190,18 +207,16 @@ def application_edit(request, pk):
                 url = reverse("applications:edit", kwargs={"pk": application.pk})
                 # Without JavaScript, "add activity" saves and comes back with an empty row.
                 return redirect(url + "?add=1#activities" if action == "add_activity" else url)
-        if request.FILES:
-            messages.warning(
-                request,
-                _(
-                    "Nothing was saved, so the files you chose were not attached: choose them again."
-                ),
-            )
+        # A browser cannot put a chosen file back into a file field: said next to the field.
+        unattached = [file.name for file in request.FILES.getlist("new_documents")]
     else:
         form, formset, documents_form, documents = _draft_forms(
             application, add_row=bool(request.GET.get("add"))
         )
-    return _render_form(request, application, form, formset, documents_form, documents)
+        unattached = []
+    return _render_form(
+        request, application, form, formset, documents_form, documents, unattached=unattached
+    )
 
 
 def _draft_forms(application: Application, data=None, files=None, *, add_row: bool = False):
@@ -284,7 +299,15 @@ def _mark_missing(form, formset, missing: services.MissingToSubmit) -> None:
 
 
 def _render_form(
-    request, application, form, formset, documents_form, documents, *, submit_refusal=()
+    request,
+    application,
+    form,
+    formset,
+    documents_form,
+    documents,
+    *,
+    submit_refusal=(),
+    unattached=(),
 ):
     return render(
         request,
@@ -298,6 +321,7 @@ def _render_form(
             "documents_form": documents_form,
             "documents": documents,
             "submit_refusal": submit_refusal,
+            "files_not_attached": unattached,
         },
     )
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from competitions import views as competition_views
 
-from .views import PasswordChangeThenLogOut, ThrottledPasswordReset
+from .views import PasswordChangeThenLogOut, PortalLoginView, ThrottledPasswordReset
 
 admin.site.site_header = _("Vidzeme Planning Region")
 admin.site.site_title = _("Remigration grants")
@@ -20,6 +20,7 @@ urlpatterns = i18n_patterns(
         name="password_change",
     ),
     path("accounts/password_reset/", ThrottledPasswordReset.as_view(), name="password_reset"),
+    path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("competitions/", include("competitions.urls")),

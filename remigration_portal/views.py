@@ -3,13 +3,28 @@ import hashlib
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.views import PasswordChangeView, PasswordResetView
+from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetView
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from applications.views import admin_workplace
+
 from .security_log import client_address, log_password_reset_throttled
+
+
+class PortalLoginView(LoginView):
+    """Django's login, after which reviewers and coordinators land in their work in the
+    admin, not on the public page they logged in from; municipal staff return to it."""
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        workplace = admin_workplace(self.request.user)
+        if workplace is None or url.startswith(reverse("admin:index")):
+            return url
+        return workplace
 
 
 class PasswordChangeThenLogOut(PasswordChangeView):

@@ -2,6 +2,7 @@
 the proposal on the source case, every change through the allocation service, refusals named
 with their amounts and nothing written; the decision locks the allocation and notifies."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -363,6 +364,37 @@ def test_the_decision_records_awards_and_rejections_locks_and_notifies(
     assert Application.objects.get(pk=case.applications["cesu-novads"].pk).awarded_amount == 0
 
 
+def test_after_the_decision_the_screen_leads_to_the_letters_which_mail_each_municipality(
+    case, client, django_capture_on_commit_callbacks
+):
+    services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
+    response = decide(client, case.competition, rejection_reason="x")
+    mail.outbox.clear()
+    page = client.get(response.url)
+    # The decision is news, not an error: no red box, and the way on to the letters.
+    assert 'class="errornote"' not in page.text
+    assert 'id="decision-note"' in page.text
+    assert 'id="issue-letters"' in page.text
+    form = page.text.split('id="issue-letters"')[1].split("</form>")[0]
+    selected = [int(pk) for pk in re.findall(r'name="_selected_action" value="(\d+)"', form)]
+    assert sorted(selected) == sorted(a.pk for a in case.applications.values())
+    with django_capture_on_commit_callbacks(execute=True):
+        issued = client.post(
+            reverse("admin:applications_application_changelist"),
+            {"action": "issue_letters", "index": 0, "_selected_action": selected},
+        )
+    assert issued.status_code == 302
+    cesis = case.applications["cesu-novads"]
+    letter = cesis.letters.get()
+    (to_cesis,) = [m for m in mail.outbox if m.to == [case.staff["cesu-novads"].email]]
+    assert letter.number in to_cesis.subject
+    assert letter.number in to_cesis.body
+    assert cesis.get_absolute_url() in to_cesis.body
+    assert len(mail.outbox) == len(selected)
+    # With every letter issued, the screen says so and links the register.
+    assert 'id="issue-letters"' not in client.get(response.url).text
+
+
 def test_a_decision_without_a_reason_for_a_rejection_is_refused_and_nothing_decided(case, client):
     response = decide(client, case.competition)
     assert response.status_code == 200
@@ -396,6 +428,17 @@ def test_a_call_still_open_offers_no_decision_and_the_service_refuses_it(client)
     assert any("vēl ir atvērts" in text for text in messages_of(response))
     case.competition.refresh_from_db()
     assert not case.competition.is_decided
+
+
+def test_the_decision_screen_of_a_call_still_open_says_so_before_any_reason_is_typed(client):
+    case = build_source_case(close=False)
+    client.force_login(case.coordinator)
+    response = decision_page(client, case.competition)
+    # No form to fill in: back to the list of calls, told why.
+    assert response.status_code == 302
+    assert any("vēl ir atvērts" in text for text in messages_of(response))
+    page = client.get(response.url)
+    assert 'name="rejection_reason"' not in page.text
 
 
 def test_reviewers_cannot_record_the_decision(case, client):

@@ -366,3 +366,51 @@ def test_grants_settings_out_of_order_or_range_are_refused_on_their_field(
     assert list(errors) == [field]
     assert words in errors[field][0]
     assert not Competition.objects.exists()
+
+
+def deadline_fields(moment) -> dict:
+    moment = timezone.localtime(moment)
+    return {"closes_at_0": moment.strftime("%d.%m.%Y."), "closes_at_1": moment.strftime("%H:%M")}
+
+
+def test_moving_the_deadline_earlier_while_drafts_exist_asks_to_confirm_naming_them(client):
+    case = build_source_case(close=False)
+    Application = case.applications["cesu-novads"].__class__
+    Application.objects.filter(pk=case.applications["cesu-novads"].pk).update(
+        status=Application.Status.DRAFT
+    )
+    client.force_login(case.coordinator)
+    url = reverse("admin:competitions_competition_change", args=[case.competition.pk])
+    before = case.competition.closes_at
+    earlier = before - timedelta(days=1)
+    response = client.post(url, call_form(case.competition, **deadline_fields(earlier)))
+    assert response.status_code == 200
+    (message,) = response.context["adminform"].form.errors["closes_at"]
+    assert "Cēsu novads" in message
+    assert "Smiltenes novads" not in message
+    assert 'name="confirm_deadline"' in response.text
+    case.competition.refresh_from_db()
+    assert case.competition.closes_at == before
+
+    confirmed = {
+        **call_form(case.competition, **deadline_fields(earlier)),
+        "confirm_deadline": "on",
+    }
+    assert client.post(url, confirmed).status_code == 302
+    case.competition.refresh_from_db()
+    assert case.competition.closes_at < before
+
+
+def test_moving_the_deadline_into_the_past_asks_to_confirm_even_without_drafts(client):
+    case = build_source_case(close=False)
+    client.force_login(case.coordinator)
+    url = reverse("admin:competitions_competition_change", args=[case.competition.pk])
+    past = timezone.now() - timedelta(hours=1)
+    response = client.post(url, call_form(case.competition, **deadline_fields(past)))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["closes_at"]
+    # Moving it later, or keeping it, asks nothing.
+    later = case.competition.closes_at + timedelta(days=2)
+    assert (
+        client.post(url, call_form(case.competition, **deadline_fields(later))).status_code == 302
+    )

@@ -371,3 +371,56 @@ def test_no_lookup_ordering_or_search_on_a_field_the_admin_hides_from_the_role(c
     assert client.get(f"{listed}?{bounds}").status_code == 400
     client.force_login(users["coordinator"])
     assert client.get(f"{listed}?{bounds}").status_code == 200
+
+
+def log_in_from(client, page: str, user):
+    return client.post(
+        f"{reverse('login')}?next={page}",
+        {"username": user.username, "password": "correct horse battery staple", "next": page},
+    )
+
+
+def test_a_reviewer_logging_in_from_the_public_home_lands_on_what_awaits_their_score(client):
+    case = build_source_case(close=False)
+    newcomer = reviewer("newcomer")
+    case.competition.reviewers.add(newcomer)
+    response = log_in_from(client, reverse("home"), newcomer)
+    assert response.status_code == 302
+    assert response.url == reverse("admin:applications_application_changelist") + "?to_score=yes"
+
+    # With nothing left to score, the admin's index; a coordinator lands there too.
+    Application.objects.filter(competition=case.competition).update(
+        status=Application.Status.WITHDRAWN
+    )
+    client.logout()
+    assert log_in_from(client, reverse("home"), newcomer).url == reverse("admin:index")
+    client.logout()
+    assert log_in_from(client, reverse("home"), case.coordinator).url == reverse("admin:index")
+    # Municipal staff go back to the page they came from.
+    client.logout()
+    assert log_in_from(client, reverse("home"), case.staff["cesu-novads"]).url == reverse("home")
+
+
+def test_the_index_and_the_list_count_what_awaits_the_reviewers_score_with_a_to_score_filter(
+    client, table_rows
+):
+    case = build_source_case(close=False)
+    newcomer = reviewer("newcomer")
+    case.competition.reviewers.add(newcomer)
+    smiltene = case.applications["smiltenes-novads"]
+    client.force_login(newcomer)
+    client.post(review_url(smiltene), scores_form(case.competition, [8, 5, 5]))
+    waiting = len(case.applications) - 1
+
+    index = client.get(reverse("admin:index")).text
+    assert f"{waiting} pieteikumi gaida Jūsu vērtējumu." in index
+    changelist = reverse("admin:applications_application_changelist")
+    listed = client.get(changelist).text
+    assert f"{waiting} pieteikumi gaida Jūsu vērtējumu." in listed
+    assert "?to_score=yes" in listed
+
+    _header, *rows = table_rows(client.get(changelist + "?to_score=yes").text, "result_list")
+    assert sorted(row[1] for row in rows) == sorted(
+        a.municipality.name for slug, a in case.applications.items() if slug != "smiltenes-novads"
+    )
+    assert all(row[-1] == "Jānovērtē" for row in rows)

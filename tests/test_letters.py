@@ -524,3 +524,30 @@ def test_call_letters_are_refused_before_the_decision():
     with pytest.raises(ValidationError) as error:
         services.competition_issue_letters(competition=competition, by=coordinator())
     assert [e.code for e in error.value.error_list] == ["call_not_decided"]
+
+
+def test_a_partial_award_states_the_recorded_reason_on_the_page_and_in_the_letter(client):
+    """Cēsis is awarded 4 000 of its 7 500 because part of its costs is not eligible, with money
+    left in the pool: neither the page nor the letter may say the pool was exhausted."""
+    from django.urls import reverse
+
+    from .source_case import build_source_case
+
+    case = build_source_case()
+    reason = "Suvenīru izmaksas nav attiecināmas."
+    cesis = case.applications["cesu-novads"]
+    services.allocation_set(
+        application=cesis, amount=Decimal("4000"), by=case.coordinator, reason=reason
+    )
+    services.competition_decide(
+        competition=case.competition, by=case.coordinator, rejection_reason="Nepietika."
+    )
+    client.force_login(case.staff["cesu-novads"])
+    page = client.get(reverse("applications:detail", kwargs={"pk": cesis.pk})).content.decode()
+    assert reason in page
+    assert "izsmelts" not in page
+    assert "exhausted" not in page
+    for language, said in [("lv", "Pamatojums:"), ("en", "Reasons:")]:
+        letter = services.letter_issue(application=cesis, by=case.coordinator, language=language)
+        text = pdf_text(stored_bytes(letter))
+        assert f"{said} {reason}" in text

@@ -735,3 +735,35 @@ def test_digits_of_other_scripts_are_not_amounts(client, draft):
     response = client.post(edit_url(draft), form_data(draft, [{"cost": "١٢٣"}]))
     assert response.status_code == 200
     assert "Ievadiet summu eiro" in response.text
+
+
+def test_every_field_a_submission_needs_is_marked_and_the_form_says_what_saving_needs(
+    client, draft
+):
+    page = client.get(edit_url(draft) + "?add=1").text
+    assert "Ar * atzīmētie lauki ir jāaizpilda, lai pieteikumu iesniegtu." in page
+    needed = [
+        *services.REQUIRED_TO_SUBMIT,
+        *(f"activities-0-{name}" for name in services.ACTIVITY_REQUIRED_TO_SUBMIT),
+        "activities-0-category",
+        "activities-0-title",
+        "activities-0-cost",
+    ]
+    for name in needed:
+        label = re.search(rf'<label\s[^>]*for="id_{name}"[^>]*>(.*?)</label>', page, re.S)
+        assert label, f"no label for {name}"
+        assert "*" in label.group(1), f"{name} is not marked"
+    # The phone is not needed, and is not marked.
+    phone = re.search(r'<label\s[^>]*for="id_contact_phone"[^>]*>(.*?)</label>', page, re.S)
+    assert "*" not in phone.group(1)
+
+
+def test_a_chosen_file_not_kept_is_said_next_to_the_file_field(client, draft):
+    data = form_data(draft, [{"cost": "100", "starts_on": "2026-05-02", "ends_on": "2026-05-01"}])
+    data["new_documents"] = [SimpleUploadedFile("budzets.pdf", PDF)]
+    page = client.post(edit_url(draft), data).text
+    field = page.index('name="new_documents"')
+    note = page.index('id="files-not-attached"')
+    assert field < note < page.index("</section>", field)
+    assert "izvēlieties tos vēlreiz. budzets.pdf" in page
+    assert not SupportingDocument.objects.exists()

@@ -18,6 +18,8 @@ from competitions.formatting import MONEY_LIMIT
 
 from .common import next_number
 from .drafts import (
+    ACTIVITY_REQUIRED_TO_SUBMIT,
+    REQUIRED_TO_SUBMIT,
     ActivityData,
     ApplicationDetails,
     MissingToSubmit,
@@ -44,13 +46,16 @@ from .money import (
     awards_of,
     competition_decide,
     competition_set_limits,
+    decision_problems,
     limits_problems,
 )
 from .reviews import review_problems, review_record, weighted_score
 
 __all__ = [
+    "ACTIVITY_REQUIRED_TO_SUBMIT",
     "LETTER_KINDS",
     "MONEY_LIMIT",
+    "REQUIRED_TO_SUBMIT",
     "ActivityData",
     "ApplicationDetails",
     "MissingToSubmit",
@@ -68,6 +73,7 @@ __all__ = [
     "competition_decide",
     "competition_issue_letters",
     "competition_set_limits",
+    "decision_problems",
     "document_add",
     "document_delete",
     "files_removed_on_failure",

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from competitions.models import Competition
 from competitions.rules import refusal
 
-from .. import letters
+from .. import letters, notifications
 from ..models import (
     Application,
     ApplicationStatus,
@@ -164,6 +164,8 @@ def _issue_letters(
         issued.append(letter)
         if progress is not None:
             progress(letter)
+    # The municipality hears of its letter once the letter is there for it to download.
+    transaction.on_commit(lambda: notifications.letters_issued(issued))
     return issued
 
 

@@ -9,8 +9,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from competitions.history import changed_by
 from competitions.models import Competition
@@ -135,6 +136,42 @@ def _reason_given(award: Award) -> ValidationError | None:
     return None
 
 
+#: What the allocation screen suggests in an empty reason field: a hint, not a reason.
+GENERIC_REASONS = (_lazy("Reason for the change"),)
+
+
+def _partial_award_explained(award: Award) -> ValidationError | None:
+    """An award below the request is stated to the municipality with its reason (the decision
+    and the letter read it from the ledger), so the reason must say why, not repeat the
+    hint of an empty field."""
+    requested = award.application.requested_amount
+    if award.competition.is_decided or not (0 < award.amount < requested):
+        return None
+    reason = award.reason.strip().casefold()
+    generic = {
+        _translated(text, language).casefold()
+        for text in GENERIC_REASONS
+        for language in ("lv", "en")
+    }
+    if reason in generic:
+        return refusal(
+            _(
+                "An award of %(amount)s is less than the %(requested)s requested: give the "
+                "reason the municipality will read in its letter (for example, which costs are "
+                "not eligible or that the pool is exhausted)."
+            ),
+            "partial_reason_required",
+            amount=award.amount,
+            requested=requested,
+        )
+    return None
+
+
+def _translated(text, language: str) -> str:
+    with translation.override(language):
+        return str(text)
+
+
 def _not_negative(award: Award) -> ValidationError | None:
     if award.amount < 0:
         return refusal(
@@ -244,6 +281,7 @@ AWARD_RULES = (
     _within_cap,
     _whole_unless_partial_allowed,
     _within_pool,
+    _partial_award_explained,
 )
 
 
@@ -467,7 +505,7 @@ def competition_decide(
         competition = lock_competition(competition.pk)
         reasons = reasons or {}
         now = timezone.now()
-        refuse_if_any(_decision_problems(competition, now))
+        refuse_if_any(decision_problems(competition=competition, now=now))
         applications = list(
             competition.applications.select_for_update(of=("self",))
             .filter(status=ApplicationStatus.SUBMITTED)
@@ -485,10 +523,15 @@ def competition_decide(
                 "reason_required",
                 references=", ".join(unexplained),
             )
+        recorded = _recorded_reasons(applications)
         for application in applications:
             if application.awarded_amount:
                 application.status = ApplicationStatus.AWARDED
-                application.decision_reason = reasons.get(application.pk, "")
+                # A partial award states its reason: the one typed now, or else the one the
+                # ledger recorded when the amount was set.
+                application.decision_reason = reasons.get(application.pk) or (
+                    recorded.get(application.pk, "") if application.is_partial_award else ""
+                )
             else:
                 application.status = ApplicationStatus.REJECTED
                 application.decision_reason = reasons.get(application.pk) or rejection_reason
@@ -511,8 +554,17 @@ def competition_decide(
         return competition
 
 
-def _decision_problems(competition: Competition, now) -> list[ValidationError]:
-    """Why the call cannot be decided now; the first rule it breaks is named."""
+def _recorded_reasons(applications: list[Application]) -> dict[int, str]:
+    """The reason of each application's latest ledger row: why it holds its amount."""
+    latest = {}
+    for event in AllocationEvent.objects.filter(application__in=applications).order_by("at", "id"):
+        latest[event.application_id] = event.reason
+    return latest
+
+
+def decision_problems(*, competition: Competition, now) -> list[ValidationError]:
+    """Why the call cannot be decided now; the first rule it breaks is named. The decision
+    screen asks it before it offers the form, the service again under the call's lock."""
     if competition.is_decided:
         return [refusal(_("The call has already been decided."), "already_decided")]
     if competition.status != Competition.Status.PUBLISHED:

@@ -340,3 +340,47 @@ def test_decision_twice_is_refused(case):
     with pytest.raises(ValidationError) as error:
         services.competition_decide(competition=case.competition, by=case.coordinator)
     assert codes(error.value) == ["already_decided"]
+
+
+def test_partial_award_with_the_screens_hint_as_its_reason_is_refused(case):
+    cesis = case.applications["cesu-novads"]
+    for hint in ["Reason for the change", "  izmaiņu pamatojums "]:
+        with pytest.raises(ValidationError) as error:
+            services.allocation_set(
+                application=cesis, amount=Decimal("4000"), by=case.coordinator, reason=hint
+            )
+        assert codes(error.value) == ["partial_reason_required"]
+        assert "4 000,00 €" in text(error.value)
+        assert "7 500,00 €" in text(error.value)
+    # The same hint is no reason for a partial award, but the full request needs no explanation.
+    services.allocation_set(
+        application=cesis,
+        amount=Decimal("7500"),
+        by=case.coordinator,
+        reason="Reason for the change",
+    )
+
+
+def test_decision_states_the_ledgers_reason_for_a_partial_award(case):
+    cesis = case.applications["cesu-novads"]
+    services.allocation_set(
+        application=cesis, amount=Decimal("5000"), by=case.coordinator, reason="Pirmais"
+    )
+    services.allocation_set(
+        application=cesis,
+        amount=Decimal("4000"),
+        by=case.coordinator,
+        reason="Suvenīru izmaksas nav attiecināmas.",
+    )
+    smiltene = case.applications["smiltenes-novads"]
+    services.allocation_set(
+        application=smiltene, amount=Decimal("10000"), by=case.coordinator, reason="Pilnā apjomā"
+    )
+    services.competition_decide(
+        competition=case.competition, by=case.coordinator, rejection_reason="Nepietika."
+    )
+    cesis.refresh_from_db()
+    smiltene.refresh_from_db()
+    assert cesis.decision_reason == "Suvenīru izmaksas nav attiecināmas."
+    # An award in full states no reason of its own.
+    assert smiltene.decision_reason == ""
