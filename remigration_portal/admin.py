@@ -5,6 +5,8 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class PortalAccessAttemptAdmin(AccessAttemptAdmin):
@@ -20,3 +22,9 @@ class PortalAccessAttemptAdmin(AccessAttemptAdmin):
 
 admin.site.unregister(AccessAttempt)
 admin.site.register(AccessAttempt, PortalAccessAttemptAdmin)
+
+# A user's second factor is theirs alone: nobody edits it in the admin (django-otp registers
+# its devices there), where a secret key could be read or set. A lost phone is replaced with a
+# recovery code; see docs/operations.md for a user who lost both.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
