@@ -2,6 +2,7 @@
 
 import hashlib
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -26,6 +27,18 @@ ACCEPTED = {
     "png": ((".png",), "image/png"),
 }
 ACCEPTED_NAMES = "PDF, DOCX, XLSX, ODT, JPG, PNG"
+
+#: Detected kinds that are ZIP archives (Office and OpenDocument files, signature containers):
+#: what they unpack to is limited as well as what they weigh, so that a small upload cannot
+#: expand to fill a disk or a memory wherever it is opened (an archive bomb).
+ARCHIVE_KINDS = {"docx", "xlsx", "odt", "zip"}
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_ARCHIVE_ENTRIES = 1000
+#: Text compresses to a tenth or a thirtieth; only filler made to expand goes past this.
+MAX_COMPRESSION_RATIO = 200
+#: Entries smaller than this are not held to the ratio: a few kilobytes of blanks may shrink to
+#: almost nothing and harm no one.
+RATIO_CHECKED_FROM_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,11 @@ def clean_file_name(name: str) -> str:
     return f"{stem}.{suffix.lower()}" if suffix else stem
 
 
+def _megabytes(size: int, limit: int) -> dict[str, str | int]:
+    """A size and its limit in MB as a refusal names them (``12,3`` of ``10``)."""
+    return {"size": f"{size / 1024 / 1024:.1f}".replace(".", ","), "max": limit // 1024 // 1024}
+
+
 def check_document(
     file, *, accepted: dict = ACCEPTED, accepted_names: str = ACCEPTED_NAMES
 ) -> CheckedDocument:
@@ -66,11 +84,7 @@ def check_document(
         raise ValidationError(
             _("“%(name)s” is %(size)s MB; a document may be at most %(max)s MB."),
             code="file_too_large",
-            params={
-                "name": name,
-                "size": f"{file.size / 1024 / 1024:.1f}".replace(".", ","),
-                "max": MAX_DOCUMENT_BYTES // 1024 // 1024,
-            },
+            params={"name": name, **_megabytes(file.size, MAX_DOCUMENT_BYTES)},
         )
     file.seek(0)
     head = file.read(8192)
@@ -86,6 +100,8 @@ def check_document(
             code="file_type_not_accepted",
             params={"name": name, "accepted": accepted_names},
         )
+    if kind.extension in ARCHIVE_KINDS:
+        check_archive(file, name=name)
     digest = hashlib.sha256()
     for chunk in file.chunks():
         digest.update(chunk)
@@ -97,3 +113,51 @@ def check_document(
         size=file.size,
         sha256=digest.hexdigest(),
     )
+
+
+def check_archive(file, *, name: str) -> None:
+    """Refuse a ZIP-based document whose central directory declares more entries, more unpacked
+    bytes or a steeper compression than a real document has. Only the directory is read:
+    nothing is unpacked here, and the portal never unpacks Office documents at all (signature
+    containers are read entry by entry with their own limit, grants/signatures.py)."""
+    file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise ValidationError(
+            _("“%(name)s” cannot be read: its archive structure is damaged."),
+            code="archive_unreadable",
+            params={"name": name},
+        ) from error
+    finally:
+        file.seek(0)
+    if len(entries) > MAX_ARCHIVE_ENTRIES:
+        raise ValidationError(
+            _(
+                "“%(name)s” holds %(count)s files packed inside it; a document may hold at most "
+                "%(max)s."
+            ),
+            code="archive_too_many_entries",
+            params={"name": name, "count": len(entries), "max": MAX_ARCHIVE_ENTRIES},
+        )
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ValidationError(
+            _("“%(name)s” unpacks to %(size)s MB; a document may unpack to at most %(max)s MB."),
+            code="archive_too_large_unpacked",
+            params={"name": name, **_megabytes(unpacked, MAX_UNPACKED_BYTES)},
+        )
+    for entry in entries:
+        if (
+            entry.file_size >= RATIO_CHECKED_FROM_BYTES
+            and entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1)
+        ):
+            raise ValidationError(
+                _(
+                    "“%(name)s” is compressed more than %(max)s times over (“%(entry)s” inside "
+                    "it); a real document is not, so it was refused as an archive bomb."
+                ),
+                code="archive_compression_ratio",
+                params={"name": name, "entry": entry.filename, "max": MAX_COMPRESSION_RATIO},
+            )

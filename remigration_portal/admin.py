@@ -11,6 +11,8 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from competitions import roles
 
@@ -73,3 +75,9 @@ class PortalUserAdmin(UserAdmin):
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), PortalUserAdmin)
+
+# A user's second factor is theirs alone: nobody edits it in the admin (django-otp registers
+# its devices there), where a secret key could be read or set. A lost phone is replaced with a
+# recovery code; see docs/operations.md for a user who lost both.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)

@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "remigration_portal",
     "competitions",
     "applications",
@@ -81,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session has shown a second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # A user who has turned on two-factor authentication shows a code before any page.
+    "remigration_portal.two_factor.TwoFactorMiddleware",
     # 403 and 404 answers to signed-in users, to the security log.
     "remigration_portal.security_log.DenialLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -120,6 +127,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# SQLite under a web server of several processes: WAL lets reads go on while one transaction
+# writes; every transaction takes the write lock when it begins (IMMEDIATE), so one that has
+# read can never fail when it comes to write ("database is locked"), and waits up to
+# SQLITE_BUSY_TIMEOUT seconds for the lock. Writers queue: select_for_update is a no-op on
+# SQLite, and this is what serialises the money rules' transactions there.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT", "20")),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -159,6 +177,17 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 AXES_CLIENT_IP_CALLABLE = "remigration_portal.security_log.client_address"
+
+# Two-factor authentication (remigration_portal/two_factor.py): required before any admin page
+# unless turned off, and it is off only in development mode by default, so that the demo's
+# logins work with the password alone. The test suite imports the settings in development
+# mode, so it is off there too except in the tests of two-factor authentication, which turn it
+# on: the admin tests log in with force_login and test what the admin does, not the login.
+ADMIN_REQUIRES_2FA = env_bool("ADMIN_REQUIRES_2FA", not DEBUG)
+OTP_TOTP_ISSUER = "Vidzeme remigrācijas granti"
+# After each wrong code the next attempt waits this many seconds, doubled with each failure.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "applications:dashboard"

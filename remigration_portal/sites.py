@@ -15,11 +15,13 @@ from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
-from django.urls import path
+from django.shortcuts import redirect
+from django.urls import path, reverse
 
 from applications.selectors import awaiting_score
 from competitions import roles
 
+from .two_factor import admin_requires_second_factor, second_factor_page, with_next
 from .views import PasswordChangeThenLogOut
 
 
@@ -30,6 +32,23 @@ class PortalAdminSite(admin.AdminSite):
         if roles.is_reviewer(request.user) and not roles.is_coordinator(request.user):
             extra_context["awaiting_score"] = awaiting_score(request.user).count()
         return super().index(request, extra_context=extra_context)
+
+    def has_permission(self, request):
+        # With ADMIN_REQUIRES_2FA a password alone opens no admin page: the session must have
+        # shown a second factor too.
+        return super().has_permission(request) and not admin_requires_second_factor(request.user)
+
+    def login(self, request, extra_context=None):
+        # Staff who gave the password and owe the code go to the code (or to enrolment, the
+        # first time) instead of the admin's login form, which could do nothing more for them.
+        if (
+            request.method == "GET"
+            and super().has_permission(request)
+            and admin_requires_second_factor(request.user)
+        ):
+            next_url = request.GET.get("next") or reverse(f"{self.name}:index")
+            return redirect(with_next(second_factor_page(request.user), next_url))
+        return super().login(request, extra_context)
 
     def password_change(self, request, extra_context=None):
         request.current_app = self.name

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from competitions import views as competition_views
 
+from . import two_factor
 from .views import PasswordChangeThenLogOut, PortalLoginView, ThrottledPasswordReset
 
 admin.site.site_header = _("Vidzeme Planning Region")
@@ -21,6 +22,8 @@ urlpatterns = i18n_patterns(
     ),
     path("accounts/password_reset/", ThrottledPasswordReset.as_view(), name="password_reset"),
     path("accounts/login/", PortalLoginView.as_view(), name="login"),
+    path("accounts/two-factor/", two_factor.enrol, name="two_factor_enrol"),
+    path("accounts/two-factor/verify/", two_factor.verify, name="two_factor_verify"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("competitions/", include("competitions.urls")),

@@ -710,3 +710,23 @@ def test_the_admins_view_on_site_shortcut_answers_only_for_objects_the_user_sees
         client.force_login(world.users[role])
         got = tuple(outcome(client.get(url)) for url in tried.values())
         assert got == outcomes, role
+
+
+#: The pages of one's own second factor take no id: each acts on the signed-in user alone.
+#: (anonymous, own staff, other staff, reviewer not assigned, reviewer assigned, coordinator)
+OWN_ACCOUNT = {
+    "two_factor_enrol": (LOGIN, 200, 200, 200, 200, 200),
+    # Nobody here has a device yet: the code page sends them to enrolment.
+    "two_factor_verify": (LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+}
+
+
+def test_the_two_factor_pages_answer_each_role_for_its_own_account(world):
+    observed = {}
+    for role in ROLES:
+        client = Client()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        for key in OWN_ACCOUNT:
+            observed.setdefault(key, []).append(outcome(client.get(reverse(key))))
+    assert {key: tuple(cells) for key, cells in observed.items()} == OWN_ACCOUNT

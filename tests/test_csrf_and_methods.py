@@ -33,6 +33,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.models import AllocationEvent, PlannedActivity
 from competitions.models import ActivityCategory, Competition, Municipality
@@ -449,7 +451,40 @@ def project_endpoints(w: World) -> list[Endpoint]:
             reverse("admin:grants_agreement_issue_again", args=[agreement.pk, "en"]),
             post_only=True,
         ),
+        # Two-factor authentication: enrolment confirmed with the code of the secret it shows,
+        # and a login's code. The verify endpoint gives the coordinator a device, after which
+        # each login of theirs owes a code: it stays last.
+        Endpoint(
+            "two_factor_enrol",
+            "own_staff",
+            reverse("two_factor_enrol"),
+            {"code": f"{totp(TWO_FACTOR_KEY):06d}"},
+            visit=lambda: _with_device(own, confirmed=False, url=reverse("two_factor_enrol")),
+        ),
+        Endpoint(
+            "two_factor_verify",
+            "coordinator",
+            reverse("two_factor_verify"),
+            {"code": f"{totp(TWO_FACTOR_KEY):06d}"},
+            visit=lambda: _with_device(
+                w.users["coordinator"], confirmed=True, url=reverse("two_factor_verify")
+            ),
+        ),
     ]
+
+
+TWO_FACTOR_KEY = bytes(range(20))
+
+
+def _with_device(user, *, confirmed: bool, url: str) -> str:
+    """Give ``user`` an authenticator device of the known key (a wide tolerance, so that the
+    code worked out when the endpoints were listed still holds), and the page to open."""
+    TOTPDevice.objects.update_or_create(
+        user=user,
+        confirmed=confirmed,
+        defaults={"name": "TOTP", "key": TWO_FACTOR_KEY.hex(), "tolerance": 20, "last_t": -1},
+    )
+    return url
 
 
 def _expire_the_login_attempts():

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -53,8 +54,6 @@ def server(tmp_path):
     test (eight or twelve) cannot all land in one of them.
     """
     settings = connection.settings_dict
-    port = free_port()
-    access_log = tmp_path / "access.log"
     env = {
         **os.environ,
         "DATABASE_URL": (
@@ -65,6 +64,15 @@ def server(tmp_path):
         "ALLOWED_HOSTS": "127.0.0.1",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    with start_gunicorn(tmp_path, env=env, workers=2, threads=4) as running:
+        yield running
+
+
+@contextmanager
+def start_gunicorn(tmp_path: Path, *, env: dict, workers: int, threads: int):
+    """gunicorn serving the portal with ``env``, once every worker answers; stopped after."""
+    port = free_port()
+    access_log = tmp_path / "access.log"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -72,11 +80,11 @@ def server(tmp_path):
             "gunicorn",
             "remigration_portal.wsgi",
             "--workers",
-            "2",
-            # Threads in each process, so that both processes hold several transactions open
+            str(workers),
+            # Threads in each process, so that every process holds several transactions open
             # at once, as a busy production server does.
             "--threads",
-            "4",
+            str(threads),
             "--worker-connections",
             "6",
             "--bind",
@@ -104,19 +112,23 @@ def server(tmp_path):
             time.sleep(0.2)
     running = Server(port, access_log)
     # The master opens the socket before the workers have imported Django, and the first
-    # worker up would take every waiting connection: wait until both answer.
-    while len(set(served(running, "GET", "/admin/login/"))) < 2:
+    # worker up would take every waiting connection: wait until all of them answer.
+    while len(set(served(running, "GET", "/admin/login/"))) < workers:
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
-            pytest.fail("gunicorn's second worker did not start")
-        threads = [threading.Thread(target=get, args=(port, "/admin/login/")) for _ in range(4)]
-        for thread in threads:
+            pytest.fail("gunicorn's workers did not all start")
+        threads_ = [
+            threading.Thread(target=get, args=(port, "/admin/login/")) for _ in range(2 * workers)
+        ]
+        for thread in threads_:
             thread.start()
-        for thread in threads:
+        for thread in threads_:
             thread.join(timeout=30)
-    yield running
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        yield running
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def get(port: int, path: str) -> None:
