@@ -106,8 +106,8 @@ def test_reviewer_scores_an_application_with_every_criterion_shown(client):
     assert page.status_code == 200
     text = page.text
     assert "Cik lielā mērā aktivitātes veicina atgriešanos." in text
-    assert "no 0–10 punktiem · svars 0,50" in text
-    assert "no 0–5 punktiem · svars 0,20" in text
+    assert "0–10 punkti · svars 0,50" in text
+    assert "0–5 punkti · svars 0,20" in text
     assert smiltene.activities.first().title in text
 
     response = client.post(

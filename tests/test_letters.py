@@ -20,6 +20,7 @@ from applications import letters, services
 from applications.models import Application, AwardLetter, NumberSequence, PlannedActivity
 from competitions.models import Competition, Municipality
 
+from .amounts import spaced
 from .conftest import REJECTION_REASON, skip_or_fail
 from .factories import ApplicationFactory, coordinator
 
@@ -31,8 +32,10 @@ LATVIAN_LETTERS = "āēīūčģķļņšž"
 
 def pdf_pages(pdf: bytes) -> list[str]:
     """The text of each page, with runs of white space made one space (justified lines come
-    back with wider gaps)."""
-    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    back with wider gaps) and the amounts' spaces no-break ones again, as the letter has them."""
+    return [
+        spaced(" ".join(page.extract_text().split())) for page in PdfReader(io.BytesIO(pdf)).pages
+    ]
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -114,13 +117,15 @@ def test_award_letter_names_the_municipality_call_and_amount_in_figures_and_word
         "Lēmums par finansējuma piešķiršanu",
         "konkursā “Remigrācijas sekmēšanas pakalpojumi pašvaldībās",
         "Valmieras pilsētas pašvaldības pieteikumu Nr. REM-2019-",
-        "Piešķirtais finansējums: 9 800,00 EUR (deviņi tūkstoši astoņi simti eiro, nulle centu).",
-        "Pieprasītais finansējums: 9 800,00 EUR.",
+        spaced(
+            "Piešķirtais finansējums: 9 800,00 EUR (deviņi tūkstoši astoņi simti eiro, nulle centu)."
+        ),
+        spaced("Pieprasītais finansējums: 9 800,00 EUR."),
         "Finansējums piešķirts pieprasītajā apmērā.",
         "Informatīvā brošūra",
         "Vizīte pie diasporas",
         "Informatīvo materiālu sagatavošana",
-        "Kopā pieprasīts 9 800,00 EUR",
+        spaced("Kopā pieprasīts 9 800,00 EUR"),
         "līdz 15.12.2019.",
         "iesniedzams līdz 15.01.2020.",
         "ar Vidzemes plānošanas reģiona finansiālu atbalstu",
@@ -157,7 +162,10 @@ def test_every_latvian_letter_survives_into_the_pdf(decided_call):
 def test_partial_award_is_said_for_cesis_and_not_for_smiltene(decided_call):
     cesis = pdf_text(stored_bytes(issue(decided_call, "cesu-novads")))
     smiltene = pdf_text(stored_bytes(issue(decided_call, "smiltenes-novads")))
-    assert "Finansējums piešķirts daļēji: 4 000,00 EUR no pieprasītajiem 7 500,00 EUR." in cesis
+    assert (
+        spaced("Finansējums piešķirts daļēji: 4 000,00 EUR no pieprasītajiem 7 500,00 EUR.")
+        in cesis
+    )
     assert "četri tūkstoši eiro, nulle centu" in cesis
     assert "daļēji" not in smiltene
     assert "Finansējums piešķirts pieprasītajā apmērā." in smiltene
@@ -172,7 +180,7 @@ def test_rejection_letter_states_the_reason(decided_call):
     assert "Cesvaines novada pašvaldībai" in text
     assert "nolēma finansējumu nepiešķirt" in text
     assert f"Lēmuma pamatojums {REJECTION_REASON}" in text
-    assert "Pieprasītais finansējums: 3 000,00 EUR." in text
+    assert spaced("Pieprasītais finansējums: 3 000,00 EUR.") in text
     assert "Finansējuma izmantošanas nosacījumi" not in text
 
 
@@ -187,7 +195,7 @@ def test_english_letter_on_request(decided_call):
         "Local government of Gulbenes novads",
         "Decision to award funding",
         "in the call “Remigration promotion services in municipalities",
-        "Funding awarded: 6 200,00 EUR (six thousand, two hundred euro, zero cents).",
+        spaced("Funding awarded: 6 200,00 EUR (six thousand, two hundred euro, zero cents)."),
         "until 15 December 2019.",
         "Yours faithfully,",
         "Page 1 of",
