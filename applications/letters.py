@@ -11,6 +11,7 @@ so even markup that got through could not make the renderer reach the network or
 """
 
 import mimetypes
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -103,11 +104,14 @@ class LetterData:
 
 
 def amount_in_words(amount: Decimal, language: str) -> str:
-    """``9800`` → ``deviņi tūkstoši astoņi simti eiro, nulle centu``.
+    """``9800`` → ``deviņi tūkstoši astoņi simti euro, nulle centu``.
 
     num2words reads an int given for a currency as cents, so the amount goes in as a Decimal.
+    Its Latvian names the currency "eiro"; the currency's name in Latvian law and in the
+    State Language Centre's usage is "euro", as the letters and agreements write it.
     """
-    return num2words(Decimal(amount).quantize(CENT), lang=language, to="currency", currency="EUR")
+    words = num2words(Decimal(amount).quantize(CENT), lang=language, to="currency", currency="EUR")
+    return re.sub(r"\beiro\b", "euro", words)
 
 
 def latvian_genitive(name: str) -> str:

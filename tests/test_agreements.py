@@ -166,7 +166,7 @@ def test_the_latvian_agreement_prints_the_plan_the_total_in_words_the_payments_a
     assert "Līgums par finansējuma piešķiršanu" in text
     assert f"Nr. {agreement.number}" in text
     assert "Cēsu novada pašvaldība" in text
-    assert spaced("4 000,00 EUR (četri tūkstoši eiro, nulle centu)") in text
+    assert spaced("4 000,00 EUR (četri tūkstoši euro, nulle centu)") in text
     assert spaced("Avanss (50 % no Finansējuma) 2 000,00 EUR") in text
     assert spaced("Noslēguma maksājums 2 000,00 EUR") in text
     assert f"līdz {call.implementation_ends_on:%d.%m.%Y}." in text
@@ -190,9 +190,9 @@ def test_an_english_agreement_on_request_replaces_the_latvian_one_which_is_kept(
     text = pdf_text(stored(english))
     assert "Grant agreement" in text
     assert spaced("EUR 4 000,00") not in text
-    assert spaced("4 000,00 EUR (four thousand euro, zero cents)") in text
-    assert spaced("Advance (50% of the Funding) 2 000,00 EUR") in text
-    assert spaced("Final payment 2 000,00 EUR") in text
+    assert "EUR 4,000.00 (four thousand euro, zero cents)" in text
+    assert "Advance (50% of the Funding) EUR 2,000.00" in text
+    assert "Final payment EUR 2,000.00" in text
     assert f"This version of the Agreement replaces Agreement No. {latvian.number}" in text
     assert f"{grant.competition.report_due_on:%-d %B %Y}" in text
     assert "Page 1 of 3" in text

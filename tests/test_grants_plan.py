@@ -160,8 +160,8 @@ def test_the_refusal_over_the_award_reads_in_english_too():
         services.plan_propose(version=grant.plan_versions.get(), by=staff_of("cesu-novads"))
     assert messages(error.value) == [
         spaced(
-            "The plan's total of 7 500,00 € is more than the award of 4 000,00 € by 3 500,00 €; "
-            "reduce the plan to at most 4 000,00 €."
+            "The plan's total of €7,500.00 is more than the award of €4,000.00 by €3,500.00; "
+            "reduce the plan to at most €4,000.00."
         )
     ]
 
@@ -455,8 +455,8 @@ def test_raising_after_the_decision_is_refused_with_the_figures_in_english():
     assert codes(error.value) == ["raise_after_decision"]
     assert messages(error.value) == [
         spaced(
-            "The call has been decided: an award can be lowered but never raised; 4 500,00 € is "
-            "more than the award of 4 000,00 € by 500,00 €."
+            "The call has been decided: an award can be lowered but never raised; €4,500.00 is "
+            "more than the award of €4,000.00 by €500.00."
         )
     ]
 

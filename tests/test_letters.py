@@ -67,10 +67,10 @@ def letter_files(settings) -> list[Path]:
 @pytest.mark.parametrize(
     ("amount", "words"),
     [
-        ("4000.00", "četri tūkstoši eiro, nulle centu"),
-        ("6200.00", "seši tūkstoši divi simti eiro, nulle centu"),
-        ("9800.00", "deviņi tūkstoši astoņi simti eiro, nulle centu"),
-        ("10000.00", "desmit tūkstoši eiro, nulle centu"),
+        ("4000.00", "četri tūkstoši euro, nulle centu"),
+        ("6200.00", "seši tūkstoši divi simti euro, nulle centu"),
+        ("9800.00", "deviņi tūkstoši astoņi simti euro, nulle centu"),
+        ("10000.00", "desmit tūkstoši euro, nulle centu"),
     ],
 )
 def test_the_source_case_awards_in_latvian_words(amount, words):
@@ -78,9 +78,9 @@ def test_the_source_case_awards_in_latvian_words(amount, words):
 
 
 def test_amount_in_words_reads_euros_not_cents_and_speaks_english_too():
-    # num2words reads an int given for a currency as cents: 9800 would be "98 eiro".
-    assert letters.amount_in_words(9800, "lv").startswith("deviņi tūkstoši astoņi simti eiro")
-    assert letters.amount_in_words(Decimal("1.01"), "lv") == "viens eiro, viens cents"
+    # num2words reads an int given for a currency as cents: 9800 would be "98 euro".
+    assert letters.amount_in_words(9800, "lv").startswith("deviņi tūkstoši astoņi simti euro")
+    assert letters.amount_in_words(Decimal("1.01"), "lv") == "viens euro, viens cents"
     assert (
         letters.amount_in_words(Decimal("9800.00"), "en")
         == "nine thousand, eight hundred euro, zero cents"
@@ -118,7 +118,7 @@ def test_award_letter_names_the_municipality_call_and_amount_in_figures_and_word
         "konkursā “Remigrācijas sekmēšanas pakalpojumi pašvaldībās",
         "Valmieras pilsētas pašvaldības pieteikumu Nr. REM-2019-",
         spaced(
-            "Piešķirtais finansējums: 9 800,00 EUR (deviņi tūkstoši astoņi simti eiro, nulle centu)."
+            "Piešķirtais finansējums: 9 800,00 EUR (deviņi tūkstoši astoņi simti euro, nulle centu)."
         ),
         spaced("Pieprasītais finansējums: 9 800,00 EUR."),
         "Finansējums piešķirts pieprasītajā apmērā.",
@@ -156,7 +156,7 @@ def test_every_latvian_letter_survives_into_the_pdf(decided_call):
         poppler
     )
     assert "deviņi tūkstoši" not in poppler  # Smiltene got 10 000
-    assert "desmit tūkstoši eiro, nulle centu" in poppler
+    assert "desmit tūkstoši euro, nulle centu" in poppler
 
 
 def test_partial_award_is_said_for_cesis_and_not_for_smiltene(decided_call):
@@ -166,7 +166,7 @@ def test_partial_award_is_said_for_cesis_and_not_for_smiltene(decided_call):
         spaced("Finansējums piešķirts daļēji: 4 000,00 EUR no pieprasītajiem 7 500,00 EUR.")
         in cesis
     )
-    assert "četri tūkstoši eiro, nulle centu" in cesis
+    assert "četri tūkstoši euro, nulle centu" in cesis
     assert "daļēji" not in smiltene
     assert "Finansējums piešķirts pieprasītajā apmērā." in smiltene
     assert "Finansējums piešķirts pieprasītajā apmērā." not in cesis
@@ -195,7 +195,7 @@ def test_english_letter_on_request(decided_call):
         "Local government of Gulbenes novads",
         "Decision to award funding",
         "in the call “Remigration promotion services in municipalities",
-        spaced("Funding awarded: 6 200,00 EUR (six thousand, two hundred euro, zero cents)."),
+        "Funding awarded: EUR 6,200.00 (six thousand, two hundred euro, zero cents).",
         "until 15 December 2019.",
         "Yours faithfully,",
         "Page 1 of",

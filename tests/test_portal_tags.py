@@ -118,3 +118,13 @@ def test_the_badge_writes_the_status_and_colours_it():
         '{% load portal %}<span class="badge {{ status|status_badge }}">{{ name }}</span>'
     ).render(Context({"status": ApplicationStatus.REJECTED, "name": "noraidīts"}))
     assert rendered == '<span class="badge text-bg-danger">noraidīts</span>'
+
+
+def test_english_writes_amounts_with_english_numbers_and_latvian_with_latvian():
+    with translation.override("en"):
+        assert format_money(Decimal("9000")) == "€9,000.00"
+        assert format_money(Decimal("1234567.5"), unit="EUR") == "EUR\u00a01,234,567.50"
+        assert format_money(Decimal("-400")) == "-€400.00"
+    with translation.override("lv"):
+        assert format_money(Decimal("9000")) == "9\u00a0000,00\u00a0€"
+    assert format_money(Decimal("9000"), unit="", language="lv") == "9\u00a0000,00"

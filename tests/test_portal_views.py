@@ -321,9 +321,9 @@ def test_amounts_are_read_as_written_in_latvian(client, draft, typed, stored):
     [
         ("-5", "Summai jābūt lielākai par nulli."),
         ("0", "Summai jābūt lielākai par nulli."),
-        ("abc", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
-        ("1,234", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
-        ("12 34", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
+        ("abc", "Ievadiet summu euro, piemēram, 1500 vai 1 500,50."),
+        ("1,234", "Ievadiet summu euro, piemēram, 1500 vai 1 500,50."),
+        ("12 34", "Ievadiet summu euro, piemēram, 1500 vai 1 500,50."),
         ("99999999999", "Summa ir pārāk liela."),
     ],
 )
@@ -743,7 +743,7 @@ def test_application_page_in_english(client, draft):
 def test_digits_of_other_scripts_are_not_amounts(client, draft):
     response = client.post(edit_url(draft), form_data(draft, [{"cost": "١٢٣"}]))
     assert response.status_code == 200
-    assert "Ievadiet summu eiro" in response.text
+    assert "Ievadiet summu euro" in response.text
 
 
 def test_the_dashboard_and_the_application_page_colour_a_draft_apart_from_a_decision(client, draft):

@@ -65,7 +65,7 @@ def test_summary_in_english(client, decided):
             f"5 of the 26 eligible municipalities applied to the call “{call}”. "
             "4 municipalities are funded in full. "
             "1 municipality is funded in part. "
-            "The pool was 40 000,00 EUR; 40 000,00 EUR is awarded."
+            "The pool was EUR\u00a040,000.00; EUR\u00a040,000.00 is awarded."
         )
     ) in squeezed(page)
 
