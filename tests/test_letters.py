@@ -203,7 +203,31 @@ def test_english_letter_on_request(decided_call):
         assert expected in text, expected
 
 
+def with_a_long_reason(application) -> None:
+    """A reason of some forty lines: the letter no longer fits one page."""
+    application.decision_reason = " ".join(["Izmaksas daļēji neatbilst konkursa nolikumam."] * 40)
+    application.save(update_fields=["decision_reason"])
+
+
+@pytest.mark.parametrize("language", ["lv", "en"])
+def test_a_typical_award_letter_ends_on_its_first_page(decided_call, language):
+    # Before, each of these ran onto a second page holding only the last condition and the
+    # signature.
+    for slug in ["smiltenes-novads", "valmieras-pilseta", "cesu-novads"]:
+        pages = pdf_pages(stored_bytes(issue(decided_call, slug, language)))
+        assert len(pages) == 1, (slug, pages[1:])
+
+
+def test_a_letter_too_long_for_a_page_keeps_its_conditions_together(decided_call):
+    with_a_long_reason(decided_call.applications["cesu-novads"])
+    pages = pdf_pages(stored_bytes(issue(decided_call, "cesu-novads")))
+    assert len(pages) == 2
+    assert "Finansējuma izmantošanas nosacījumi" in pages[1]
+    assert "Ar cieņu" in pages[1]
+
+
 def test_pages_are_numbered_in_latvian_in_the_footer(decided_call):
+    with_a_long_reason(decided_call.applications["cesu-novads"])
     letter = issue(decided_call, "cesu-novads")
     pages = pdf_pages(stored_bytes(letter))
     assert len(pages) == 2
