@@ -132,6 +132,14 @@ def latvian_genitive(name: str) -> str:
     return f"{head}{space}{last}"
 
 
+def municipality_authority(name: str) -> str:
+    """The municipality as the body that acts, in the active language: ``Valkas novada
+    pašvaldība`` in Latvian (not ``Pašvaldība “Valkas novads”``), its name in English."""
+    if translation.get_language() == "lv":
+        return f"{latvian_genitive(name)} {translation.gettext('municipality')}"
+    return name
+
+
 def letter_number_prefix(*, competition, issued_on: date) -> str:
     """``VPR/2019/remigration-2019``: the issuer, the year of issue and the call. A letter's
     number is this and its place in the counter of that prefix: ``.../001``."""

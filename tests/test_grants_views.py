@@ -12,7 +12,7 @@ from grants import services
 from grants.models import Grant, PlanVersion
 from grants.services import PlanLineData
 
-from .amounts import spaced
+from .amounts import spaced, squeezed
 from .factories import category, coordinator, decided_grant, reviewer, staff_of
 
 pytestmark = pytest.mark.django_db
@@ -502,3 +502,14 @@ def test_the_grant_list_in_the_admin_shows_what_awaits_the_coordinator(cesis):
     assert reverse("admin:grants_grant_change", args=[cesis.pk]) not in to_decide
     change = client.get(reverse("admin:grants_grant_change", args=[waiting.pk])).content.decode()
     assert reverse("admin:grants_planversion_return", args=[version.pk]) in change
+
+
+def test_the_decline_page_names_the_municipality_as_latvian_writes_it(cesis, staff):
+    url = reverse("grants:decline", args=[cesis.pk])
+    page = squeezed(staff.get(url).content.decode())
+    assert "Cēsu novada pašvaldība atsakās no konkursā" in page
+    assert "Pašvaldība “Cēsu novads”" not in page
+    declined = staff.post(url, {"reason": "Dome nolēma projektu neīstenot."}, follow=True)
+    assert "Cēsu novada pašvaldība ir atteikusies no piešķirtā finansējuma" in squeezed(
+        declined.content.decode()
+    )
