@@ -45,8 +45,8 @@ def test_the_statement_in_latvian_is_latvian_throughout(client):
     assert "Valsts reģionālās attīstības aģentūrā" in page
 
 
-@pytest.mark.parametrize("page", ["home", "accessibility"])
-def test_every_page_links_the_statement_from_its_footer(client, page):
-    html = client.get(reverse(page)).text
+@pytest.mark.parametrize("name", ["home", "accessibility"])
+def test_every_page_links_the_statement_from_its_footer(client, name):
+    html = client.get(reverse(name)).text
     footer = html[html.index("<footer") :]
     assert f'<a href="{reverse("accessibility")}">Paziņojums par piekļūstamību</a>' in footer

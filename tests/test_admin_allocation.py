@@ -224,12 +224,12 @@ def test_an_edit_within_the_rules_goes_through_the_ledger(case, client):
         (
             "deviņi tūkstoši",
             "x",
-            "Piešķirtā summa: Ievadiet summu eiro, piemēram, 1500 vai 1 500,50.",
+            "Piešķirtā summa: Ievadiet summu euro, piemēram, 1500 vai 1 500,50.",
         ),
         (
             "9000,001",
             "x",
-            "Piešķirtā summa: Ievadiet summu eiro, piemēram, 1500 vai 1 500,50.",
+            "Piešķirtā summa: Ievadiet summu euro, piemēram, 1500 vai 1 500,50.",
         ),
         ("-5", "x", "Piešķirtā summa: Summa nedrīkst būt negatīva."),
     ],

@@ -46,6 +46,6 @@ def test_the_signatory_accepts_the_agreement_and_downloads_it(live_server, page,
     text = pdf_text(pdf)
     for line in agreement.plan_version.lines.all():
         assert line.title in text
-    assert spaced("4 000,00 EUR (četri tūkstoši eiro, nulle centu)") in text
+    assert spaced("4 000,00 EUR (četri tūkstoši euro, nulle centu)") in text
     assert spaced("Avanss (50 % no Finansējuma) 2 000,00 EUR") in text
     assert spaced("Noslēguma maksājums 2 000,00 EUR") in text
