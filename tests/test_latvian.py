@@ -38,6 +38,8 @@ def test_the_admin_names_a_call_in_the_accusative(client):
     assert "Pievienot konkurss" not in listing
     add = client.get(reverse("admin:competitions_competition_add")).text
     assert "<h1>Pievienot konkursu</h1>" in add
+    assert "&rsaquo; Pievienot konkursu" in add
+    assert "Pievienot konkurss" not in add
 
 
 def test_the_admin_counts_results_with_the_right_plural(client):
