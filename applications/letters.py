@@ -11,6 +11,7 @@ so even markup that got through could not make the renderer reach the network or
 """
 
 import mimetypes
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -103,11 +104,14 @@ class LetterData:
 
 
 def amount_in_words(amount: Decimal, language: str) -> str:
-    """``9800`` → ``deviņi tūkstoši astoņi simti eiro, nulle centu``.
+    """``9800`` → ``deviņi tūkstoši astoņi simti euro, nulle centu``.
 
     num2words reads an int given for a currency as cents, so the amount goes in as a Decimal.
+    Its Latvian names the currency "eiro"; the currency's name in Latvian law and in the
+    State Language Centre's usage is "euro", as the letters and agreements write it.
     """
-    return num2words(Decimal(amount).quantize(CENT), lang=language, to="currency", currency="EUR")
+    words = num2words(Decimal(amount).quantize(CENT), lang=language, to="currency", currency="EUR")
+    return re.sub(r"\beiro\b", "euro", words)
 
 
 def latvian_genitive(name: str) -> str:
@@ -126,6 +130,14 @@ def latvian_genitive(name: str) -> str:
     else:
         return name
     return f"{head}{space}{last}"
+
+
+def municipality_authority(name: str) -> str:
+    """The municipality as the body that acts, in the active language: ``Valkas novada
+    pašvaldība`` in Latvian (not ``Pašvaldība “Valkas novads”``), its name in English."""
+    if translation.get_language() == "lv":
+        return f"{latvian_genitive(name)} {translation.gettext('municipality')}"
+    return name
 
 
 def letter_number_prefix(*, competition, issued_on: date) -> str:

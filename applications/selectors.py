@@ -228,6 +228,12 @@ class ResultRow:
     categories: list[str]
     # Awarded by the decision, then turned down by the municipality (its award is 0 again).
     declined: bool = False
+    # The decision's reason, said on the page for an application left without funding.
+    reason: str = ""
+
+    @property
+    def not_funded(self) -> bool:
+        return self.awarded == 0 and not self.declined
 
     @property
     def funded_in_full(self) -> bool:
@@ -261,7 +267,7 @@ class Results:
 
     @property
     def not_funded(self) -> int:
-        return sum(row.awarded == 0 and not row.declined for row in self.rows)
+        return sum(row.not_funded for row in self.rows)
 
     @property
     def declined(self) -> int:
@@ -296,6 +302,7 @@ def competition_results(*, competition: Competition) -> Results:
                 dict.fromkeys(activity.category.name for activity in application.activities.all())
             ),
             declined=application.status == ApplicationStatus.DECLINED,
+            reason=application.decision_reason,
         )
         for application in applications
     ]

@@ -12,12 +12,43 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.db.models import F
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpResponseNotAllowed
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 #: The call filter's parameter: a list filtered by it shows one call.
 CALL_PARAMETER = "competition__id__exact"
 
 
-class VisibleOnlyMixin:
+def accusative(opts) -> str:
+    """The model's name as the object of a verb: ``konkursu`` in "Labot konkursu" (the entries
+    are in remigration_portal/admin_texts.py); in English the name as it is."""
+    return pgettext("accusative", opts.verbose_name_raw)
+
+
+class CaseTitlesMixin:
+    """The admin's page titles with the model's name in the case the sentence needs.
+
+    Django writes "Labot %s" with the name in the nominative ("Labot konkurss"); only a title
+    that is still Django's own is written anew, so a page that sets its own keeps it.
+    """
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        name, nominative = accusative(self.opts), self.opts.verbose_name
+        for text in (_("Add %s"), _("Change %s"), _("View %s")):
+            if context.get("title") == text % nominative:
+                context["title"] = text % name
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        name, nominative = accusative(self.opts), self.opts.verbose_name
+        for text in (_("Select %s to change"), _("Select %s to view"), _("Select %s")):
+            if changelist.title == text % nominative:
+                changelist.title = text % name
+        return changelist
+
+
+class VisibleOnlyMixin(CaseTitlesMixin):
     """An object outside the user's ``get_queryset`` answers 404 on every page of the admin.
 
     Django's admin would redirect to its index with "does not exist", and django-simple-history
@@ -94,7 +125,7 @@ class HiddenFieldLookupsMixin:
         return super().lookup_allowed(lookup, value, request)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CaseTitlesMixin, admin.ModelAdmin):
     """Rows written only by the services: the admin shows them and changes nothing."""
 
     def has_add_permission(self, request, obj=None):

@@ -61,7 +61,8 @@ class MoneyField(forms.CharField):
 
     def prepare_value(self, value):
         if isinstance(value, Decimal):
-            return format_money(value, unit="")
+            # The field reads amounts written the Latvian way, so it shows them so in any language.
+            return format_money(value, unit="", language="lv")
         return value
 
 

@@ -1,11 +1,14 @@
-"""The public pages of calls: the archive, a call's page and its regulations.
+"""The public pages of calls: the archive, a call's page and its regulations; the portal's
+accessibility statement.
 
 A decided call's results are pages of ``applications`` and ``grants`` (``grants/results.py``),
 at the call's address.
 """
 
+from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -13,6 +16,23 @@ from django.views.decorators.http import require_safe
 
 from . import roles
 from .models import Competition
+
+#: When the accessibility statement was prepared and last reviewed; change it with the text.
+ACCESSIBILITY_STATEMENT_PREPARED_ON = date(2026, 12, 3)
+
+
+@require_safe
+def accessibility_statement(request):
+    """The statement the EU model (Commission Implementing Decision (EU) 2018/1523) asks of a
+    public body's website: its compliance, what is not accessible, how to give feedback."""
+    return render(
+        request,
+        "accessibility.html",
+        {
+            "prepared_on": ACCESSIBILITY_STATEMENT_PREPARED_ON,
+            "contact_email": settings.DEFAULT_FROM_EMAIL,
+        },
+    )
 
 
 @require_safe

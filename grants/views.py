@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from applications.letters import ascii_name
+from applications.letters import ascii_name, municipality_authority
 from applications.models import PlannedActivity
 from applications.views import attachment
 from competitions.formatting import format_money
@@ -253,7 +253,7 @@ def grant_decline(request, pk):
                     "call's pool."
                 )
                 % {
-                    "municipality": grant.municipality.name,
+                    "municipality": municipality_authority(grant.municipality.name),
                     "award": format_money(award),
                 },
             )

@@ -16,6 +16,11 @@ admin.site.site_title = _("Remigration grants")
 urlpatterns = i18n_patterns(
     path("", competition_views.home, name="home"),
     path(
+        "accessibility/",
+        competition_views.accessibility_statement,
+        name="accessibility",
+    ),
+    path(
         "accounts/password_change/",
         PasswordChangeThenLogOut.as_view(),
         name="password_change",

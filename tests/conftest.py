@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
+from .amounts import squeezed
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -147,7 +149,7 @@ class _TableReader(HTMLParser):
         if tag == "table" and self.depth:
             self.depth -= 1
         elif self.depth == 1 and tag in {"td", "th"} and self.cell is not None:
-            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.rows[-1].append(squeezed("".join(self.cell)))
             self.cell = None
 
     def handle_data(self, data):

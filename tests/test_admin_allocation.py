@@ -19,6 +19,7 @@ from applications import selectors, services
 from applications.models import AllocationEvent, Application
 from competitions.models import Competition, Municipality
 
+from .amounts import spaced
 from .factories import (
     CompetitionFactory,
     call_with_reviewed_applications,
@@ -87,7 +88,7 @@ def test_the_screen_shows_the_pool_and_the_source_case_proposal_with_its_reasons
     response = client.get(allocation_url(case.competition))
     assert response.status_code == 200
     summary = response.text.split('id="pool-state"')[1].split("</ul>")[0]
-    for figure in ["40 000,00 €", "0,00 €", "10 000,00 €", "atļauts"]:
+    for figure in [spaced("40 000,00 €"), spaced("0,00 €"), spaced("10 000,00 €"), "atļauts"]:
         assert figure in summary
     header, *rows, total = table_rows(response.text, "allocation-table")
     assert header[:7] == [
@@ -100,18 +101,18 @@ def test_the_screen_shows_the_pool_and_the_source_case_proposal_with_its_reasons
         "Pamatojums",
     ]
     assert [(row[0], row[1].split(" REM")[0], row[5], row[6]) for row in rows] == [
-        ("1", "Smiltenes novads", "10 000,00 €", "finansēts pilnā apjomā"),
-        ("2", "Valkas novads", "10 000,00 €", "finansēts pilnā apjomā"),
-        ("3", "Valmieras pilsēta", "9 800,00 €", "finansēts pilnā apjomā"),
-        ("4", "Gulbenes novads", "6 200,00 €", "finansēts pilnā apjomā"),
+        ("1", "Smiltenes novads", spaced("10 000,00 €"), "finansēts pilnā apjomā"),
+        ("2", "Valkas novads", spaced("10 000,00 €"), "finansēts pilnā apjomā"),
+        ("3", "Valmieras pilsēta", spaced("9 800,00 €"), "finansēts pilnā apjomā"),
+        ("4", "Gulbenes novads", spaced("6 200,00 €"), "finansēts pilnā apjomā"),
         (
             "5",
             "Cēsu novads",
-            "4 000,00 €",
-            "daļēji: kopējais finansējums ir izsmelts (4 000,00 € / 7 500,00 €)",
+            spaced("4 000,00 €"),
+            spaced("daļēji: kopējais finansējums ir izsmelts (4 000,00 € / 7 500,00 €)"),
         ),
     ]
-    assert total[2] == "40 000,00 €"  # the proposal's total
+    assert total[2] == spaced("40 000,00 €")  # the proposal's total
     assert "Vēl neviena summa nav mainīta." in response.text  # the empty ledger
 
 
@@ -119,12 +120,14 @@ def test_applying_the_proposal_awards_10000_10000_9800_6200_4000(case, client, t
     response = apply_proposal(client, case.competition)
     assert awarded(case) == AWARDS
     assert AllocationEvent.objects.filter(competition=case.competition).count() == 5
-    assert any("40 000,00 €" in text and "0,00 €" in text for text in messages_of(response))
+    assert any(
+        spaced("40 000,00 €") in text and spaced("0,00 €") in text for text in messages_of(response)
+    )
     summary = response.text.split('id="pool-state"')[1].split("</ul>")[0]
-    assert "40 000,00 €" in summary
+    assert spaced("40 000,00 €") in summary
     ledger = table_rows(response.text, "ledger")[1:]
     assert len(ledger) == 5
-    assert all(row[2].startswith("0,00 € → ") for row in ledger)
+    assert all(row[2].startswith(spaced("0,00 € → ")) for row in ledger)
     assert "Piemērots sadalījuma priekšlikums" in ledger[0][2]
 
 
@@ -152,17 +155,23 @@ def test_an_edit_over_the_pool_is_refused_naming_the_amounts_and_nothing_is_writ
     apply_proposal(client, case.competition)
     events = AllocationEvent.objects.count()
     cesis = case.applications["cesu-novads"]
-    response = set_amount(client, cesis, "5 000,00")
+    response = set_amount(client, cesis, spaced("5 000,00"))
     assert response.status_code == 200
     (message,) = messages_of(response)
     assert "Cēsu novads" in message
-    for amount in ["5 000,00 €", "40 000,00 €", "36 000,00 €", "4 000,00 €", "1 000,00 €"]:
+    for amount in [
+        spaced("5 000,00 €"),
+        spaced("40 000,00 €"),
+        spaced("36 000,00 €"),
+        spaced("4 000,00 €"),
+        spaced("1 000,00 €"),
+    ]:
         assert amount in message
     assert awarded(case) == AWARDS
     assert AllocationEvent.objects.count() == events
     # The refused row keeps what the coordinator typed, marked.
     row = response.text.split(f'id="application-{cesis.pk}"')[1].split("</tr>")[0]
-    assert 'value="5 000,00"' in row
+    assert spaced('value="5 000,00"') in row
     assert (
         f'<tr id="application-{cesis.pk}" data-municipality="Cēsu novads" class="is-refused">'
         in response.text
@@ -174,7 +183,7 @@ def test_an_edit_over_the_cap_is_refused_naming_the_cap_and_the_excess(case, cli
     Application.objects.filter(pk=smiltene.pk).update(requested_amount=Decimal("12000"))
     response = set_amount(client, smiltene, "10500")
     (message,) = messages_of(response)
-    for amount in ["10 500,00 €", "10 000,00 €", "500,00 €"]:
+    for amount in [spaced("10 500,00 €"), spaced("10 000,00 €"), spaced("500,00 €")]:
         assert amount in message
     assert Application.objects.get(pk=smiltene.pk).awarded_amount == 0
     assert not AllocationEvent.objects.exists()
@@ -184,7 +193,7 @@ def test_an_edit_above_the_request_is_refused_naming_the_request(case, client):
     gulbene = case.applications["gulbenes-novads"]
     response = set_amount(client, gulbene, "6500")
     (message,) = messages_of(response)
-    for amount in ["6 200,00 €", "6 500,00 €", "300,00 €"]:
+    for amount in [spaced("6 200,00 €"), spaced("6 500,00 €"), spaced("300,00 €")]:
         assert amount in message
     assert not AllocationEvent.objects.exists()
 
@@ -192,12 +201,14 @@ def test_an_edit_above_the_request_is_refused_naming_the_request(case, client):
 def test_an_edit_within_the_rules_goes_through_the_ledger(case, client):
     apply_proposal(client, case.competition)
     valka = case.applications["valkas-novads"]
-    response = set_amount(client, valka, "9 000,00 €", reason="Samazināts pēc precizējumiem")
+    response = set_amount(
+        client, valka, spaced("9 000,00 €"), reason="Samazināts pēc precizējumiem"
+    )
     assert response.status_code == 302
     assert response.url.endswith(f"#application-{valka.pk}")
     (message,) = messages_of(client.get(response.url))
-    assert "10 000,00 € → 9 000,00 €" in message
-    assert "1 000,00 €" in message  # left in the pool
+    assert spaced("10 000,00 € → 9 000,00 €") in message
+    assert spaced("1 000,00 €") in message  # left in the pool
     event = AllocationEvent.objects.latest("id")
     assert (event.amount_before, event.amount_after, event.by) == (
         Decimal("10000.00"),
@@ -210,13 +221,17 @@ def test_an_edit_within_the_rules_goes_through_the_ledger(case, client):
 @pytest.mark.parametrize(
     ("amount", "reason", "expected"),
     [
-        ("9 000,00", "", "Izmaiņas nav saglabātas. Pamatojums: Šis lauks ir nepieciešams."),
+        (spaced("9 000,00"), "", "Izmaiņas nav saglabātas. Pamatojums: Šis lauks ir nepieciešams."),
         (
             "deviņi tūkstoši",
             "x",
-            "Piešķirtā summa: Ievadiet summu eiro, piemēram, 1500 vai 1 500,50.",
+            "Piešķirtā summa: Ievadiet summu euro, piemēram, 1500 vai 1 500,50.",
         ),
-        ("9000,001", "x", "Piešķirtā summa: Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
+        (
+            "9000,001",
+            "x",
+            "Piešķirtā summa: Ievadiet summu euro, piemēram, 1500 vai 1 500,50.",
+        ),
         ("-5", "x", "Piešķirtā summa: Summa nedrīkst būt negatīva."),
     ],
 )
@@ -241,8 +256,8 @@ def test_the_state_of_the_pool_is_served_for_the_screen_to_stay_current(case, cl
     assert client.get(url).json()["last_event"] is None
     apply_proposal(client, case.competition)
     state = client.get(url).json()
-    assert state["allocated"] == "40 000,00 €"
-    assert state["remaining"] == "0,00 €"
+    assert state["allocated"] == spaced("40 000,00 €")
+    assert state["remaining"] == spaced("0,00 €")
     assert state["remaining_amount"] == "0.00"
     assert state["last_event"] == AllocationEvent.objects.latest("at", "id").pk
 
@@ -335,7 +350,7 @@ def test_the_decision_records_awards_and_rejections_locks_and_notifies(
     assert page.status_code == 200
     for application in case.applications.values():
         assert f'id="decision-{application.pk}"' in page.text
-    assert "30 000,00 € no kopējā finansējuma paliek nepiešķirti." in page.text
+    assert spaced("30 000,00 € no kopējā finansējuma paliek nepiešķirti.") in page.text
     valka = case.applications["valkas-novads"]
     with django_capture_on_commit_callbacks(execute=True):
         response = decide(
@@ -468,7 +483,9 @@ def test_coordinators_editing_at_once_on_the_screen_never_exceed_the_pool():
     statuses = {}
 
     def save(index, application):
-        response = set_amount(clients[index % 2], application, "9 000,00", reason="Vienlaicīgi")
+        response = set_amount(
+            clients[index % 2], application, spaced("9 000,00"), reason="Vienlaicīgi"
+        )
         statuses[index] = response.status_code
 
     outcomes = run_together([lambda i=i, a=a: save(i, a) for i, a in enumerate(applications)])

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from applications import services
 from applications.models import AllocationEvent, Application
 
+from .amounts import spaced
 from .source_case import build_source_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,11 +39,19 @@ def test_a_coordinator_allocates_the_pool_of_the_source_case(live_server, page):
     page.click("input[type=submit]")
 
     figure = page.locator("#pool-state [data-figure]")
-    expect(figure).to_have_text(["40 000,00 €", "0,00 €", "40 000,00 €", "10 000,00 €"])
+    expect(figure).to_have_text(
+        [spaced("40 000,00 €"), spaced("0,00 €"), spaced("40 000,00 €"), spaced("10 000,00 €")]
+    )
     rows = page.locator("#allocation-table tbody tr")
     expect(rows).to_have_count(5)
     expect(page.locator('#allocation-table [data-column="proposal"]')).to_have_text(
-        ["10 000,00 €", "10 000,00 €", "9 800,00 €", "6 200,00 €", "4 000,00 €"]
+        [
+            spaced("10 000,00 €"),
+            spaced("10 000,00 €"),
+            spaced("9 800,00 €"),
+            spaced("6 200,00 €"),
+            spaced("4 000,00 €"),
+        ]
     )
     expect(page.locator('#allocation-table [data-column="why"]').last).to_contain_text(
         "daļēji: kopējais finansējums ir izsmelts"
@@ -50,35 +59,51 @@ def test_a_coordinator_allocates_the_pool_of_the_source_case(live_server, page):
 
     page.get_by_role("button", name="Piemērot priekšlikumu").click()
     expect(page.locator(".messagelist .success")).to_contain_text("Priekšlikums piemērots")
-    expect(figure).to_have_text(["40 000,00 €", "40 000,00 €", "0,00 €", "10 000,00 €"])
+    expect(figure).to_have_text(
+        [spaced("40 000,00 €"), spaced("40 000,00 €"), spaced("0,00 €"), spaced("10 000,00 €")]
+    )
     expect(page.locator('#allocation-table [data-column="awarded"]')).to_have_text(
-        ["10 000,00 €", "10 000,00 €", "9 800,00 €", "6 200,00 €", "4 000,00 €"]
+        [
+            spaced("10 000,00 €"),
+            spaced("10 000,00 €"),
+            spaced("9 800,00 €"),
+            spaced("6 200,00 €"),
+            spaced("4 000,00 €"),
+        ]
     )
     expect(page.locator("#ledger tbody tr")).to_have_count(5)
 
     # Lower Valka's award: the screen shows what would remain before it is saved.
     edit(
         page.locator(f"#application-{valka.pk}"),
-        "9 000,00",
+        spaced("9 000,00"),
         "Precizētas izmaksas",
-        preview="Kopējā finansējuma atlikums pēc šīs izmaiņas: 1 000,00 €",
+        preview=spaced("Kopējā finansējuma atlikums pēc šīs izmaiņas: 1 000,00 €"),
     )
-    expect(page.locator(".messagelist .success")).to_contain_text("10 000,00 € → 9 000,00 €")
-    expect(figure.nth(2)).to_have_text("1 000,00 €")
+    expect(page.locator(".messagelist .success")).to_contain_text(
+        spaced("10 000,00 € → 9 000,00 €")
+    )
+    expect(figure.nth(2)).to_have_text(spaced("1 000,00 €"))
 
     # Cēsis cannot take 5 500: the pool would be over by 500. Refused, amounts named.
     edit(
         page.locator(f"#application-{cesis.pk}"),
         "5 500",
         "Mēģinājums",
-        preview="Kopējais finansējums tiktu pārsniegts par 500,00 €.",
+        preview=spaced("Kopējais finansējums tiktu pārsniegts par 500,00 €."),
     )
     error = page.locator(".messagelist .error")
-    for amount in ["5 500,00 €", "40 000,00 €", "35 000,00 €", "5 000,00 €", "500,00 €"]:
+    for amount in [
+        spaced("5 500,00 €"),
+        spaced("40 000,00 €"),
+        spaced("35 000,00 €"),
+        spaced("5 000,00 €"),
+        spaced("500,00 €"),
+    ]:
         expect(error).to_contain_text(amount)
-    expect(figure.nth(2)).to_have_text("1 000,00 €")
+    expect(figure.nth(2)).to_have_text(spaced("1 000,00 €"))
     expect(page.locator(f"#application-{cesis.pk} [data-column=awarded]")).to_have_text(
-        "4 000,00 €"
+        spaced("4 000,00 €")
     )
     expect(page.locator(f"#application-{cesis.pk} input[name=amount]")).to_have_value("5 500")
     assert Application.objects.get(pk=cesis.pk).awarded_amount == Decimal("4000.00")
@@ -90,5 +115,5 @@ def test_a_coordinator_allocates_the_pool_of_the_source_case(live_server, page):
         application=cesis, amount=Decimal("5000"), by=case.coordinator, reason="Otrs koordinators"
     )
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-    expect(figure.nth(2)).to_have_text("0,00 €")
+    expect(figure.nth(2)).to_have_text(spaced("0,00 €"))
     expect(page.locator("#stale-notice")).to_be_visible()

@@ -14,6 +14,7 @@ from applications import services
 from competitions.admin import CompetitionAdmin
 from competitions.models import ActivityCategory, Competition, Municipality
 
+from .amounts import spaced
 from .factories import CompetitionFactory, UserFactory, coordinator, reviewer
 from .source_case import build_source_case
 
@@ -44,7 +45,7 @@ def call_form(competition=None, **overrides) -> dict:
         "closes_at_0": closes.strftime("%d.%m.%Y."),
         "closes_at_1": "17:00",
         "results_expected_on": "",
-        "pool_amount": "40 000,00",
+        "pool_amount": spaced("40 000,00"),
         "max_award_amount": "10 000",
         "partial_awards_allowed": "on",
         "eligible_municipalities": list(Municipality.objects.values_list("pk", flat=True)),
@@ -145,12 +146,14 @@ def test_a_coordinator_creates_a_call_with_weighted_criteria_and_its_people(pers
 
 def test_a_cap_above_the_pool_is_refused_naming_both_amounts_and_nothing_is_created(person, client):
     response = client.post(
-        reverse(ADD), call_form(pool_amount="40 000", max_award_amount="50 000,00")
+        reverse(ADD), call_form(pool_amount="40 000", max_award_amount=spaced("50 000,00"))
     )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert errors["max_award_amount"] == [
-        "Maksimālais finansējums (50 000,00 €) nedrīkst pārsniegt kopējo finansējumu (40 000,00 €)."
+        spaced(
+            "Maksimālais finansējums (50 000,00 €) nedrīkst pārsniegt kopējo finansējumu (40 000,00 €)."
+        )
     ]
     assert not Competition.objects.exists()
 
@@ -185,14 +188,14 @@ def test_lowering_the_pool_below_what_is_allocated_is_refused_and_nothing_change
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     (message,) = errors["pool_amount"]
-    for amount in ["30 000,00 €", "40 000,00 €", "10 000,00 €"]:
+    for amount in [spaced("30 000,00 €"), spaced("40 000,00 €"), spaced("10 000,00 €")]:
         assert amount in message
     case.competition.refresh_from_db()
     assert case.competition.pool_amount == Decimal("40000.00")
     assert case.competition.title_lv != "Jauns nosaukums"
 
     response = client.post(url, call_form(case.competition, max_award_amount="9 000"))
-    assert "9 000,00 €" in response.context["adminform"].form.errors["max_award_amount"][0]
+    assert spaced("9 000,00 €") in response.context["adminform"].form.errors["max_award_amount"][0]
     response = client.post(url, {**call_form(case.competition), "partial_awards_allowed": ""})
     assert response.context["adminform"].form.errors["partial_awards_allowed"]
     case.competition.refresh_from_db()
@@ -204,7 +207,8 @@ def test_raising_the_pool_goes_through_the_service_with_the_rest_of_the_form(cli
     client.force_login(case.coordinator)
     url = reverse("admin:competitions_competition_change", args=[case.competition.pk])
     response = client.post(
-        url, call_form(case.competition, pool_amount="50 000,00", title_lv="Jauns nosaukums")
+        url,
+        call_form(case.competition, pool_amount=spaced("50 000,00"), title_lv="Jauns nosaukums"),
     )
     assert response.status_code == 302
     case.competition.refresh_from_db()

@@ -106,8 +106,8 @@ def test_reviewer_scores_an_application_with_every_criterion_shown(client):
     assert page.status_code == 200
     text = page.text
     assert "Cik lielā mērā aktivitātes veicina atgriešanos." in text
-    assert "no 0–10 punktiem · svars 0,50" in text
-    assert "no 0–5 punktiem · svars 0,20" in text
+    assert "0–10 punkti · svars 0,50" in text
+    assert "0–5 punkti · svars 0,20" in text
     assert smiltene.activities.first().title in text
 
     response = client.post(
@@ -241,7 +241,10 @@ def test_a_reviewer_who_acts_for_the_applicant_municipality_cannot_review_it(cli
 
     page = client.get(review_url(valka))
     assert page.status_code == 200
-    assert "Jūs pārstāvat pašvaldību “Valkas novads” un nevarat vērtēt tās pieteikumu." in page.text
+    assert (
+        "Pieteikumu iesniegusi Jūsu pārstāvētā Valkas novada pašvaldība, tāpēc Jūs to nevarat vērtēt."
+        in page.text
+    )
     assert 'id="review-form"' not in page.text
 
     response = client.post(review_url(valka), scores_form(case.competition, [1, 1, 1]))

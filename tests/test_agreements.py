@@ -20,6 +20,7 @@ from applications.models import NumberSequence
 from grants import agreements, services
 from grants.models import Agreement, Grant, PlanVersion
 
+from .amounts import spaced
 from .factories import coordinator, decided_grant, decided_grants, reviewer, staff_of
 from .test_grants_plan import fitted_to, lines_of, proposed
 
@@ -32,8 +33,9 @@ PASSWORD = "correct horse battery staple"
 
 
 def pdf_text(pdf: bytes) -> str:
-    return " ".join(
-        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    """The text, with runs of white space made one space and the amounts' no-break spaces kept."""
+    return spaced(
+        " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
     )
 
 
@@ -164,9 +166,9 @@ def test_the_latvian_agreement_prints_the_plan_the_total_in_words_the_payments_a
     assert "Līgums par finansējuma piešķiršanu" in text
     assert f"Nr. {agreement.number}" in text
     assert "Cēsu novada pašvaldība" in text
-    assert "4 000,00 EUR (četri tūkstoši eiro, nulle centu)" in text
-    assert "Avanss (50 % no Finansējuma) 2 000,00 EUR" in text
-    assert "Noslēguma maksājums 2 000,00 EUR" in text
+    assert spaced("4 000,00 EUR (četri tūkstoši euro, nulle centu)") in text
+    assert spaced("Avanss (50 % no Finansējuma) 2 000,00 EUR") in text
+    assert spaced("Noslēguma maksājums 2 000,00 EUR") in text
     assert f"līdz {call.implementation_ends_on:%d.%m.%Y}." in text
     assert (
         f"Starpposma pārskatu par paveikto un izlietoto Pašvaldība iesniedz līdz {call.interim_report_due_on:%d.%m.%Y}."
@@ -187,10 +189,10 @@ def test_an_english_agreement_on_request_replaces_the_latvian_one_which_is_kept(
     assert english.number.endswith("/L-002")
     text = pdf_text(stored(english))
     assert "Grant agreement" in text
-    assert "EUR 4 000,00" not in text
-    assert "4 000,00 EUR (four thousand euro, zero cents)" in text
-    assert "Advance (50% of the Funding) 2 000,00 EUR" in text
-    assert "Final payment 2 000,00 EUR" in text
+    assert spaced("EUR 4 000,00") not in text
+    assert "EUR 4,000.00 (four thousand euro, zero cents)" in text
+    assert "Advance (50% of the Funding) EUR 2,000.00" in text
+    assert "Final payment EUR 2,000.00" in text
     assert f"This version of the Agreement replaces Agreement No. {latvian.number}" in text
     assert f"{grant.competition.report_due_on:%-d %B %Y}" in text
     assert "Page 1 of 3" in text
@@ -672,7 +674,7 @@ def test_an_amendment_issues_a_new_agreement_and_the_signed_one_stays(cesis):
     assert first.replaced_by == amended
     assert first.countersigned_at is not None
     assert amended.plan_version.number == 2
-    assert "3 900,00 EUR" in pdf_text(stored(amended))
+    assert spaced("3 900,00 EUR") in pdf_text(stored(amended))
     assert f"aizstāj Līgumu Nr. {first.number}" in pdf_text(stored(amended))
     url = reverse("grants:agreement_download", args=[grant.pk, first.pk, "pdf"])
     response = signed_in(signatory).get(url)

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from .amounts import spaced
 from .test_agreements import cesis, pdf_text  # noqa: F401 - cesis is the fixture
 from .test_browser_application import log_in
 
@@ -20,7 +21,7 @@ def test_the_signatory_accepts_the_agreement_and_downloads_it(live_server, page,
     page.goto(live_server.url + reverse("grants:agreement", args=[grant.pk]))
     expect(page.get_by_role("heading", level=1)).to_have_text("Finansējuma līgums")
     expect(page.locator("#agreement-sha256")).to_have_text(agreement.sha256)
-    expect(page.locator("#agreed-total")).to_have_text("4 000,00 €")
+    expect(page.locator("#agreed-total")).to_have_text(spaced("4 000,00 €"))
 
     # The confirmation names the person, the agreement and the exact PDF.
     page.locator("#accept-agreement").click()
@@ -45,6 +46,6 @@ def test_the_signatory_accepts_the_agreement_and_downloads_it(live_server, page,
     text = pdf_text(pdf)
     for line in agreement.plan_version.lines.all():
         assert line.title in text
-    assert "4 000,00 EUR (četri tūkstoši eiro, nulle centu)" in text
-    assert "Avanss (50 % no Finansējuma) 2 000,00 EUR" in text
-    assert "Noslēguma maksājums 2 000,00 EUR" in text
+    assert spaced("4 000,00 EUR (četri tūkstoši euro, nulle centu)") in text
+    assert spaced("Avanss (50 % no Finansējuma) 2 000,00 EUR") in text
+    assert spaced("Noslēguma maksājums 2 000,00 EUR") in text

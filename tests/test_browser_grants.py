@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from applications.models import Application
 from grants.models import Grant, PlanVersion
 
+from .amounts import spaced
 from .factories import coordinator, decided_grant, staff_of
 from .test_agreements import pdf_text
 
@@ -48,9 +49,9 @@ def test_cesis_fits_its_plan_to_the_award_through_a_return_then_signs_the_agreem
     log_in_portal(page, live_server, "cesis")
     page.get_by_role("link", name="Piešķirtie finansējumi").first.click()
     page.get_by_role("link", name=grant.competition.title).click()
-    expect(page.locator("#award")).to_have_text("4 000,00 €")
+    expect(page.locator("#award")).to_have_text(spaced("4 000,00 €"))
     expect(page.locator("#next-step")).to_contain_text(
-        "Pārskatiet plānu atbilstoši piešķirtajam finansējumam 4 000,00 €"
+        spaced("Pārskatiet plānu atbilstoši piešķirtajam finansējumam 4 000,00 €")
     )
     page.get_by_role("link", name="Labot plānu").click()
 
@@ -60,19 +61,21 @@ def test_cesis_fits_its_plan_to_the_award_through_a_return_then_signs_the_agreem
         page.locator("#over-award"),
         page.locator("#under-award"),
     )
-    expect(total).to_have_text("7 500,00 €")
+    expect(total).to_have_text(spaced("7 500,00 €"))
     expect(over).to_have_text(
-        "Pārsniegums pret piešķīrumu: 3 500,00 €. Pirms iesniegšanas saskaņošanai samaziniet plānu."
+        spaced(
+            "Pārsniegums pret piešķīrumu: 3 500,00 €. Pirms iesniegšanas saskaņošanai samaziniet plānu."
+        )
     )
     page.fill("#id_lines-0-cost", "2 000")
-    expect(total).to_have_text("5 000,00 €")
-    expect(over).to_contain_text("1 000,00 €")
+    expect(total).to_have_text(spaced("5 000,00 €"))
+    expect(over).to_contain_text(spaced("1 000,00 €"))
     page.fill("#id_lines-0-cost", "900")
-    expect(total).to_have_text("3 900,00 €")
+    expect(total).to_have_text(spaced("3 900,00 €"))
     expect(over).to_be_hidden()
-    expect(under).to_contain_text("Par 100,00 € mazāk nekā piešķirts")
-    page.fill("#id_lines-0-cost", "1 000,00")
-    expect(total).to_have_text("4 000,00 €")
+    expect(under).to_contain_text(spaced("Par 100,00 € mazāk nekā piešķirts"))
+    page.fill("#id_lines-0-cost", spaced("1 000,00"))
+    expect(total).to_have_text(spaced("4 000,00 €"))
     expect(under).to_be_hidden()
     page.get_by_role("button", name="Iesniegt saskaņošanai").click()
     expect(page.get_by_role("alert").filter(has_text="iesniegta saskaņošanai")).to_be_visible()
@@ -83,7 +86,7 @@ def test_cesis_fits_its_plan_to_the_award_through_a_return_then_signs_the_agreem
     changelist = reverse("admin:grants_grant_changelist") + "?to_decide=yes"
     log_in_admin(admin, live_server, "vpr", changelist)
     admin.get_by_role("link", name="Izlemt par iesniegto plānu").click()
-    expect(admin.locator("#plan-total")).to_have_text("4 000,00 €")
+    expect(admin.locator("#plan-total")).to_have_text(spaced("4 000,00 €"))
     expect(admin.locator("#effect")).to_contain_text("piešķirtais finansējums nemainīsies")
     admin.get_by_role("link", name="Tomēr atgriezt precizēšanai").click()
     admin.fill(
@@ -102,10 +105,10 @@ def test_cesis_fits_its_plan_to_the_award_through_a_return_then_signs_the_agreem
     page.select_option("#id_lines-2-category", label="Vizītes pie diasporas")
     page.fill("#id_lines-2-title", "Ēdināšana vizīšu dalībniekiem")
     page.fill("#id_lines-2-cost", "250")
-    expect(total).to_have_text("4 250,00 €")
-    expect(over).to_contain_text("250,00 €")
+    expect(total).to_have_text(spaced("4 250,00 €"))
+    expect(over).to_contain_text(spaced("250,00 €"))
     page.fill("#id_lines-1-cost", "2 750")
-    expect(total).to_have_text("4 000,00 €")
+    expect(total).to_have_text(spaced("4 000,00 €"))
     page.get_by_role("button", name="Iesniegt saskaņošanai").click()
     expect(page.locator("#plan-status")).to_have_text("Iesniegts saskaņošanai")
     expect(page.locator("#version-2")).to_contain_text("Ēdināšana vizīšu dalībniekiem")
@@ -113,9 +116,11 @@ def test_cesis_fits_its_plan_to_the_award_through_a_return_then_signs_the_agreem
     # The coordinator approves version 2.
     admin.goto(live_server.url + changelist)
     admin.get_by_role("link", name="Izlemt par iesniegto plānu").click()
-    expect(admin.locator("#plan-total")).to_have_text("4 000,00 €")
+    expect(admin.locator("#plan-total")).to_have_text(spaced("4 000,00 €"))
     admin.get_by_role("button", name="Saskaņot plānu").click()
-    expect(admin.locator(".messagelist .success")).to_contain_text("saskaņota par 4 000,00 €")
+    expect(admin.locator(".messagelist .success")).to_contain_text(
+        spaced("saskaņota par 4 000,00 €")
+    )
 
     page.reload()
     expect(page.locator("#status")).to_have_text("Līguma parakstīšana")
@@ -145,9 +150,9 @@ def test_cesis_fits_its_plan_to_the_award_through_a_return_then_signs_the_agreem
     for line in agreement.plan_version.lines.all():
         assert line.title in text
     assert "Ēdināšana vizīšu dalībniekiem" in text
-    assert "4 000,00 EUR (četri tūkstoši eiro, nulle centu)" in text
-    assert "Avanss (50 % no Finansējuma) 2 000,00 EUR" in text
-    assert "Noslēguma maksājums 2 000,00 EUR" in text
+    assert spaced("4 000,00 EUR (četri tūkstoši euro, nulle centu)") in text
+    assert spaced("Avanss (50 % no Finansējuma) 2 000,00 EUR") in text
+    assert spaced("Noslēguma maksājums 2 000,00 EUR") in text
 
     # The coordinator countersigns in the admin: the grant is in progress.
     admin.goto(live_server.url + reverse("admin:grants_agreement_countersign", args=[agreement.pk]))
@@ -177,4 +182,4 @@ def test_the_plan_pages_on_a_phone_scroll_no_sideways_and_break_no_amount(live_s
                 .map(element => element.textContent)"""
         )
         assert broken == [], url
-    expect(page.locator("#over-award")).to_contain_text("3 500,00 €")
+    expect(page.locator("#over-award")).to_contain_text(spaced("3 500,00 €"))

@@ -508,6 +508,7 @@ def endpoints(w: World) -> dict[str, Endpoint]:
 #: and delete pages and lists of models whose admin lets nobody change anything, are derived.
 READ_ONLY = {
     "home": "a page",
+    "accessibility": "a page",
     "password_change_done": "a page",
     "password_reset_done": "a page",
     "password_reset_complete": "a page",

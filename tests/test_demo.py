@@ -12,6 +12,8 @@ from applications.models import AllocationEvent, Application, AwardLetter, Revie
 from competitions.models import Competition
 from grants.models import Agreement, Grant, PlanVersion
 
+from .amounts import spaced, squeezed
+
 pytestmark = pytest.mark.django_db
 
 AWARDS = {
@@ -174,8 +176,8 @@ def test_each_demo_staff_user_sees_only_their_own_application(client, demo):
 
 
 def test_results_page_of_the_demo(client, demo):
-    page = " ".join(client.get(reverse("results:detail", kwargs={"slug": demo.slug})).text.split())
+    page = squeezed(client.get(reverse("results:detail", kwargs={"slug": demo.slug})).text)
     assert "pieteikumus iesniedza 5 no 26 pašvaldībām" in page
     assert "Pilnā apjomā finansējumu saņem 4 pašvaldības." in page
     assert "Daļēju finansējumu saņem 1 pašvaldība." in page
-    assert "piešķirti 40 000,00 EUR" in page
+    assert spaced("piešķirti 40 000,00 EUR") in page

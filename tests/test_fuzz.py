@@ -20,6 +20,7 @@ from applications import services
 from applications.models import Application, NumberSequence, snapshot_digest
 from competitions.forms import MoneyField
 
+from .amounts import spaced
 from .factories import CompetitionFactory, category, municipality, staff_of
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,20 @@ amount_texts = st.one_of(
     ),
     st.text(max_size=20),
     st.sampled_from(
-        ["", " ", "1e5", "0x10", "١٢٣", "10 000,00 €", "--5", "5-", "1,5,5", "NaN", "5\x00", "\x00"]
+        [
+            "",
+            " ",
+            "1e5",
+            "0x10",
+            "١٢٣",
+            spaced("10 000,00 €"),
+            "--5",
+            "5-",
+            "1,5,5",
+            "NaN",
+            "5\x00",
+            "\x00",
+        ]
     ),
 )
 # Any text, and often one with a NUL character inside.

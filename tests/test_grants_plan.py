@@ -18,6 +18,7 @@ from grants.models import Grant, PlanVersion
 from grants.selectors import plan_changes
 from grants.services import PlanLineData
 
+from .amounts import spaced
 from .factories import (
     CompetitionFactory,
     category,
@@ -143,8 +144,10 @@ def test_proposing_a_plan_over_the_award_is_refused_naming_the_excess_and_nothin
         services.plan_propose(version=version, by=staff)
     assert codes(error.value) == ["over_award"]
     assert messages(error.value) == [
-        "Plāna kopsumma 7 500,00 € pārsniedz piešķirto finansējumu 4 000,00 € par 3 500,00 €; "
-        "samaziniet plānu līdz 4 000,00 €."
+        spaced(
+            "Plāna kopsumma 7 500,00 € pārsniedz piešķirto finansējumu 4 000,00 € par 3 500,00 €; "
+            "samaziniet plānu līdz 4 000,00 €."
+        )
     ]
     version.refresh_from_db()
     assert version.status == PlanVersion.Status.DRAFT
@@ -156,8 +159,10 @@ def test_the_refusal_over_the_award_reads_in_english_too():
     with translation.override("en"), pytest.raises(ValidationError) as error:
         services.plan_propose(version=grant.plan_versions.get(), by=staff_of("cesu-novads"))
     assert messages(error.value) == [
-        "The plan's total of 7 500,00 € is more than the award of 4 000,00 € by 3 500,00 €; "
-        "reduce the plan to at most 4 000,00 €."
+        spaced(
+            "The plan's total of €7,500.00 is more than the award of €4,000.00 by €3,500.00; "
+            "reduce the plan to at most €4,000.00."
+        )
     ]
 
 
@@ -251,8 +256,10 @@ def test_approving_a_plan_under_the_award_lowers_it_and_the_pool_regains_the_dif
     event = AllocationEvent.objects.latest("id")
     assert (event.amount_before, event.amount_after) == (Decimal("10000.00"), Decimal("9500.00"))
     assert event.reason == (
-        "Saskaņots plāna 1. variants par 9 500,00 €; piešķirtais finansējums 10 000,00 € "
-        "samazināts par 500,00 €."
+        spaced(
+            "Saskaņots plāna 1. variants par 9 500,00 €; piešķirtais finansējums 10 000,00 € "
+            "samazināts par 500,00 €."
+        )
     )
     assert (grant.status, grant.agreed_total) == (Grant.Status.SIGNING, Decimal("9500.00"))
     assert competition_results(competition=call).total_awarded == call.pool_amount - before - (
@@ -447,8 +454,10 @@ def test_raising_after_the_decision_is_refused_with_the_figures_in_english():
         )
     assert codes(error.value) == ["raise_after_decision"]
     assert messages(error.value) == [
-        "The call has been decided: an award can be lowered but never raised; 4 500,00 € is "
-        "more than the award of 4 000,00 € by 500,00 €."
+        spaced(
+            "The call has been decided: an award can be lowered but never raised; €4,500.00 is "
+            "more than the award of €4,000.00 by €500.00."
+        )
     ]
 
 
@@ -542,7 +551,7 @@ def test_the_grants_admin_lists_each_grant_with_its_award_for_coordinators_only(
     assert page.status_code == 200
     text = page.content.decode()
     assert "Cēsu novads" in text
-    assert "4 000,00 €" in text
+    assert spaced("4 000,00 €") in text
     assert "plāna saskaņošana" in text
     client.force_login(decided_call.reviewers[0])
     assert client.get("/admin/grants/grant/").status_code == 403

@@ -12,6 +12,7 @@ from grants import services
 from grants.models import Grant, PlanVersion
 from grants.services import PlanLineData
 
+from .amounts import spaced, squeezed
 from .factories import category, coordinator, decided_grant, reviewer, staff_of
 
 pytestmark = pytest.mark.django_db
@@ -104,17 +105,19 @@ def test_the_grant_page_shows_the_award_the_next_step_the_activities_and_the_pla
     page = staff.get(url)
     assert page.status_code == 200
     text = page.content.decode()
-    assert 'id="award">4 000,00 €' in text
+    assert spaced('id="award">4 000,00 €') in text
     assert (
-        'Pārskatiet plānu atbilstoši piešķirtajam finansējumam <span class="amount">4 000,00 €</span>'
+        spaced(
+            'Pārskatiet plānu atbilstoši piešķirtajam finansējumam <span class="amount">4 000,00 €</span>'
+        )
         in text
     )
     assert "Informatīvā brošūra" in text
     assert "Vizīte pie diasporas" in text
-    assert 'data-amount="excess">3 500,00 €' in text
+    assert spaced('data-amount="excess">3 500,00 €') in text
     english = staff.get("/en" + url)
     assert english.status_code == 200
-    assert 'Revise the plan to fit the award of <span class="amount">4 000,00 €</span>' in (
+    assert 'Revise the plan to fit the award of <span class="amount">€4,000.00</span>' in (
         english.content.decode()
     )
     assert "Activities as submitted" in english.content.decode()
@@ -155,10 +158,10 @@ def test_the_plan_form_shows_every_line_and_the_award_in_both_languages(cesis, s
     text = page.content.decode()
     assert 'data-limit="4000.00"' in text
     assert 'value="Informatīvā brošūra"' in text
-    assert 'value="4 500,00"' in text
-    assert 'Pārsniegums pret piešķīrumu: <span class="amount">3 500,00 €</span>' in text
+    assert spaced('value="4 500,00"') in text
+    assert spaced('Pārsniegums pret piešķīrumu: <span class="amount">3 500,00 €</span>') in text
     english = staff.get("/en" + url).content.decode()
-    assert 'Over the award by <span class="amount">3 500,00 €</span>: reduce the plan' in english
+    assert 'Over the award by <span class="amount">€3,500.00</span>: reduce the plan' in english
     assert "Propose for agreement" in english
 
 
@@ -189,15 +192,17 @@ def test_a_draft_over_the_award_is_saved_with_the_excess_named(cesis, staff):
     assert version.status == PlanVersion.Status.DRAFT
     assert version.total == Decimal("8000.00")
     assert (
-        "Melnraksts ir saglabāts. Tā kopsumma 8 000,00 € pārsniedz piešķirto finansējumu "
-        "4 000,00 € par 4 000,00 €"
+        spaced(
+            "Melnraksts ir saglabāts. Tā kopsumma 8 000,00 € pārsniedz piešķirto finansējumu "
+            "4 000,00 € par 4 000,00 €"
+        )
     ) in response.content.decode()
 
 
 def test_proposing_over_the_award_is_refused_naming_the_excess_and_keeps_what_was_typed(
     cesis, staff
 ):
-    rows = rows_of(current(cesis), line1="1 000,50")
+    rows = rows_of(current(cesis), line1=spaced("1 000,50"))
     rows[1]["title"] = "Vizīte pie diasporas Īrijā"
     response = staff.post(
         reverse("grants:plan", args=[cesis.pk]), plan_post(cesis, rows, action="propose")
@@ -205,8 +210,8 @@ def test_proposing_over_the_award_is_refused_naming_the_excess_and_keeps_what_wa
     assert response.status_code == 200
     text = response.content.decode()
     assert "Melnraksts ir saglabāts, bet to vēl nevar iesniegt saskaņošanai" in text
-    assert "par 0,50 €" in text
-    assert 'value="1 000,50"' in text
+    assert spaced("par 0,50 €") in text
+    assert spaced('value="1 000,50"') in text
     assert 'value="Vizīte pie diasporas Īrijā"' in text
     version = current(cesis)
     assert version.status == PlanVersion.Status.DRAFT
@@ -240,7 +245,7 @@ def test_proposing_a_plan_within_the_award_proposes_it_and_mails_the_coordinator
 @pytest.mark.parametrize(
     ("cost", "title", "error"),
     [
-        ("abc", "Brošūra", "Ievadiet summu eiro"),
+        ("abc", "Brošūra", "Ievadiet summu euro"),
         ("0", "Brošūra", "Summai jābūt lielākai par nulli."),
         ("-5", "Brošūra", "Summai jābūt lielākai par nulli."),
         ("100", "", "Šis lauks ir nepieciešams."),
@@ -319,8 +324,8 @@ def test_the_returned_versions_comment_shows_prominently_and_the_next_save_start
     assert "Koordinators" in page
     assert "atgrieza plānu precizēšanai" in page
     # Version 2 against version 1: the first line's cost went from 1 000,00 to 900,00 €.
-    assert "1 000,00 €" in page
-    assert "-100,00 €" in page
+    assert spaced("1 000,00 €") in page
+    assert spaced("-100,00 €") in page
 
 
 # --- declining --------------------------------------------------------------------------------
@@ -387,17 +392,19 @@ def test_the_approve_screen_shows_the_plan_the_comparison_and_the_lowering_of_th
     assert page.status_code == 200
     text = page.content.decode()
     assert (
-        "Apstiprinot piešķirtais finansējums tiks samazināts par 400,00 € līdz 3 600,00 €, un "
-        "400,00 € atgriezīsies konkursa fondā."
+        spaced(
+            "Apstiprinot piešķirtais finansējums tiks samazināts par 400,00 € līdz 3 600,00 €, un "
+            "400,00 € atgriezīsies konkursa fondā."
+        )
     ) in text
     assert "Informatīvā brošūra" in text
-    assert "600,00 €" in text
+    assert spaced("600,00 €") in text
     # Against version 1: the first line's cost from 900,00 to 600,00 €.
     assert "Salīdzinājumā ar 1. versiju" in text
-    assert "900,00 €" in text
-    assert "-300,00 €" in text
+    assert spaced("900,00 €") in text
+    assert spaced("-300,00 €") in text
     english = client.get("/en" + reverse("admin:grants_planversion_approve", args=[version.pk]))
-    assert "On approval the award will be lowered by 400,00 €" in english.content.decode()
+    assert "On approval the award will be lowered by €400.00" in english.content.decode()
 
 
 def test_approving_lowers_the_award_says_so_in_green_and_mails_the_staff(
@@ -413,7 +420,7 @@ def test_approving_lowers_the_award_says_so_in_green_and_mails_the_staff(
     assert response.redirect_chain[-1][0] == reverse("admin:grants_grant_change", args=[cesis.pk])
     [message] = list(response.context["messages"])
     assert message.level_tag == "success"
-    assert "samazināts no 4 000,00 € par 400,00 €" in message.message
+    assert spaced("samazināts no 4 000,00 € par 400,00 €") in message.message
     version.refresh_from_db()
     assert version.status == PlanVersion.Status.APPROVED
     assert Application.objects.get(pk=cesis.application_id).awarded_amount == Decimal("3600.00")
@@ -421,7 +428,7 @@ def test_approving_lowers_the_award_says_so_in_green_and_mails_the_staff(
     # The approval, then the agreement it issued, each in a mail of its own.
     mailed, agreement_ready = mail.outbox
     assert mailed.to == ["cesis@example.lv"]
-    assert "no 4 000,00 € līdz 3 600,00 €" in mailed.body
+    assert spaced("no 4 000,00 € līdz 3 600,00 €") in mailed.body
     assert cesis.get_absolute_url() in mailed.body
     assert agreement_ready.to == ["cesis@example.lv"]
     assert cesis.agreements.get().number in agreement_ready.subject + agreement_ready.body
@@ -440,14 +447,14 @@ def test_a_refused_approval_is_an_error_message_naming_the_rule_and_the_figures(
     )
     client = signed_in(coordinator("vpr"))
     url = reverse("admin:grants_planversion_approve", args=[version.pk])
-    assert "par 1 000,00 €" in client.get(url).content.decode()  # said before the button
+    assert spaced("par 1 000,00 €") in client.get(url).content.decode()  # said before the button
     response = client.post(url)
     assert response.status_code == 200
     [message] = list(response.context["messages"])
     assert message.level_tag == "error"
-    assert "4 000,00 €" in message.message
-    assert "3 000,00 €" in message.message
-    assert "1 000,00 €" in message.message
+    assert spaced("4 000,00 €") in message.message
+    assert spaced("3 000,00 €") in message.message
+    assert spaced("1 000,00 €") in message.message
     version.refresh_from_db()
     assert version.status == PlanVersion.Status.PROPOSED
 
@@ -495,3 +502,14 @@ def test_the_grant_list_in_the_admin_shows_what_awaits_the_coordinator(cesis):
     assert reverse("admin:grants_grant_change", args=[cesis.pk]) not in to_decide
     change = client.get(reverse("admin:grants_grant_change", args=[waiting.pk])).content.decode()
     assert reverse("admin:grants_planversion_return", args=[version.pk]) in change
+
+
+def test_the_decline_page_names_the_municipality_as_latvian_writes_it(cesis, staff):
+    url = reverse("grants:decline", args=[cesis.pk])
+    page = squeezed(staff.get(url).content.decode())
+    assert "Cēsu novada pašvaldība atsakās no konkursā" in page
+    assert "Pašvaldība “Cēsu novads”" not in page
+    declined = staff.post(url, {"reason": "Dome nolēma projektu neīstenot."}, follow=True)
+    assert "Cēsu novada pašvaldība ir atteikusies no piešķirtā finansējuma" in squeezed(
+        declined.content.decode()
+    )

@@ -27,6 +27,7 @@ from django.urls import reverse
 from applications.models import AllocationEvent, Application
 from competitions.models import Municipality
 
+from .amounts import spaced
 from .factories import ApplicationFactory, CompetitionFactory, coordinator
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -218,7 +219,11 @@ def test_coordinators_on_two_processes_never_exceed_the_pool(server):
         (
             session_of(coordinator(f"coordinator{index}")),
             path,
-            {"application": application.pk, "amount": "10 000,00", "reason": "Pilnā apjomā"},
+            {
+                "application": application.pk,
+                "amount": spaced("10 000,00"),
+                "reason": "Pilnā apjomā",
+            },
         )
         for index, application in enumerate(applications)
     ]
@@ -239,7 +244,16 @@ def test_coordinators_on_two_processes_never_pass_the_cap_of_one_application(ser
     call = CompetitionFactory()
     application = submitted(call, Municipality.objects.get(slug="cesu-novads"), Decimal("12000.00"))
     path = reverse("admin:competitions_competition_allocation", args=[call.pk])
-    amounts = ["9 000", "10 000", "10 000,01", "11 000", "9 500", "8 000", "12 000", "7 000"]
+    amounts = [
+        "9 000",
+        "10 000",
+        spaced("10 000,01"),
+        "11 000",
+        "9 500",
+        "8 000",
+        "12 000",
+        "7 000",
+    ]
     posts = [
         (
             session_of(coordinator(f"coordinator{i}")),
@@ -252,7 +266,7 @@ def test_coordinators_on_two_processes_never_pass_the_cap_of_one_application(ser
     statuses = post_together(server.port, posts)
 
     assert len(processes_that_served(server, path, len(posts))) == 2
-    over_cap = {"10 000,01", "11 000", "12 000"}
+    over_cap = {spaced("10 000,01"), "11 000", "12 000"}
     assert [
         status for amount, status in zip(amounts, statuses, strict=True) if amount in over_cap
     ] == [200] * 3

@@ -20,6 +20,7 @@ from applications import letters, services
 from applications.models import Application, AwardLetter, NumberSequence, PlannedActivity
 from competitions.models import Competition, Municipality
 
+from .amounts import spaced
 from .conftest import REJECTION_REASON, skip_or_fail
 from .factories import ApplicationFactory, coordinator
 
@@ -31,8 +32,10 @@ LATVIAN_LETTERS = "āēīūčģķļņšž"
 
 def pdf_pages(pdf: bytes) -> list[str]:
     """The text of each page, with runs of white space made one space (justified lines come
-    back with wider gaps)."""
-    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages]
+    back with wider gaps) and the amounts' spaces no-break ones again, as the letter has them."""
+    return [
+        spaced(" ".join(page.extract_text().split())) for page in PdfReader(io.BytesIO(pdf)).pages
+    ]
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -64,10 +67,10 @@ def letter_files(settings) -> list[Path]:
 @pytest.mark.parametrize(
     ("amount", "words"),
     [
-        ("4000.00", "četri tūkstoši eiro, nulle centu"),
-        ("6200.00", "seši tūkstoši divi simti eiro, nulle centu"),
-        ("9800.00", "deviņi tūkstoši astoņi simti eiro, nulle centu"),
-        ("10000.00", "desmit tūkstoši eiro, nulle centu"),
+        ("4000.00", "četri tūkstoši euro, nulle centu"),
+        ("6200.00", "seši tūkstoši divi simti euro, nulle centu"),
+        ("9800.00", "deviņi tūkstoši astoņi simti euro, nulle centu"),
+        ("10000.00", "desmit tūkstoši euro, nulle centu"),
     ],
 )
 def test_the_source_case_awards_in_latvian_words(amount, words):
@@ -75,9 +78,9 @@ def test_the_source_case_awards_in_latvian_words(amount, words):
 
 
 def test_amount_in_words_reads_euros_not_cents_and_speaks_english_too():
-    # num2words reads an int given for a currency as cents: 9800 would be "98 eiro".
-    assert letters.amount_in_words(9800, "lv").startswith("deviņi tūkstoši astoņi simti eiro")
-    assert letters.amount_in_words(Decimal("1.01"), "lv") == "viens eiro, viens cents"
+    # num2words reads an int given for a currency as cents: 9800 would be "98 euro".
+    assert letters.amount_in_words(9800, "lv").startswith("deviņi tūkstoši astoņi simti euro")
+    assert letters.amount_in_words(Decimal("1.01"), "lv") == "viens euro, viens cents"
     assert (
         letters.amount_in_words(Decimal("9800.00"), "en")
         == "nine thousand, eight hundred euro, zero cents"
@@ -114,13 +117,15 @@ def test_award_letter_names_the_municipality_call_and_amount_in_figures_and_word
         "Lēmums par finansējuma piešķiršanu",
         "konkursā “Remigrācijas sekmēšanas pakalpojumi pašvaldībās",
         "Valmieras pilsētas pašvaldības pieteikumu Nr. REM-2019-",
-        "Piešķirtais finansējums: 9 800,00 EUR (deviņi tūkstoši astoņi simti eiro, nulle centu).",
-        "Pieprasītais finansējums: 9 800,00 EUR.",
+        spaced(
+            "Piešķirtais finansējums: 9 800,00 EUR (deviņi tūkstoši astoņi simti euro, nulle centu)."
+        ),
+        spaced("Pieprasītais finansējums: 9 800,00 EUR."),
         "Finansējums piešķirts pieprasītajā apmērā.",
         "Informatīvā brošūra",
         "Vizīte pie diasporas",
         "Informatīvo materiālu sagatavošana",
-        "Kopā pieprasīts 9 800,00 EUR",
+        spaced("Kopā pieprasīts 9 800,00 EUR"),
         "līdz 15.12.2019.",
         "iesniedzams līdz 15.01.2020.",
         "ar Vidzemes plānošanas reģiona finansiālu atbalstu",
@@ -151,14 +156,17 @@ def test_every_latvian_letter_survives_into_the_pdf(decided_call):
         poppler
     )
     assert "deviņi tūkstoši" not in poppler  # Smiltene got 10 000
-    assert "desmit tūkstoši eiro, nulle centu" in poppler
+    assert "desmit tūkstoši euro, nulle centu" in poppler
 
 
 def test_partial_award_is_said_for_cesis_and_not_for_smiltene(decided_call):
     cesis = pdf_text(stored_bytes(issue(decided_call, "cesu-novads")))
     smiltene = pdf_text(stored_bytes(issue(decided_call, "smiltenes-novads")))
-    assert "Finansējums piešķirts daļēji: 4 000,00 EUR no pieprasītajiem 7 500,00 EUR." in cesis
-    assert "četri tūkstoši eiro, nulle centu" in cesis
+    assert (
+        spaced("Finansējums piešķirts daļēji: 4 000,00 EUR no pieprasītajiem 7 500,00 EUR.")
+        in cesis
+    )
+    assert "četri tūkstoši euro, nulle centu" in cesis
     assert "daļēji" not in smiltene
     assert "Finansējums piešķirts pieprasītajā apmērā." in smiltene
     assert "Finansējums piešķirts pieprasītajā apmērā." not in cesis
@@ -172,7 +180,7 @@ def test_rejection_letter_states_the_reason(decided_call):
     assert "Cesvaines novada pašvaldībai" in text
     assert "nolēma finansējumu nepiešķirt" in text
     assert f"Lēmuma pamatojums {REJECTION_REASON}" in text
-    assert "Pieprasītais finansējums: 3 000,00 EUR." in text
+    assert spaced("Pieprasītais finansējums: 3 000,00 EUR.") in text
     assert "Finansējuma izmantošanas nosacījumi" not in text
 
 
@@ -187,7 +195,7 @@ def test_english_letter_on_request(decided_call):
         "Local government of Gulbenes novads",
         "Decision to award funding",
         "in the call “Remigration promotion services in municipalities",
-        "Funding awarded: 6 200,00 EUR (six thousand, two hundred euro, zero cents).",
+        "Funding awarded: EUR 6,200.00 (six thousand, two hundred euro, zero cents).",
         "until 15 December 2019.",
         "Yours faithfully,",
         "Page 1 of",
@@ -195,7 +203,31 @@ def test_english_letter_on_request(decided_call):
         assert expected in text, expected
 
 
+def with_a_long_reason(application) -> None:
+    """A reason of some forty lines: the letter no longer fits one page."""
+    application.decision_reason = " ".join(["Izmaksas daļēji neatbilst konkursa nolikumam."] * 40)
+    application.save(update_fields=["decision_reason"])
+
+
+@pytest.mark.parametrize("language", ["lv", "en"])
+def test_a_typical_award_letter_ends_on_its_first_page(decided_call, language):
+    # Before, each of these ran onto a second page holding only the last condition and the
+    # signature.
+    for slug in ["smiltenes-novads", "valmieras-pilseta", "cesu-novads"]:
+        pages = pdf_pages(stored_bytes(issue(decided_call, slug, language)))
+        assert len(pages) == 1, (slug, pages[1:])
+
+
+def test_a_letter_too_long_for_a_page_keeps_its_conditions_together(decided_call):
+    with_a_long_reason(decided_call.applications["cesu-novads"])
+    pages = pdf_pages(stored_bytes(issue(decided_call, "cesu-novads")))
+    assert len(pages) == 2
+    assert "Finansējuma izmantošanas nosacījumi" in pages[1]
+    assert "Ar cieņu" in pages[1]
+
+
 def test_pages_are_numbered_in_latvian_in_the_footer(decided_call):
+    with_a_long_reason(decided_call.applications["cesu-novads"])
     letter = issue(decided_call, "cesu-novads")
     pages = pdf_pages(stored_bytes(letter))
     assert len(pages) == 2

@@ -19,6 +19,7 @@ from applications.models import (
 )
 from competitions.models import ScoringCriterion
 
+from .amounts import spaced
 from .factories import (
     ApplicationFactory,
     CompetitionFactory,
@@ -314,5 +315,7 @@ def test_a_cap_above_the_pool_is_named_in_amounts_as_people_write_them():
     with pytest.raises(ValidationError) as error:
         call.full_clean()
     assert error.value.message_dict["max_award_amount"] == [
-        "Maksimālais finansējums (40 000,01 €) nedrīkst pārsniegt kopējo finansējumu (40 000,00 €)."
+        spaced(
+            "Maksimālais finansējums (40 000,01 €) nedrīkst pārsniegt kopējo finansējumu (40 000,00 €)."
+        )
     ]

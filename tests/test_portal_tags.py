@@ -1,14 +1,20 @@
-"""The portal's template filters: the time left before a deadline, in Latvian and English."""
+"""The portal's template filters: the time left before a deadline, in Latvian and English; how
+amounts are written."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import ngettext
 
-from competitions.templatetags.portal import time_left
+from applications.models import ApplicationStatus
+from competitions.formatting import format_money
+from competitions.templatetags.portal import STATUS_BADGES, time_left
+from grants.models import GrantStatus, PlanVersionStatus
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("Europe/Riga"))
 
@@ -83,3 +89,42 @@ def test_the_filter_in_a_template_takes_the_moment_to_count_from():
     with translation.override("lv"):
         text = template.render(Context({"deadline": NOW + timedelta(days=29), "now": NOW}))
     assert text == "vēl 4 nedēļas, 1 diena"
+
+
+def test_an_amount_is_written_with_no_break_spaces_so_it_never_breaks_across_lines():
+    # "40 / 000,00 €" on two lines was the fault: the groups and the unit hold together.
+    assert format_money(Decimal("40000")) == "40\u00a0000,00\u00a0€"
+    assert format_money(Decimal("-1234567.5"), unit="EUR") == "-1\u00a0234\u00a0567,50\u00a0EUR"
+    assert format_money(Decimal("9800"), unit="") == "9\u00a0800,00"
+    rendered = Template("{% load portal %}{{ amount|money }}").render(
+        Context({"amount": Decimal("9800")})
+    )
+    assert rendered == "9\u00a0800,00\u00a0€"
+
+
+def test_latvian_number_format_groups_thousands_with_a_no_break_space():
+    with translation.override("lv"):
+        assert number_format(Decimal("40000.5"), 2, force_grouping=True) == "40\u00a0000,50"
+
+
+@pytest.mark.parametrize("statuses", [ApplicationStatus, GrantStatus, PlanVersionStatus])
+def test_each_status_has_a_badge_colour_of_its_own(statuses):
+    colours = [STATUS_BADGES[status.value] for status in statuses]
+    assert len(set(colours)) == len(colours)
+
+
+def test_the_badge_writes_the_status_and_colours_it():
+    rendered = Template(
+        '{% load portal %}<span class="badge {{ status|status_badge }}">{{ name }}</span>'
+    ).render(Context({"status": ApplicationStatus.REJECTED, "name": "noraidīts"}))
+    assert rendered == '<span class="badge text-bg-danger">noraidīts</span>'
+
+
+def test_english_writes_amounts_with_english_numbers_and_latvian_with_latvian():
+    with translation.override("en"):
+        assert format_money(Decimal("9000")) == "€9,000.00"
+        assert format_money(Decimal("1234567.5"), unit="EUR") == "EUR\u00a01,234,567.50"
+        assert format_money(Decimal("-400")) == "-€400.00"
+    with translation.override("lv"):
+        assert format_money(Decimal("9000")) == "9\u00a0000,00\u00a0€"
+    assert format_money(Decimal("9000"), unit="", language="lv") == "9\u00a0000,00"

@@ -21,6 +21,7 @@ from django.utils import timezone
 from applications import services
 from applications.models import Application, SupportingDocument
 
+from .amounts import spaced, squeezed
 from .factories import CompetitionFactory, category, municipality, staff_of
 from .source_case import DETAILS, activities_costing
 
@@ -121,7 +122,7 @@ def text_of(page: str, element_id: str) -> str:
     match = re.search(rf'<(\w+)[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</\1>', page, re.S)
     if not match:
         return ""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(2))).split())
+    return squeezed(html.unescape(re.sub(r"<[^>]+>", " ", match.group(2))))
 
 
 def field_error(page: str, name: str) -> str:
@@ -157,8 +158,8 @@ def test_dashboard_shows_the_open_calls_and_the_municipalitys_applications(clien
     assert response.status_code == 200
     page = response.text
     assert call.title in page
-    assert "40 000,00 €" in page
-    assert "10 000,00 €" in page
+    assert spaced("40 000,00 €") in page
+    assert spaced("10 000,00 €") in page
     assert "Turpināt pieteikumu" in page
     assert ">Melnraksts<" in page
 
@@ -320,9 +321,9 @@ def test_amounts_are_read_as_written_in_latvian(client, draft, typed, stored):
     [
         ("-5", "Summai jābūt lielākai par nulli."),
         ("0", "Summai jābūt lielākai par nulli."),
-        ("abc", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
-        ("1,234", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
-        ("12 34", "Ievadiet summu eiro, piemēram, 1500 vai 1 500,50."),
+        ("abc", "Ievadiet summu euro, piemēram, 1500 vai 1 500,50."),
+        ("1,234", "Ievadiet summu euro, piemēram, 1500 vai 1 500,50."),
+        ("12 34", "Ievadiet summu euro, piemēram, 1500 vai 1 500,50."),
         ("99999999999", "Summa ir pārāk liela."),
     ],
 )
@@ -343,15 +344,18 @@ def test_invalid_amounts_are_refused_and_everything_typed_comes_back(client, dra
 
 
 def test_over_the_cap_is_refused_naming_the_cap_and_the_excess_with_input_kept(client, draft):
-    data = form_data(draft, [{"cost": "6000"}, {"cost": "4 500,50"}])
+    data = form_data(draft, [{"cost": "6000"}, {"cost": spaced("4 500,50")}])
     response = client.post(edit_url(draft), data)
     assert response.status_code == 200
     page = response.text
     assert (
-        "Pieprasītā summa 10 500,50 € pārsniedz maksimālo finansējumu vienai pašvaldībai "
-        "10 000,00 € par 500,50 €." in page
+        spaced(
+            "Pieprasītā summa 10 500,50 € pārsniedz maksimālo finansējumu vienai pašvaldībai "
+            "10 000,00 € par 500,50 €."
+        )
+        in page
     )
-    assert 'value="4 500,50"' in page
+    assert spaced('value="4 500,50"') in page
     assert 'value="6000"' in page
     draft.refresh_from_db()
     assert draft.requested_amount == 0
@@ -414,7 +418,7 @@ def test_submit_goes_to_the_receipt_with_reference_time_and_sha256(
     receipt = client.get(response["Location"]).text
     assert draft.reference in receipt
     assert draft.snapshot_sha256 in receipt
-    assert "9 800,00 €" in receipt
+    assert spaced("9 800,00 €") in receipt
     assert [message.to for message in mail.outbox] == [[draft.created_by.email]]
 
 
@@ -436,7 +440,12 @@ def test_submit_with_missing_fields_marks_each_on_its_field_and_keeps_everything
     data = form_data(
         draft,
         [
-            {"title": "Brošūra ģimenēm", "cost": "1 500,50", "description": "", "target_group": ""},
+            {
+                "title": "Brošūra ģimenēm",
+                "cost": "1 500,50",
+                "description": "",
+                "target_group": "",
+            },
             {"title": "Vizīte Īrijā", "cost": "2000", "starts_on": "", "expected_result": ""},
         ],
         contact_email="",
@@ -472,10 +481,10 @@ def test_submit_with_missing_fields_marks_each_on_its_field_and_keeps_everything
     assert shown(page, "target_groups") == "Diaspora"
     assert shown(page, "summary") == ""
     assert shown(page, "activities-0-title") == "Brošūra ģimenēm"
-    assert shown(page, "activities-0-cost") == "1 500,50"
+    assert shown(page, "activities-0-cost") == spaced("1 500,50")
     assert shown(page, "activities-0-ends_on") == "2027-03-01"
     assert shown(page, "activities-1-title") == "Vizīte Īrijā"
-    assert shown(page, "activities-1-cost") == "2 000,00"
+    assert shown(page, "activities-1-cost") == spaced("2 000,00")
     assert shown(page, "activities-1-ends_on") == "2027-03-01"
     # The draft is saved, and the rows on the page are the saved ones: saving it again
     # updates them rather than adding them twice.
@@ -734,7 +743,7 @@ def test_application_page_in_english(client, draft):
 def test_digits_of_other_scripts_are_not_amounts(client, draft):
     response = client.post(edit_url(draft), form_data(draft, [{"cost": "١٢٣"}]))
     assert response.status_code == 200
-    assert "Ievadiet summu eiro" in response.text
+    assert "Ievadiet summu euro" in response.text
 
 
 def test_every_field_a_submission_needs_is_marked_and_the_form_says_what_saving_needs(
@@ -767,3 +776,24 @@ def test_a_chosen_file_not_kept_is_said_next_to_the_file_field(client, draft):
     assert field < note < page.index("</section>", field)
     assert "izvēlieties tos vēlreiz. budzets.pdf" in page
     assert not SupportingDocument.objects.exists()
+
+
+def test_the_dashboard_and_the_application_page_colour_a_draft_apart_from_a_decision(client, draft):
+    dashboard = client.get(reverse("applications:dashboard")).text
+    assert 'class="badge text-bg-light border status-draft">Melnraksts</span>' in dashboard
+
+
+def test_a_rejected_and_an_awarded_application_wear_different_colours(client, decided_call):
+    pages = {}
+    for slug in ["cesvaines-novads", "smiltenes-novads"]:
+        client.force_login(decided_call.staff[slug])
+        application = decided_call.applications[slug]
+        pages[slug] = client.get(reverse("applications:detail", kwargs={"pk": application.pk})).text
+    assert (
+        'class="badge fs-6 text-bg-danger status-rejected" id="status">Noraidīts</span>'
+        in (pages["cesvaines-novads"])
+    )
+    assert (
+        'class="badge fs-6 text-bg-success status-awarded" id="status">'
+        in (pages["smiltenes-novads"])
+    )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from applications import services
 from competitions.models import Competition, Municipality
 
+from .amounts import spaced, squeezed
 from .factories import CompetitionFactory
 from .source_case import build_source_case
 
@@ -27,6 +28,18 @@ def decided():
     return case
 
 
+def only_smiltene_allocated():
+    """The source case with only Smiltene's 10 000 allocated: the other four would be rejected."""
+    case = build_source_case()
+    services.allocation_set(
+        application=case.applications["smiltenes-novads"],
+        amount=Decimal("10000"),
+        by=case.coordinator,
+        reason="x",
+    )
+    return case
+
+
 def results_url(call, language=""):
     return f"{language}{reverse('results:detail', kwargs={'slug': call.slug})}"
 
@@ -35,51 +48,57 @@ def test_summary_in_latvian_states_who_applied_and_who_was_funded(client, decide
     page = client.get(results_url(decided.competition)).text
     call = decided.competition.title_lv
     assert (
-        f"Konkursā “{call}” pieteikumus iesniedza 5 no 26 pašvaldībām, kas varēja pieteikties. "
-        "Pilnā apjomā finansējumu saņem 4 pašvaldības. "
-        "Daļēju finansējumu saņem 1 pašvaldība. "
-        "Kopējais pieejamais finansējums bija 40 000,00 EUR, piešķirti 40 000,00 EUR."
-    ) in " ".join(page.split())
+        spaced(
+            f"Konkursā “{call}” pieteikumus iesniedza 5 no 26 pašvaldībām, kas varēja pieteikties. "
+            "Pilnā apjomā finansējumu saņem 4 pašvaldības. "
+            "Daļēju finansējumu saņem 1 pašvaldība. "
+            "Kopējais pieejamais finansējums bija 40 000,00 EUR, piešķirti 40 000,00 EUR."
+        )
+    ) in squeezed(page)
 
 
 def test_summary_in_english(client, decided):
     page = client.get(results_url(decided.competition, "/en")).text
     call = decided.competition.title_en
     assert (
-        f"5 of the 26 eligible municipalities applied to the call “{call}”. "
-        "4 municipalities are funded in full. "
-        "1 municipality is funded in part. "
-        "The pool was 40 000,00 EUR; 40 000,00 EUR is awarded."
-    ) in " ".join(page.split())
+        spaced(
+            f"5 of the 26 eligible municipalities applied to the call “{call}”. "
+            "4 municipalities are funded in full. "
+            "1 municipality is funded in part. "
+            "The pool was EUR\u00a040,000.00; EUR\u00a040,000.00 is awarded."
+        )
+    ) in squeezed(page)
 
 
 def test_summary_counts_unfunded_municipalities_and_uses_the_singular(client):
-    case = build_source_case()
-    services.allocation_set(
-        application=case.applications["smiltenes-novads"],
-        amount=Decimal("10000"),
-        by=case.coordinator,
-        reason="x",
-    )
+    case = only_smiltene_allocated()
     services.competition_decide(
         competition=case.competition, by=case.coordinator, rejection_reason="Nepietiek līdzekļu."
     )
-    page = " ".join(client.get(results_url(case.competition)).text.split())
+    page = squeezed(client.get(results_url(case.competition)).text)
     assert "Pilnā apjomā finansējumu saņem 1 pašvaldība." in page
     assert "Finansējumu nesaņem 4 pašvaldības." in page
     assert "Daļēju" not in page
-    assert "piešķirti 10 000,00 EUR" in page
+    assert spaced("piešķirti 10 000,00 EUR") in page
 
 
 def test_table_and_chart_show_the_five_amounts_summing_to_the_pool(client, decided):
     page = client.get(results_url(decided.competition)).text
-    for amount in ["10 000,00 €", "9 800,00 €", "6 200,00 €", "4 000,00 €", "7 500,00 €"]:
+    for amount in [
+        spaced("10 000,00 €"),
+        spaced("9 800,00 €"),
+        spaced("6 200,00 €"),
+        spaced("4 000,00 €"),
+        spaced("7 500,00 €"),
+    ]:
         assert amount in page
-    assert 'id="total-awarded">40 000,00 €<' in page
+    assert spaced('id="total-awarded">40 000,00 €<') in page
     assert '<svg viewBox="0 0 760' in page
     assert 'role="img"' in page
     assert page.count('class="chart-awarded"') == 5 + 1  # five bars and the legend
-    assert "Cēsu novads: pieprasīts 7 500,00 EUR, piešķirts finansējums 4 000,00 EUR." in page
+    assert (
+        spaced("Cēsu novads: pieprasīts 7 500,00 EUR, piešķirts finansējums 4 000,00 EUR.") in page
+    )
     assert "Informatīvo materiālu sagatavošana" in page
 
 
@@ -218,15 +237,37 @@ def test_a_plan_agreed_for_less_shows_the_money_back_in_the_pool(
     client, decided, django_assert_max_num_queries
 ):
     _agree(decided, "cesu-novads", Decimal("3600"))
-    latvian = " ".join(client.get(results_url(decided.competition)).text.split())
-    assert "Nepiešķirti paliek 400,00 EUR no kopējā finansējuma." in latvian
+    latvian = squeezed(client.get(results_url(decided.competition)).text)
+    assert spaced("Nepiešķirti paliek 400,00 EUR no kopējā finansējuma.") in latvian
     with django_assert_max_num_queries(5):
-        page = " ".join(client.get(results_url(decided.competition, "/en")).text.split())
-    assert "The pool was 40 000,00 EUR; 39 600,00 EUR is awarded." in page
-    assert "400,00 EUR of the pool is unallocated." in page
-    assert 'id="total-awarded">39 600,00 €<' in page
+        page = squeezed(client.get(results_url(decided.competition, "/en")).text)
+    assert "The pool was EUR\u00a040,000.00; EUR\u00a039,600.00 is awarded." in page
+    assert "EUR\u00a0400.00 of the pool is unallocated." in page
+    assert 'id="total-awarded">€39,600.00<' in page
 
 
 def test_a_call_decided_in_full_states_nothing_unallocated(client, decided):
     page = client.get(results_url(decided.competition, "/en")).text
     assert "unallocated" not in page
+
+
+def test_a_rejected_row_says_not_funded_and_why_not_only_zero(client, table_rows):
+    case = only_smiltene_allocated()
+    services.competition_decide(
+        competition=case.competition,
+        by=case.coordinator,
+        rejection_reason="Konkursa finansējums ir sadalīts augstāk vērtētajiem pieteikumiem.",
+    )
+    rows = {
+        row[0]: row
+        for row in table_rows(client.get(results_url(case.competition)).text, "results-table")
+    }
+    funded, rejected_one = (
+        case.applications[slug].municipality.name for slug in ["smiltenes-novads", "cesu-novads"]
+    )
+    assert rows[funded][3] == spaced("10 000,00 €")
+    rejected = rows[rejected_one][3]
+    assert rejected.startswith(spaced("0,00 € nav finansēts"))
+    assert "Konkursa finansējums ir sadalīts augstāk vērtētajiem pieteikumiem." in rejected
+    english = client.get(results_url(case.competition, "/en")).text
+    assert '<span class="badge text-bg-danger">not funded</span>' in english

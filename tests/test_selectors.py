@@ -9,6 +9,7 @@ from applications.models import Application, Review
 from applications.selectors import ProposalReason
 from competitions.models import Municipality
 
+from .amounts import spaced
 from .factories import ApplicationFactory, CompetitionFactory, UserFactory, municipality
 from .source_case import build_source_case
 
@@ -44,7 +45,7 @@ def test_proposal_reproduces_the_source_case_with_nothing_left():
     ]
     assert proposal.total == Decimal("40000.00")
     assert proposal.remaining == Decimal("0.00")
-    assert "4 000,00 €" in proposal.rows[-1].explanation
+    assert spaced("4 000,00 €") in proposal.rows[-1].explanation
     # Proposing writes nothing.
     assert set(Application.objects.values_list("awarded_amount", flat=True)) == {Decimal("0.00")}
 

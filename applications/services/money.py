@@ -12,6 +12,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from competitions.history import changed_by
 from competitions.models import Competition
@@ -519,7 +520,11 @@ def competition_decide(
         ]
         if unexplained:
             raise refusal(
-                _("Give a reason for rejecting %(references)s."),
+                ngettext(
+                    "Give a reason for rejecting application %(references)s.",
+                    "Give a reason for rejecting applications %(references)s.",
+                    len(unexplained),
+                ),
                 "reason_required",
                 references=", ".join(unexplained),
             )

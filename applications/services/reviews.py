@@ -13,6 +13,7 @@ from competitions.formatting import CENT
 from competitions.history import changed_by
 from competitions.rules import refusal, refuse_if_any
 
+from ..letters import municipality_authority
 from ..models import (
     Application,
     ApplicationStatus,
@@ -50,7 +51,7 @@ def review_problems(*, application: Application, reviewer: User) -> list[Validat
             refusal(
                 _("You act for %(municipality)s and cannot review its application."),
                 "own_municipality",
-                municipality=application.municipality.name,
+                municipality=municipality_authority(application.municipality.name),
             )
         ]
     if application.status != ApplicationStatus.SUBMITTED:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from competitions import admin_base
 from competitions.formatting import format_money
 
 register = template.Library()
@@ -41,6 +42,44 @@ UNITS = ((WEEK, _weeks), (DAY, _days), (HOUR, _hours), (MINUTE, _minutes))
 def money(amount, unit="€"):
     """``{{ application.requested_amount|money }}`` gives ``9 800,00 €``."""
     return format_money(amount, unit)
+
+
+@register.filter
+def accusative(opts) -> str:
+    """``{{ cl.opts|accusative }}``: the model's name as the object of a verb ("konkursu")."""
+    return admin_base.accusative(opts)
+
+
+# Each status its own colour, always with its name written in the badge: the colour helps the
+# eye find a status, the words say it (WCAG 1.4.1). Keyed by the stored value, which the
+# applications' and the grants' statuses share where they mean the same ("draft", "declined").
+STATUS_BADGES = {
+    # applications
+    "draft": "text-bg-light border",
+    "submitted": "text-bg-primary",
+    "withdrawn": "text-bg-secondary",
+    "awarded": "text-bg-success",
+    "rejected": "text-bg-danger",
+    "declined": "text-bg-dark",
+    # grants
+    "agreeing": "text-bg-info",
+    "signing": "text-bg-warning",
+    "in_progress": "text-bg-primary",
+    "reporting": "text-bg-light border",
+    "closed": "text-bg-success",
+    "terminated": "text-bg-danger",
+    # plan versions
+    "proposed": "text-bg-info",
+    "returned": "text-bg-warning",
+    "approved": "text-bg-success",
+    "superseded": "text-bg-secondary",
+}
+
+
+@register.filter
+def status_badge(status: str) -> str:
+    """``<span class="badge {{ application.status|status_badge }}">``: the status's colour."""
+    return STATUS_BADGES.get(status, "text-bg-secondary")
 
 
 @register.filter

@@ -4,10 +4,10 @@
   var remaining = parseFloat(summary.dataset.remaining);
   var lastEvent = summary.dataset.lastEvent;
   var texts = {after: summary.dataset.textAfter, over: summary.dataset.textOver};
-  // As competitions.formatting.format_money writes it: 9 800,00 €
+  // As competitions.formatting.format_money writes it: 9 800,00 €, with no-break spaces.
   function money(value) {
     var parts = Math.abs(value).toFixed(2).split(".");
-    return (value < 0 ? "-" : "") + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, " ") + "," + parts[1] + " €";
+    return (value < 0 ? "-" : "") + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0") + "," + parts[1] + "\u00a0€";
   }
   function amount(text) {
     var cleaned = text.replace(/[\s\u00a0\u202f€]/g, "").replace(",", ".");

@@ -15,6 +15,7 @@ from applications import services
 from applications.models import AllocationEvent, Application, snapshot_digest
 from competitions.models import Competition
 
+from ..amounts import spaced
 from ..factories import (
     ApplicationFactory,
     CompetitionFactory,
@@ -109,9 +110,9 @@ def test_save_over_the_cap_is_refused_naming_the_cap_and_the_excess_and_keeps_th
     with pytest.raises(ValidationError) as error:
         save(draft, smiltene, ["6000.00", "4500.50"])
     assert codes(error.value) == ["over_cap"]
-    assert "10 500,50 €" in text(error.value)
-    assert "10 000,00 €" in text(error.value)
-    assert "500,50 €" in text(error.value)
+    assert spaced("10 500,50 €") in text(error.value)
+    assert spaced("10 000,00 €") in text(error.value)
+    assert spaced("500,50 €") in text(error.value)
     draft.refresh_from_db()
     assert draft.requested_amount == Decimal("4000.00")
     assert list(draft.activities.values_list("cost", flat=True)) == [Decimal("4000.00")]
@@ -298,8 +299,8 @@ def test_submit_over_the_cap_is_refused_and_keeps_the_draft(draft, smiltene):
     with pytest.raises(ValidationError) as error:
         services.application_submit(application=draft, by=smiltene)
     assert codes(error.value) == ["over_cap"]
-    assert "10 250,00 €" in text(error.value)
-    assert "250,00 €" in text(error.value)
+    assert spaced("10 250,00 €") in text(error.value)
+    assert spaced("250,00 €") in text(error.value)
     draft.refresh_from_db()
     assert draft.is_draft
     assert draft.activities.count() == 2

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from applications import services
 from applications.models import AllocationEvent, Application
 
+from ..amounts import spaced
 from ..factories import coordinator
 from ..source_case import build_source_case
 from .common import codes, text
@@ -54,7 +55,7 @@ def test_allocation_above_the_request_is_refused_naming_the_amounts(case):
             application=gulbene, amount=Decimal("6500"), by=case.coordinator, reason="x"
         )
     assert codes(error.value) == ["above_request"]
-    for amount in ["6 200,00 €", "6 500,00 €", "300,00 €"]:
+    for amount in [spaced("6 200,00 €"), spaced("6 500,00 €"), spaced("300,00 €")]:
         assert amount in text(error.value)
     gulbene.refresh_from_db()
     assert gulbene.awarded_amount == 0
@@ -69,9 +70,9 @@ def test_allocation_above_the_cap_is_refused_naming_the_cap_and_the_excess(case)
             application=smiltene, amount=Decimal("10000.01"), by=case.coordinator, reason="x"
         )
     assert codes(error.value) == ["over_cap"]
-    assert "10 000,01 €" in text(error.value)
-    assert "10 000,00 €" in text(error.value)
-    assert "0,01 €" in text(error.value)
+    assert spaced("10 000,01 €") in text(error.value)
+    assert spaced("10 000,00 €") in text(error.value)
+    assert spaced("0,01 €") in text(error.value)
     assert not AllocationEvent.objects.exists()
 
 
@@ -93,7 +94,13 @@ def test_allocation_over_the_pool_is_refused_naming_pool_allocated_remaining_and
         )
     assert codes(error.value) == ["over_pool"]
     message = text(error.value)
-    for amount in ["4 000,01 €", "40 000,00 €", "36 000,00 €", "4 000,00 €", "0,01 €"]:
+    for amount in [
+        spaced("4 000,01 €"),
+        spaced("40 000,00 €"),
+        spaced("36 000,00 €"),
+        spaced("4 000,00 €"),
+        spaced("0,01 €"),
+    ]:
         assert amount in message
     assert AllocationEvent.objects.count() == 4
 
@@ -140,7 +147,7 @@ def test_partial_award_is_refused_when_the_call_forbids_it():
             reason="x",
         )
     assert codes(error.value) == ["partial_not_allowed"]
-    assert "7 500,00 €" in text(error.value)
+    assert spaced("7 500,00 €") in text(error.value)
 
 
 def test_allocation_to_a_draft_is_refused(draft):
@@ -245,9 +252,9 @@ def test_pool_cannot_be_lowered_below_what_is_allocated(case):
             by=case.coordinator,
         )
     assert codes(error.value) == ["pool_below_allocated"]
-    assert "30 000,00 €" in text(error.value)
-    assert "40 000,00 €" in text(error.value)
-    assert "10 000,00 €" in text(error.value)
+    assert spaced("30 000,00 €") in text(error.value)
+    assert spaced("40 000,00 €") in text(error.value)
+    assert spaced("10 000,00 €") in text(error.value)
 
 
 def test_cap_cannot_be_lowered_below_an_award_or_raised_above_the_pool(case):
@@ -350,8 +357,8 @@ def test_partial_award_with_the_screens_hint_as_its_reason_is_refused(case):
                 application=cesis, amount=Decimal("4000"), by=case.coordinator, reason=hint
             )
         assert codes(error.value) == ["partial_reason_required"]
-        assert "4 000,00 €" in text(error.value)
-        assert "7 500,00 €" in text(error.value)
+        assert spaced("4 000,00 €") in text(error.value)
+        assert spaced("7 500,00 €") in text(error.value)
     # The same hint is no reason for a partial award, but the full request needs no explanation.
     services.allocation_set(
         application=cesis,

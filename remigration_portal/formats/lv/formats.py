@@ -12,6 +12,7 @@ DATETIME_INPUT_FORMATS = [
     "%Y-%m-%d %H:%M",
 ]
 DECIMAL_SEPARATOR = ","
-THOUSAND_SEPARATOR = " "
+# A no-break space: a number never breaks across lines.
+THOUSAND_SEPARATOR = "\u00a0"
 NUMBER_GROUPING = 3
 FIRST_DAY_OF_WEEK = 1
