@@ -24,12 +24,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from applications.models import Application, snapshot_digest
 from applications.services import allocation_set, files_removed_on_failure, next_number
-from applications.services.common import lock_competition
+from applications.services.common import lock_competition, riga_time
 from competitions.formatting import CENT, format_money
 from competitions.history import changed_by
 from competitions.models import ActivityCategory, Competition
@@ -672,13 +671,7 @@ def agreement_upload_signed(*, agreement: Agreement, by: User, file) -> Agreemen
     with files_removed_on_failure() as files, transaction.atomic():
         grant, agreement = _lock_agreement(agreement)
         _ensure_open_for_municipality(grant, agreement, by)
-        signed = check_signed_agreement(file, pdf=_stored_pdf(agreement), number=agreement.number)
-        agreement.signed_file.save(
-            f"{agreement.number.replace('/', '-')}_{uuid.uuid4().hex[:8]}{signed.extension}",
-            file,
-            save=False,
-        )
-        files.append(agreement.signed_file)
+        signed = _store_signed(agreement, agreement.signed_file, file, files=files)
         agreement.signed_file_sha256 = signed.sha256
         agreement.signed_file_kind = signed.kind
         agreement.signed_file_uploaded_at = timezone.now()
@@ -694,6 +687,17 @@ def agreement_upload_signed(*, agreement: Agreement, by: User, file) -> Agreemen
         )
         transaction.on_commit(lambda: notifications.agreement_signed_by_municipality(agreement))
         return agreement
+
+
+def _store_signed(agreement: Agreement, field, file, *, files: list, suffix: str = ""):
+    """Check that ``file`` is the agreement's own PDF signed (an ASiC-E container or a signed
+    PDF), store it in ``field`` under the agreement's number, and return what the check found.
+    The file joins ``files``, so that a rolled-back transaction removes it."""
+    signed = check_signed_agreement(file, pdf=_stored_pdf(agreement), number=agreement.number)
+    name = f"{agreement.number.replace('/', '-')}_{uuid.uuid4().hex[:8]}{suffix}{signed.extension}"
+    field.save(name, file, save=False)
+    files.append(field)
+    return signed
 
 
 def agreement_countersign(*, agreement: Agreement, by: User, file=None) -> Agreement:
@@ -715,7 +719,7 @@ def agreement_countersign(*, agreement: Agreement, by: User, file=None) -> Agree
                 _("Agreement %(number)s was already countersigned on %(when)s."),
                 "already_countersigned",
                 number=agreement.number,
-                when=_riga_time(agreement.countersigned_at),
+                when=riga_time(agreement.countersigned_at),
             )
         if not agreement.municipality_signed:
             raise refusal(
@@ -735,15 +739,9 @@ def agreement_countersign(*, agreement: Agreement, by: User, file=None) -> Agree
                 status=grant.get_status_display(),
             )
         if file is not None:
-            signed = check_signed_agreement(
-                file, pdf=_stored_pdf(agreement), number=agreement.number
+            signed = _store_signed(
+                agreement, agreement.countersigned_file, file, files=files, suffix="_vpr"
             )
-            agreement.countersigned_file.save(
-                f"{agreement.number.replace('/', '-')}_{uuid.uuid4().hex[:8]}_vpr{signed.extension}",
-                file,
-                save=False,
-            )
-            files.append(agreement.countersigned_file)
             agreement.countersigned_file_sha256 = signed.sha256
         agreement.countersigned_at = timezone.now()
         agreement.countersigned_by = by
@@ -759,7 +757,3 @@ def agreement_countersign(*, agreement: Agreement, by: User, file=None) -> Agree
         changed_by(grant, by).save(update_fields=["status", "updated_at"])
         transaction.on_commit(lambda: notifications.agreement_countersigned(agreement))
         return agreement
-
-
-def _riga_time(moment) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
