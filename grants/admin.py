@@ -19,7 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications.selectors import pool_state
-from competitions.admin_base import ObjectTool, ReadOnlyAdmin, VisibleOnlyMixin
+from competitions.admin_base import (
+    ObjectTool,
+    ReadOnlyAdmin,
+    ReadOnlyTabularInline,
+    VisibleOnlyMixin,
+)
 from competitions.formatting import format_money
 from competitions.roles import is_coordinator
 from competitions.templatetags.portal import money
@@ -62,19 +67,10 @@ class CoordinatorsOnlyMixin(VisibleOnlyMixin):
         return is_coordinator(request.user) and super().has_view_permission(request, obj)
 
 
-class PlanVersionInline(admin.TabularInline):
+class PlanVersionInline(ReadOnlyTabularInline):
     model = PlanVersion
     fields = ["number", "status", "shown_total", "proposed_at", "decided_at", "sha256"]
-    readonly_fields = fields
-    extra = 0
     show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("total"))
     def shown_total(self, version):
@@ -120,21 +116,12 @@ class AgreementFieldsMixin:
         )
 
 
-class AgreementInline(AgreementFieldsMixin, admin.TabularInline):
+class AgreementInline(AgreementFieldsMixin, ReadOnlyTabularInline):
     """A grant's agreements on its admin page, newest first."""
 
     model = Agreement
     fields = ["number", *AGREEMENT_COLUMNS]
-    readonly_fields = fields
-    extra = 0
     show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _proposed(grant_ref):
@@ -248,18 +235,9 @@ class GrantAdmin(ObjectToolsAdmin):
         return money(grant.agreed_total) if grant.agreed_total is not None else "—"
 
 
-class PlanLineInline(admin.TabularInline):
+class PlanLineInline(ReadOnlyTabularInline):
     model = PlanLine
     fields = ["position", "category", "title", "description", "shown_cost", "key"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("cost"))
     def shown_cost(self, line):
