@@ -97,6 +97,35 @@ class StaffChange(models.Model):
         return f"{self.municipality} · {self.changed_at:%Y-%m-%d %H:%M}"
 
 
+class SentReminder(models.Model):
+    """One reminder sent to one person: the unique row that makes ``send_reminders`` safe to run
+    every hour. ``kind`` names the reminder ("grants.report_due_14"), ``key`` the thing it is
+    about ("report:12"); a second run finds the row and sends nothing."""
+
+    kind = models.CharField(_("kind"), max_length=64)
+    key = models.CharField(_("about"), max_length=128)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key", "user"], name="sent_reminder_once_per_person"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} · {self.key} · {self.user}"
+
+
 class ActivityCategory(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name_lv = models.CharField(_("name (Latvian)"), max_length=200)
