@@ -86,6 +86,7 @@ class ScoredCriterionInline(ScoringCriterionInline):
 # Where each refusal of competition_set_limits is shown on the form.
 LIMIT_ERROR_FIELDS = {
     "pool_below_allocated": "pool_amount",
+    "cap_not_positive": "max_award_amount",
     "cap_above_pool": "max_award_amount",
     "cap_below_award": "max_award_amount",
     "partial_awards_exist": "partial_awards_allowed",

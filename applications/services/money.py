@@ -385,10 +385,23 @@ def limits_problems(
             )
         ]
     return [
+        *_cap_positive(max_award_amount),
         *_cap_within_pool(pool_amount, max_award_amount),
         *_pool_covers_awards(pool_amount, awards),
         *_cap_covers_awards(max_award_amount, awards),
         *_partial_awards_kept(partial_awards_allowed, awards),
+    ]
+
+
+def _cap_positive(cap: Decimal) -> list[ValidationError]:
+    if cap > 0:
+        return []
+    return [
+        refusal(
+            _("The maximum award must be more than zero, not %(cap)s."),
+            "cap_not_positive",
+            cap=cap,
+        )
     ]
 
 
