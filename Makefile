@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # pytest-django still runs every test with DEBUG off.
 TEST_ENV := DJANGO_DEBUG=1 PYTHONHASHSEED=0
 
-.PHONY: run test lint format bench messages clean dirs \
+.PHONY: run test lint format bench messages mutation clean dirs \
 	packages-run packages-test packages-bench packages-messages packages-lint
 
 # Each target's first prerequisite checks the Debian packages it needs, before .venv is made:
@@ -47,6 +47,15 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/remigration_bench
 
 bench: packages-bench $(STAMP) dirs
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Mutation testing of the modules that hold the rules ([tool.mutmut] in pyproject.toml): mutmut
+# changes them one small change at a time and runs the tests that cover each change, on the
+# embedded SQLite database, without the browser tests; scripts/mutation_scores.py prints the
+# share caught per module and function and fails below the floors. See the README.
+mutation: packages-test $(STAMP) dirs
+	rm -rf mutants
+	DJANGO_VAR_DIR=$(CURDIR)/var $(TEST_ENV) $(BIN)/mutmut run $(MUTMUT_ARGS)
+	$(BIN)/python scripts/mutation_scores.py
 
 # ruff, and the import contracts in pyproject.toml ([tool.importlinter]): the apps import only
 # down the pipeline competitions < applications < grants.

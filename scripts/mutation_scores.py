@@ -1,0 +1,64 @@
+"""The share of mutmut's changes caught, per module and per function, against the floors of
+``make mutation``: 95 % in the money modules, 90 % in the others.
+
+Reads what ``mutmut run`` left in ``mutants/`` (one ``.meta`` file per module). A change is
+caught when a test failed (or hung past the time limit, or failed type checking); one that no
+test covers counts as not caught. Exits 1 when a module is below its floor or a module meant to
+be changed was not.
+"""
+
+import json
+import sys
+import tomllib
+from collections import Counter, defaultdict
+from pathlib import Path
+
+#: Modules that hold money rules; the others hold rules on who may do what, and numbering.
+MONEY = {"applications/services/money.py", "grants/money.py", "grants/services.py"}
+FLOOR_MONEY, FLOOR_OTHER = 95.0, 90.0
+CAUGHT = {1, 3, 36, 37, 24, -24, 152, 255}
+SKIPPED = {34}
+
+
+def function_of(mutant: str) -> str:
+    # applications.services.money.x_award_set__mutmut_12 -> award_set
+    name = mutant.rsplit(".", 1)[-1]
+    name = name.split("__mutmut_")[0]
+    return name.removeprefix("x_").replace("ǁ", ".")
+
+
+def main() -> int:
+    config = tomllib.loads(Path("pyproject.toml").read_text())["tool"]["mutmut"]
+    wanted = config["only_mutate"]
+    failed = False
+    print(f"{'module':45} {'caught':>7} {'changes':>8} {'score':>7} floor")
+    for module in wanted:
+        meta = Path("mutants") / f"{module}.meta"
+        if not meta.exists():
+            print(f"{module:45} not changed: no mutmut data")
+            failed = True
+            continue
+        results = json.loads(meta.read_text())["exit_code_by_key"]
+        counted = {k: v for k, v in results.items() if v not in SKIPPED}
+        unchecked = [k for k, v in counted.items() if v is None]
+        caught = sum(1 for v in counted.values() if v in CAUGHT)
+        total = len(counted)
+        score = 100.0 * caught / total if total else 0.0
+        floor = FLOOR_MONEY if module in MONEY else FLOOR_OTHER
+        verdict = "ok" if score >= floor and not unchecked else "BELOW"
+        failed |= verdict != "ok"
+        print(f"{module:45} {caught:7} {total:8} {score:6.1f}% {floor:.0f}% {verdict}")
+        by_function = defaultdict(Counter)
+        for key, code in counted.items():
+            by_function[function_of(key)]["caught" if code in CAUGHT else "missed"] += 1
+        for function, counts in sorted(by_function.items()):
+            missed = counts["missed"]
+            note = f"  {missed} not caught" if missed else ""
+            print(f"    {function:41} {counts['caught']:7} {sum(counts.values()):8}{note}")
+        if unchecked:
+            print(f"    {len(unchecked)} changes were never run (interrupted?)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
