@@ -416,8 +416,10 @@ class GrantAdmin(ObjectToolsAdmin):
                 paid=Sum("paid_total"),
                 repaid=Sum("repaid_total"),
                 accepted=Sum("accepted_total"),
-                overdue=Count("pk", filter=Q(overdue=True)),
             )
+            response.context_data["portfolio_totals"]["overdue"] = changelist.queryset.filter(
+                overdue=True
+            ).count()
             call = request.GET.get("application__competition__id__exact", "")
             response.context_data["register_call"] = int(call) if call.isdigit() else None
         return response

@@ -25,6 +25,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from applications.models import snapshot_digest
@@ -79,6 +80,12 @@ def _ensure_amount(amount) -> None:
             _("The amount must be more than zero euros, with at most two decimal places."),
             "invalid_amount",
         )
+
+
+def percent(value: Decimal) -> str:
+    """A share as people write it, ``10`` or ``12,5``: a string, so that ``refusal`` does not
+    take it for an amount of money."""
+    return number_format(value.normalize())
 
 
 def advance_limit(grant: Grant) -> Decimal:
@@ -192,7 +199,7 @@ def _check_advance(grant: Grant, ledger, amount: Decimal) -> None:
                 "%(paid)s is paid already, so %(amount)s is more by %(excess)s."
             ),
             "advance_over_share",
-            share=grant.competition.advance_share.normalize(),
+            share=percent(grant.competition.advance_share),
             limit=limit,
             paid=paid,
             amount=amount,
@@ -588,7 +595,7 @@ def rule_6_problems(
                     what=what,
                     amount=amount,
                     agreed=plan_line.cost,
-                    tolerance=tolerance.normalize(),
+                    tolerance=percent(tolerance),
                     limit=limit,
                     excess=amount - limit,
                 )
