@@ -239,10 +239,14 @@ class ReportForm(forms.Form):
 # --- the coordinator's forms ---------------------------------------------------------------
 
 
+#: The browser's date picker, which reads and sends ISO dates whatever the page's language.
+DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
 class PaymentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=PaymentKind.choices)
     amount = MoneyField(label=_("Amount (EUR)"))
-    paid_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("Date"), widget=DATE_INPUT)
     reference = forms.CharField(label=_("Payment order"), max_length=100)
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
@@ -250,7 +254,7 @@ class PaymentForm(forms.Form):
 
 
 class ReversalForm(forms.Form):
-    paid_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("Date"), widget=DATE_INPUT)
     reference = forms.CharField(label=_("Correcting document"), max_length=100)
     note = forms.CharField(
         label=_("Why is the payment reversed?"),

@@ -564,7 +564,8 @@ def report_edit(request, pk, kind):
             "tolerance": tolerance,
             "claimed": claimed,
             "over_total": claimed is not None and claimed > grant.agreed_total,
-            "documents": latest.documents.all() if latest is not None and latest.is_open else [],
+            # A returned version's documents are carried into the next draft.
+            "documents": latest.documents.all() if latest is not None else [],
             "versions": [v for v in versions if v.status != Report.Status.DRAFT],
             "submit_refusal": submit_refusal,
         },
@@ -597,7 +598,9 @@ def _save_report(request, grant, kind, form, line_forms) -> Report | None:
             form.add_error("document", error)
     removed = request.POST.get("delete_document", "")
     if removed.isdigit():
-        document = report.documents.filter(pk=int(removed)).first()
+        # The button may name the returned version's row, which the new draft carries over.
+        shown = ReportDocument.objects.filter(report__grant=grant, pk=int(removed)).first()
+        document = report.documents.filter(file=shown.file.name).first() if shown else None
         if document is not None:
             settlement.report_document_delete(document=document, by=request.user)
             messages.success(
