@@ -309,7 +309,6 @@ class GrantAdmin(ObjectToolsAdmin):
 
     list_display = [
         "application",
-        "municipality",
         "status",
         "award",
         "agreed",

@@ -62,6 +62,10 @@ class StatementData:
         return latvian_genitive(self.municipality)
 
     @property
+    def date_format(self) -> str:
+        return "d.m.Y." if self.language == "lv" else "j M Y"
+
+    @property
     def net_paid(self) -> Decimal:
         return self.paid - self.repaid
 

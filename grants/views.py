@@ -117,12 +117,7 @@ def grant_detail(request, pk):
         {
             "reports": reports,
             "payments": grant.payments.select_related("reverses").order_by("paid_on", "id"),
-            "report_kinds": [
-                (kind, label)
-                for kind, label in ReportKind.choices
-                if kind == ReportKind.FINAL
-                or grant.application.competition.interim_report_due_on is not None
-            ],
+            "report_kinds": _open_report_kinds(grant, reports),
             "grant": grant,
             "application": grant.application,
             "competition": grant.application.competition,
@@ -462,6 +457,24 @@ def agreement_download(request, pk, agreement_pk, kind):
 
 
 # --- reports, payments, the closing statement ----------------------------------------------
+
+
+def _open_report_kinds(grant: Grant, reports: list[Report]) -> list[tuple[str, str]]:
+    """The reports the municipality may still file or correct: none accepted yet, and the
+    interim report only until the final one is submitted."""
+    accepted = {r.kind for r in reports if r.status == Report.Status.ACCEPTED}
+    final_sent = any(
+        r.kind == ReportKind.FINAL and r.status != Report.Status.DRAFT for r in reports
+    )
+    return [
+        (kind, label)
+        for kind, label in ReportKind.choices
+        if kind not in accepted
+        and (
+            kind == ReportKind.FINAL
+            or (grant.application.competition.interim_report_due_on and not final_sent)
+        )
+    ]
 
 
 def _report_kind(grant: Grant, kind: str) -> str:

@@ -226,7 +226,7 @@ def test_the_portfolio_costs_the_same_queries_however_many_grants(django_assert_
     url = base + str(large.competition.pk)
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get(url).content.decode()
-    assert page.count('class="field-municipality"') == 4
+    assert page.count('class="field-status"') == 4
     assert spaced("100,00 €") in page
 
 
