@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -153,7 +154,7 @@ def competition_results_csv(request, slug):
                 f"{row.requested:.2f}",
                 f"{row.awarded:.2f}",
                 escape_formula("; ".join(str(category) for category in row.categories)),
-                escape_formula(str(account.stage.label)) if account else "",
+                escape_formula(capfirst(str(account.stage.label))) if account else "",
                 _amount(account.paid) if account else "",
                 _amount(account.spent) if account else "",
                 _amount(account.repaid) if account else "",

@@ -254,3 +254,28 @@ def test_the_payment_register_escapes_formulas_in_csv_and_xlsx(gulbene):
     assert sheet["A2"].data_type == "s"
     assert sheet["A2"].quotePrefix
     assert sheet["D2"].value == 2500
+
+
+def test_the_public_csv_carries_the_stage_and_the_money_of_each_grant(gulbene, client):
+    grant, staff, vpr = gulbene
+    pay(grant, vpr, "advance", "2500.00")
+    settlement.report_accept(report=submitted(grant, staff, ["1500", "500"]), by=vpr)
+    pay(grant, vpr, "repayment", "500.00")
+    settlement.grant_close(grant=grant, by=vpr)
+    response = client.get(reverse("results:csv", args=[grant.competition.slug]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][5:] == [
+        "Posms",
+        "Izmaksāts (EUR)",
+        "Izlietots (EUR)",
+        "Atmaksāts (EUR)",
+        "Izlietojums pa kategorijām",
+    ]
+    row = next(r for r in rows if r[0] == "Gulbenes novads")
+    assert row[5:9] == ["Slēgts", "2500.00", "2000.00", "500.00"]
+    assert "Informatīvo materiālu sagatavošana: 1500.00" in row[9]
+    assert rows[-1][6:9] == ["2500.00", "2000.00", "500.00"]
+    page = squeezed(client.get(reverse("results:detail", args=[grant.competition.slug])).text)
+    accountability = page[page.index('id="accountability"') :]
+    assert "Atmaksāts" in accountability
+    assert spaced("500,00 €") in accountability
