@@ -1,23 +1,17 @@
-"""The public results of a decided call: the results in words and as a chart, and the CSV.
+"""The public results of a decided call: the results in words and as a chart.
 
-They live at the call's address (``/competitions/<slug>/results/``). The page itself is the
-grants' (``grants/results.py``): after the decision it shows each grant's stage too.
+They live at the call's address (``/competitions/<slug>/results/``). The page and its CSV are
+the grants' (``grants/results.py``): after the decision they show each grant's stage and money
+too.
 """
 
-import csv
 from decimal import Decimal
 
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, ngettext_lazy
-from django.views.decorators.http import require_safe
 
 from competitions.formatting import format_money
-from competitions.models import Competition
-from competitions.spreadsheets import escape_formula
 
-from . import selectors
 from .selectors import Results
 
 OUTCOME_SENTENCES = [
@@ -107,36 +101,3 @@ def results_chart(results: Results) -> dict:
         "label": CHART_LABEL,
         "height": 40 + len(bars) * CHART_ROW,
     }
-
-
-@require_safe
-def competition_results_csv(request, slug):
-    competition = get_object_or_404(Competition.objects.decided(), slug=slug)
-    results = selectors.competition_results(competition=competition)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{competition.slug}-results.csv"'
-    response.write("\ufeff")  # so that spreadsheet programs read the Latvian letters right
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Municipality"),
-            _("Reference"),
-            _("Requested (EUR)"),
-            _("Awarded (EUR)"),
-            _("Activity categories"),
-        ]
-    )
-    for row in results.rows:
-        writer.writerow(
-            [
-                escape_formula(str(row.municipality)),
-                escape_formula(row.reference),
-                f"{row.requested:.2f}",
-                f"{row.awarded:.2f}",
-                escape_formula("; ".join(str(category) for category in row.categories)),
-            ]
-        )
-    writer.writerow(
-        [_("Total"), "", f"{results.total_requested:.2f}", f"{results.total_awarded:.2f}", ""]
-    )
-    return response

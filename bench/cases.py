@@ -141,6 +141,35 @@ def changelist(*, calls, runs: int, log) -> dict[str, float]:
     return figures
 
 
+def portfolio(*, calls, runs: int, log) -> dict[str, float]:
+    """The coordinators' portfolio of one call's grants (stage, amounts, reported, to repay,
+    overdue reports, filters, the call's totals) against a bare admin changelist of the same
+    grants."""
+    client = Client()
+    client.force_login(user(data.COORDINATOR))
+    figures = {}
+    for size in data.SIZES:
+        call = calls[data.call_slug(size)]
+        data.ensure_grants(call, log=log)
+        query = f"?application__competition__id__exact={call.pk}"
+        portal = reverse("admin:grants_grant_changelist") + query
+        bare = reverse("bench_admin:grants_grant_changelist") + query
+        figures.update(
+            timed_pair(
+                f"portfolio:{size}",
+                lambda url=portal: fetch(client, url),
+                lambda url=bare: fetch(client, url),
+                runs,
+            )
+        )
+        figures[f"portfolio_queries_{size}"] = count_queries(lambda url=portal: fetch(client, url))
+        figures[f"portfolio_baseline_queries_{size}"] = count_queries(
+            lambda url=bare: fetch(client, url)
+        )
+        log(f"  {size}: {figures[f'portfolio_ms_{size}']} ms")
+    return figures
+
+
 def dashboard(*, calls, runs: int, log) -> dict[str, float]:
     """The municipal staff's dashboard against a bare view: one query, one small template,
     behind the same middleware."""
@@ -422,6 +451,7 @@ def http(*, calls, runs: int, log) -> dict[str, float]:
 #: The cases by the names ``--only`` takes, in the order they run.
 CASES = {
     "changelist": changelist,
+    "portfolio": portfolio,
     "dashboard": dashboard,
     "allocation": allocation,
     "letters": letters_case,
@@ -478,6 +508,19 @@ def table(figures: dict[str, float]) -> str:
         rows.append(
             (
                 "changelist queries (100/1000/10000)",
+                "/".join(f"{c:g}" for c in counts),
+                "/".join(f"{c:g}" for c in baseline),
+                "",
+                holds(len(set(counts)) == 1, "same at every size"),
+            )
+        )
+    by_size("portfolio", "portfolio", "ratio <= 3", at_most("portfolio_ratio", 3))
+    if f"portfolio_queries_{data.SIZES[0]}" in figures:
+        counts = [figures[f"portfolio_queries_{size}"] for size in data.SIZES]
+        baseline = [figures[f"portfolio_baseline_queries_{size}"] for size in data.SIZES]
+        rows.append(
+            (
+                "portfolio queries (" + "/".join(map(str, data.SIZES)) + ")",
                 "/".join(f"{c:g}" for c in counts),
                 "/".join(f"{c:g}" for c in baseline),
                 "",

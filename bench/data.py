@@ -8,6 +8,7 @@ history rows and without the services: the services are what is measured, not wh
 data. Amounts, scores and statuses still keep every rule and constraint of the models.
 """
 
+import os
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,7 +37,8 @@ from applications.services.reviews import weighted_score
 from competitions import roles
 from competitions.models import ActivityCategory, Competition, Municipality, ScoringCriterion
 
-SIZES = (100, 1_000, 10_000)
+#: The calls' sizes; ``BENCH_SIZES=100`` runs a quick check at the smallest alone.
+SIZES = tuple(int(size) for size in os.environ.get("BENCH_SIZES", "100,1000,10000").split(","))
 LETTER_CALL_SIZE = 200
 ACTIVITIES = 5
 REVIEWERS = 3
@@ -301,7 +303,7 @@ def _ensure_call(slug, size, municipalities, *, users, status, closed, decided, 
 def ensure_data(*, log) -> dict[str, Competition]:
     """Every call the benchmarks use, by slug; what exists is reused."""
     users = ensure_users()
-    municipalities = ensure_municipalities(max(SIZES))
+    municipalities = ensure_municipalities(max(*SIZES, LETTER_CALL_SIZE))
     # The dashboard's municipal staff member acts for the first municipality: it applied to
     # every call, and one call is open to it.
     municipalities[0].staff.add(users.staff)
@@ -332,3 +334,42 @@ def ensure_data(*, log) -> dict[str, Competition]:
         # visibility map lets counts read an index without the table.
         cursor.execute("VACUUM ANALYZE")
     return calls
+
+
+def ensure_grants(competition: Competition, *, log) -> int:
+    """A grant for every application of a call, for the portfolio's benchmark: in progress,
+    its agreed total the request, half of it paid as the advance; every tenth one closed
+    with its spending accepted, every seventh owing a repayment. Written in bulk past the
+    services (no ledger rows: the portfolio reads the sums the grant keeps). Made once."""
+    from grants.models import Grant
+
+    applications = list(
+        Application.objects.filter(competition=competition, grant__isnull=True).values_list(
+            "pk", "requested_amount"
+        )
+    )
+    if not applications:
+        return Grant.objects.filter(application__competition=competition).count()
+    log(f"generating the grants of {competition.slug}: {len(applications)}")
+    now = timezone.now()
+    rows = []
+    for index, (pk, amount) in enumerate(applications):
+        half = (amount / 2).quantize(Decimal("0.01"))
+        grant = Grant(
+            application_id=pk,
+            status=Grant.Status.IN_PROGRESS,
+            opened_at=now,
+            agreed_total=amount,
+            paid_total=half,
+        )
+        if index % 10 == 0:
+            grant.status = Grant.Status.CLOSED
+            grant.paid_total = grant.accepted_total = amount
+            grant.closed_at = now
+        elif index % 7 == 0:
+            grant.status = Grant.Status.REPORTING
+            grant.accepted_total = half - Decimal("100.00")
+        rows.append(grant)
+    with transaction.atomic():
+        Grant.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

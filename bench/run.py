@@ -19,7 +19,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "var" / "bench.json"
-CASES = ("changelist", "dashboard", "allocation", "letters", "bulk", "http")  # cases.CASES
+CASES = (  # cases.CASES
+    "changelist",
+    "portfolio",
+    "dashboard",
+    "allocation",
+    "letters",
+    "bulk",
+    "http",
+)
 
 
 def configure() -> None:

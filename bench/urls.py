@@ -6,7 +6,9 @@
   its own: the login (session and user) and the portal's layout (``base.html``), no data.
 - ``bench/admin/``: an admin site with a bare changelist of the same model, applications:
   the plain columns of the coordinators' list (reference, municipality, status, amounts), the
-  same page size, and none of the scores, ranks, spread or filters with counts.
+  same page size, and none of the scores, ranks, spread or filters with counts. Beside it, a
+  bare changelist of the grants: the application, status and the amounts the grant keeps,
+  without the portfolio's report subqueries, filters and totals.
 """
 
 from django.contrib import admin
@@ -15,6 +17,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from applications.models import Application
+from grants.models import Grant
 from remigration_portal.urls import urlpatterns as portal_urlpatterns
 
 
@@ -35,8 +38,16 @@ class BareApplicationAdmin(admin.ModelAdmin):
     list_per_page = 100
 
 
+class BareGrantAdmin(admin.ModelAdmin):
+    list_display = ["application", "status", "agreed_total", "paid_total", "accepted_total"]
+    list_select_related = ["application__municipality"]
+    list_filter = ["application__competition"]
+    list_per_page = 100
+
+
 baseline_site = admin.AdminSite(name="bench_admin")
 baseline_site.register(Application, BareApplicationAdmin)
+baseline_site.register(Grant, BareGrantAdmin)
 
 urlpatterns = [
     path("bench/bare/", bare, name="bench_bare"),

@@ -51,6 +51,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grants.delete_planline",
         "grants.view_agreement",
         "grants.change_agreement",
+        "grants.view_payment",
+        "grants.view_report",
+        "grants.add_report",
+        "grants.change_report",
+        "grants.view_reportline",
+        "grants.change_reportline",
+        "grants.view_reportdocument",
+        "grants.add_reportdocument",
+        "grants.delete_reportdocument",
     ],
     REVIEWERS: [
         "competitions.view_competition",
@@ -91,6 +100,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grants.view_agreement",
         "grants.add_agreement",
         "grants.change_agreement",
+        "grants.view_payment",
+        "grants.add_payment",
+        "grants.view_report",
+        "grants.change_report",
+        "grants.view_reportline",
+        "grants.view_reportdocument",
     ],
 }
 

@@ -90,3 +90,63 @@ def agreement_signed_by_municipality(agreement) -> None:
         agreement=agreement,
         grant=agreement.grant,
     )
+
+
+# --- payments and reports -------------------------------------------------------------------
+
+
+def payment_recorded(payment) -> None:
+    """To the municipality's staff: a payment made to it, or its repayment received."""
+    grant = payment.grant
+    _mail(
+        "emails/grants/payment_recorded.txt",
+        grant.get_absolute_url(),
+        roles.staff_of(grant.municipality),
+        payment=payment,
+        grant=grant,
+    )
+
+
+def report_submitted(report) -> None:
+    """To the coordinators, linking the review screen in the admin."""
+    _mail(
+        "emails/grants/report_submitted.txt",
+        reverse("admin:grants_report_review", args=[report.pk]),
+        roles.coordinators(),
+        report=report,
+        grant=report.grant,
+    )
+
+
+def _report_to_municipality(report, template: str) -> None:
+    grant = report.grant
+    _mail(
+        template,
+        reverse("grants:report", args=[grant.pk, report.kind]),
+        roles.staff_of(grant.municipality),
+        report=report,
+        grant=grant,
+        lines=list(report.lines.select_related("plan_line").order_by("position")),
+    )
+
+
+def report_returned(report) -> None:
+    """To the municipality's staff, with the coordinator's comments."""
+    _report_to_municipality(report, "emails/grants/report_returned.txt")
+
+
+def report_accepted(report) -> None:
+    """To the municipality's staff: what was accepted, with the reasons where less."""
+    _report_to_municipality(report, "emails/grants/report_accepted.txt")
+
+
+def report_due(report_kind: str, grant, due_on, *, reminder: str, users) -> None:
+    """A reminder (``grants.reminders``): the report is due in 14 or 3 days, or overdue."""
+    _mail(
+        f"emails/grants/report_{reminder}.txt",
+        reverse("grants:report", args=[grant.pk, report_kind]),
+        users,
+        grant=grant,
+        kind=report_kind,
+        due_on=due_on,
+    )

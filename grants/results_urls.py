@@ -1,12 +1,10 @@
 """The public results of a call, at the call's address: the project's URLconf includes them
-under ``competitions/``, beside the call's own pages. The page is the grants' (it shows each
-grant's stage); the CSV of the awards is the applications'."""
+under ``competitions/``, beside the call's own pages. The page and its CSV are the grants'
+(they show each grant's stage and money)."""
 
 from django.urls import path
 
-from applications.results import competition_results_csv
-
-from .results import competition_results
+from .results import competition_results, competition_results_csv
 
 app_name = "results"
 

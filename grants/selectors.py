@@ -4,9 +4,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from applications.models import AllocationEvent
 
-from .models import Grant, GrantStatus, PlanLine, PlanVersion, PlanVersionStatus
+from .models import (
+    Grant,
+    GrantStatus,
+    PlanLine,
+    PlanVersion,
+    PlanVersionStatus,
+    Report,
+    ReportKind,
+    ReportStatus,
+)
 
 #: The fields of a line whose change a comparison reports, in the order shown.
 COMPARED_FIELDS = ["category", "title", "description", "cost"]
@@ -144,13 +155,32 @@ class NextStep:
     ``code`` is one of: ``propose`` (the municipality revises its draft and proposes it),
     ``revise`` (the plan was returned: correct it and propose again), ``awaiting`` (the
     coordinator is to approve or return the proposed plan), ``agreement`` (the plan is agreed;
-    the agreement is next), ``implement``, ``report``, ``closed``, ``declined``, ``terminated``.
+    the agreement is next), ``implement``, ``interim_report`` and ``final_report`` (a report
+    is due), ``report_returned`` (a report came back for correction), ``report_review`` (the
+    coordinator reviews a submitted report), ``report`` (the final report is under review),
+    ``settle`` (the final report is accepted: the final payment or the repayment, then the
+    close), ``repay`` (the municipality owes a repayment), ``closed``, ``declined``,
+    ``terminated``.
     """
 
     code: str
     municipality_acts: bool
     since: datetime | None = None
     due: date | None = None
+    report: Report | None = None
+
+    @property
+    def report_due(self) -> bool:
+        """The due date is a report's."""
+        return self.code in REPORT_STEPS
+
+    @property
+    def overdue(self) -> bool:
+        return self.report_due and self.due is not None and self.due < timezone.localdate()
+
+
+#: The steps whose due date is a report's: past it, the step is overdue.
+REPORT_STEPS = {"interim_report", "final_report", "report_returned"}
 
 
 def return_being_answered(versions: list[PlanVersion]) -> PlanVersion | None:
@@ -168,12 +198,18 @@ def return_being_answered(versions: list[PlanVersion]) -> PlanVersion | None:
 
 
 def grant_next_step(
-    grant: Grant, latest: PlanVersion | None, returned: PlanVersion | None = None
+    grant: Grant,
+    latest: PlanVersion | None,
+    returned: PlanVersion | None = None,
+    reports: list[Report] | None = None,
 ) -> NextStep:
-    """The next step of a grant, from its status, its latest plan version and the returned
-    version it answers (``return_being_answered``). No query."""
+    """The next step of a grant, from its status, its latest plan version, the returned
+    version it answers (``return_being_answered``) and its reports (every version, any
+    order). No query."""
     competition = grant.application.competition
     ends = competition.implementation_ends_on
+    if grant.status in (GrantStatus.IN_PROGRESS, GrantStatus.REPORTING) and reports is not None:
+        return _reporting_step(grant, reports)
     if grant.status == GrantStatus.AGREEING and latest is not None:
         if latest.status == PlanVersionStatus.PROPOSED:
             return NextStep("awaiting", False, latest.proposed_at, ends)
@@ -204,3 +240,94 @@ def award_as_decided(grant: Grant) -> Decimal:
         .first()
     )
     return application.awarded_amount if first_change is None else first_change
+
+
+def _latest_reports(reports: list[Report]) -> dict[str, Report]:
+    latest: dict[str, Report] = {}
+    for report in reports:
+        if report.kind not in latest or report.number > latest[report.kind].number:
+            latest[report.kind] = report
+    return latest
+
+
+def _reporting_step(grant: Grant, reports: list[Report]) -> NextStep:
+    """The next step of a grant in progress or reporting, from its reports."""
+    competition = grant.application.competition
+    latest = _latest_reports(reports)
+    final = latest.get(ReportKind.FINAL)
+    interim = latest.get(ReportKind.INTERIM)
+    final_sent = final is not None and (final.status != ReportStatus.DRAFT or final.number > 1)
+    for report in (final, interim):
+        if report is None:
+            continue
+        if report.status == ReportStatus.SUBMITTED:
+            return NextStep("report_review", False, report.submitted_at, None, report)
+        if report.status == ReportStatus.RETURNED or (
+            report.status == ReportStatus.DRAFT and report.number > 1
+        ):
+            return NextStep("report_returned", True, report.decided_at, report.due_on, report)
+    if final is not None and final.status == ReportStatus.ACCEPTED:
+        if grant.status == GrantStatus.CLOSED:
+            return NextStep("closed", False)
+        if grant.to_repay > 0:
+            return NextStep("repay", True, final.decided_at, None, final)
+        return NextStep("settle", False, final.decided_at, None, final)
+    if (
+        competition.interim_report_due_on
+        and not final_sent
+        and (interim is None or interim.status == ReportStatus.DRAFT)
+    ):
+        return NextStep("interim_report", True, None, competition.interim_report_due_on, interim)
+    return NextStep("final_report", True, None, competition.report_due_on, final)
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentProposal:
+    """A payment due on a grant as the rules work it out; the coordinator records it."""
+
+    kind: str
+    amount: Decimal
+    label: str
+
+
+def payment_proposals(grant: Grant) -> list[PaymentProposal]:
+    """What is due: the advance (its share of the agreed total, less any advance paid), an
+    interim payment (the accepted interim spending less what was paid), the final payment
+    (the accepted spending less what the municipality holds), or the repayment claim (what it
+    holds above the accepted spending). Three queries at most."""
+    from .models import Payment, PaymentKind
+    from .settlement import ACTIVE, advance_limit
+
+    if grant.status not in ACTIVE or grant.agreed_total is None:
+        return []
+    proposals = []
+    ledger = Payment.objects.filter(grant=grant)
+    advance = advance_limit(grant) - ledger.filter(kind=PaymentKind.ADVANCE).signed_sum(
+        repayments=False
+    )
+    if advance > 0 and grant.accepted_total is None:
+        proposals.append(PaymentProposal(PaymentKind.ADVANCE, advance, PaymentKind.ADVANCE.label))
+    if grant.application.competition.interim_report_due_on and grant.accepted_total is None:
+        interim = (
+            Report.objects.filter(
+                grant=grant, kind=ReportKind.INTERIM, status=ReportStatus.ACCEPTED
+            )
+            .values_list("accepted_total", flat=True)
+            .first()
+        )
+        if interim is not None and interim > grant.net_paid:
+            proposals.append(
+                PaymentProposal(
+                    PaymentKind.INTERIM, interim - grant.net_paid, PaymentKind.INTERIM.label
+                )
+            )
+    if grant.to_pay > 0:
+        proposals.append(PaymentProposal(PaymentKind.FINAL, grant.to_pay, PaymentKind.FINAL.label))
+    if grant.to_repay > 0:
+        proposals.append(
+            PaymentProposal(PaymentKind.REPAYMENT, grant.to_repay, PaymentKind.REPAYMENT.label)
+        )
+    return proposals

@@ -65,6 +65,11 @@ def _lock_grant(grant_id: int) -> Grant:
     )
 
 
+#: The grant, locked after its call: for the services of ``grants.settlement``, which take the
+#: locks in the same order.
+lock_grant = _lock_grant
+
+
 def _ensure_staff_of(grant: Grant, by: User) -> None:
     if not acts_for(by, grant.municipality):
         raise refusal(

@@ -17,4 +17,16 @@ urlpatterns = [
         views.agreement_download,
         name="agreement_download",
     ),
+    path("<int:pk>/reports/<slug:kind>/", views.report_edit, name="report"),
+    path("<int:pk>/reports/version/<int:report_pk>/", views.report_version, name="report_version"),
+    path(
+        "<int:pk>/reports/documents/<int:document_pk>/",
+        views.report_document,
+        name="report_document",
+    ),
+    path(
+        "<int:pk>/closing-statement/<slug:language>/",
+        views.closing_statement,
+        name="closing_statement",
+    ),
 ]

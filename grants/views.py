@@ -9,13 +9,15 @@ comes back into the form with everything that was typed.
 
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -26,9 +28,16 @@ from competitions.formatting import format_money
 from competitions.roles import may_sign_for
 from remigration_portal.security_log import client_address
 
-from . import agreements, services
-from .forms import AcceptAgreementForm, DeclineForm, SignedAgreementForm, plan_formset
-from .models import Agreement, Grant, PlanVersion
+from . import agreements, services, settlement, statements
+from .forms import (
+    AcceptAgreementForm,
+    DeclineForm,
+    ReportForm,
+    SignedAgreementForm,
+    plan_formset,
+    report_line_forms,
+)
+from .models import Agreement, Grant, PlanVersion, Report, ReportDocument, ReportKind
 from .selectors import award_as_decided, grant_next_step, plan_history, return_being_answered
 
 #: Where the grant's plan can still be changed (the service has the last word).
@@ -64,7 +73,12 @@ def grant_list(request):
                 "plan_versions",
                 queryset=PlanVersion.objects.defer("frozen").order_by("number"),
                 to_attr="versions",
-            )
+            ),
+            Prefetch(
+                "reports",
+                queryset=Report.objects.defer("snapshot", "summary"),
+                to_attr="all_reports",
+            ),
         )
         .order_by("-application__competition__decided_at", "application__municipality__name")
     )
@@ -74,6 +88,7 @@ def grant_list(request):
             grant,
             newest_first[0] if newest_first else None,
             return_being_answered(newest_first),
+            grant.all_reports,
         )
     return render(request, "grants/list.html", {"grants": grants})
 
@@ -82,9 +97,9 @@ def grant_list(request):
 @require_safe
 def grant_detail(request, pk):
     """The grant: the award, the next step, the submitted activities, the current plan against
-    the award, and every version compared with the one before. Six queries of its own (eight
-    with the session's and the user's, tests/test_grants_views.py), whatever the number of
-    versions and lines."""
+    the award, every version compared with the one before, the reports and the payments. A
+    fixed number of queries (tests/test_grants_views.py), whatever the number of versions,
+    lines, reports and payments."""
     grant = _own_grant(request, pk)
     history = plan_history(grant)
     current = history[0].version if history else None
@@ -93,16 +108,22 @@ def grant_detail(request, pk):
     )
     award = grant.application.awarded_amount
     returned = return_being_answered([changes.version for changes in history])
+    reports = list(
+        grant.reports.defer("snapshot").select_related("submitted_by").order_by("kind", "-number")
+    )
     return render(
         request,
         "grants/detail.html",
         {
+            "reports": reports,
+            "payments": grant.payments.select_related("reverses").order_by("paid_on", "id"),
+            "report_kinds": _open_report_kinds(grant, reports),
             "grant": grant,
             "application": grant.application,
             "competition": grant.application.competition,
             "award": award,
             "award_as_decided": award_as_decided(grant),
-            "next_step": grant_next_step(grant, current, returned),
+            "next_step": grant_next_step(grant, current, returned, reports),
             "returned": returned,
             "current": current,
             "current_changes": history[0] if history else None,
@@ -432,4 +453,230 @@ def agreement_download(request, pk, agreement_pk, kind):
     response["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name(filename)}\"; filename*=UTF-8''{quote(filename)}"
     )
+    return response
+
+
+# --- reports, payments, the closing statement ----------------------------------------------
+
+
+def _open_report_kinds(grant: Grant, reports: list[Report]) -> list[tuple[str, str]]:
+    """The reports the municipality may still file or correct: none accepted yet, and the
+    interim report only until the final one is submitted."""
+    accepted = {r.kind for r in reports if r.status == Report.Status.ACCEPTED}
+    final_sent = any(
+        r.kind == ReportKind.FINAL and r.status != Report.Status.DRAFT for r in reports
+    )
+    return [
+        (kind, label)
+        for kind, label in ReportKind.choices
+        if kind not in accepted
+        and (
+            kind == ReportKind.FINAL
+            or (grant.application.competition.interim_report_due_on and not final_sent)
+        )
+    ]
+
+
+def _report_kind(grant: Grant, kind: str) -> str:
+    """The kind of report in the URL, if the grant's call asks for it; 404 otherwise."""
+    if kind not in ReportKind.values or (
+        kind == ReportKind.INTERIM and grant.application.competition.interim_report_due_on is None
+    ):
+        raise Http404
+    return kind
+
+
+def _report_versions(grant: Grant, kind: str) -> list[Report]:
+    return list(
+        grant.reports.filter(kind=kind)
+        .select_related("submitted_by", "decided_by")
+        .prefetch_related("lines", "documents")
+        .order_by("-number")
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_edit(request, pk, kind):
+    """The municipality's report: a line per line of the approved plan (what was done, the
+    actual cost, the call's indicators), the evidence, and the submission. A draft is saved
+    as typed, over rule 6 too (the page says where); submitting it is refused then, and the
+    draft stays as it was saved."""
+    grant = _own_grant(request, pk)
+    kind = _report_kind(grant, kind)
+    versions = _report_versions(grant, kind)
+    latest = versions[0] if versions else None
+    if latest is not None and latest.status in (Report.Status.SUBMITTED, Report.Status.ACCEPTED):
+        return redirect("grants:report_version", grant.pk, latest.pk)
+    plan = settlement.approved_plan(grant)
+    if plan is None or grant.status not in settlement.ACTIVE:
+        messages.info(
+            request,
+            _("Reports are filed once the agreement is signed; the grant is %(status)s.")
+            % {"status": grant.get_status_display()},
+        )
+        return redirect(grant)
+    plan_lines = list(plan.lines.select_related("category").order_by("position", "id"))
+    submit_refusal = []
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES)
+        line_forms = report_line_forms(plan_lines, data=request.POST)
+        if form.is_valid() and all(line_form.is_valid() for line_form in line_forms):
+            saved = _save_report(request, grant, kind, form, line_forms)
+            if saved is not None and request.POST.get("action") == "submit":
+                try:
+                    report = settlement.report_submit(report=saved, by=request.user)
+                except ValidationError as error:
+                    submit_refusal = error.messages
+                else:
+                    messages.success(
+                        request,
+                        _(
+                            "The %(kind)s is submitted. The coordinator will accept it or return "
+                            "it with comments; you will be told by e-mail."
+                        )
+                        % {"kind": report.get_kind_display()},
+                    )
+                    return redirect("grants:report_version", grant.pk, report.pk)
+            elif saved is not None and not form.errors:
+                messages.success(request, _("The draft report is saved."))
+                return redirect("grants:report", grant.pk, kind)
+            versions = _report_versions(grant, kind)
+            latest = versions[0] if versions else None
+    else:
+        form = ReportForm(initial={"summary": latest.summary if latest else ""})
+        line_forms = report_line_forms(plan_lines, latest)
+    returned = next((v for v in versions if v.status == Report.Status.RETURNED), None)
+    if returned is not None and latest is not None and latest.number > returned.number + 1:
+        returned = None
+    comments = (
+        {line.plan_line_id: line.comment for line in returned.lines.all()} if returned else {}
+    )
+    tolerance = grant.application.competition.cost_tolerance
+    for line_form in line_forms:
+        line_form.limit = settlement.line_limit(line_form.plan_line.cost, tolerance)
+        line_form.comment = comments.get(line_form.plan_line.pk, "")
+        saved_line = getattr(line_form, "saved", None)
+        line_form.over_limit = saved_line is not None and saved_line.actual_cost > line_form.limit
+    claimed = latest.claimed_total if latest is not None and latest.is_open else None
+    return render(
+        request,
+        "grants/report_form.html",
+        {
+            "grant": grant,
+            "application": grant.application,
+            "competition": grant.application.competition,
+            "kind": kind,
+            "kind_label": ReportKind(kind).label,
+            "report": latest if latest is not None and latest.is_open else None,
+            "due_on": settlement.report_due_on(grant, kind),
+            "overdue": settlement.report_due_on(grant, kind) < timezone.localdate(),
+            "form": form,
+            "line_forms": line_forms,
+            "returned": returned,
+            "tolerance": tolerance,
+            "claimed": claimed,
+            "over_total": claimed is not None and claimed > grant.agreed_total,
+            # A returned version's documents are carried into the next draft.
+            "documents": latest.documents.all() if latest is not None else [],
+            "versions": [v for v in versions if v.status != Report.Status.DRAFT],
+            "submit_refusal": submit_refusal,
+        },
+    )
+
+
+def _save_report(request, grant, kind, form, line_forms) -> Report | None:
+    """Save the draft, then attach or remove a document; each refusal goes into the form."""
+    try:
+        report = settlement.report_save_draft(
+            grant=grant,
+            kind=kind,
+            by=request.user,
+            summary=form.cleaned_data["summary"],
+            lines=[line_form.line() for line_form in line_forms],
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+    upload = form.cleaned_data["document"]
+    if upload:
+        try:
+            settlement.report_document_add(
+                report=report,
+                by=request.user,
+                file=upload,
+                description=form.cleaned_data["document_description"],
+            )
+        except ValidationError as error:
+            form.add_error("document", error)
+    removed = request.POST.get("delete_document", "")
+    if removed.isdigit():
+        # The button may name the returned version's row, which the new draft carries over.
+        shown = ReportDocument.objects.filter(report__grant=grant, pk=int(removed)).first()
+        document = report.documents.filter(file=shown.file.name).first() if shown else None
+        if document is not None:
+            settlement.report_document_delete(document=document, by=request.user)
+            messages.success(
+                request, _("“%(name)s” is removed.") % {"name": document.original_name}
+            )
+    return report
+
+
+@login_required
+@require_safe
+def report_version(request, pk, report_pk):
+    """One version of a report as it was submitted, with the coordinator's answer: the
+    receipt of the submission (its SHA-256), and what was accepted or is to be corrected."""
+    grant = _own_grant(request, pk)
+    report = get_object_or_404(
+        Report.objects.select_related("submitted_by", "decided_by"), grant=grant, pk=report_pk
+    )
+    return render(
+        request,
+        "grants/report_version.html",
+        {
+            "grant": grant,
+            "application": grant.application,
+            "report": report,
+            "lines": report.lines.select_related("plan_line__category").order_by("position"),
+            "documents": report.documents.all(),
+            "editable": report.status in (Report.Status.DRAFT, Report.Status.RETURNED)
+            and grant.status in settlement.ACTIVE,
+        },
+    )
+
+
+@login_required
+@require_safe
+def report_document(request, pk, document_pk):
+    """A report's evidence, for the municipality's staff and the coordinators; 404 for
+    everyone else."""
+    grant = get_object_or_404(Grant.objects.for_user(request.user), pk=pk)
+    document = get_object_or_404(ReportDocument, report__grant=grant, pk=document_pk)
+    return attachment(
+        document.file, filename=document.original_name, content_type=document.content_type
+    )
+
+
+@login_required
+@require_safe
+def closing_statement(request, pk, language):
+    """The closing statement of a closed grant as PDF, in Latvian or English, for the
+    municipality's staff and the coordinators."""
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    grant = get_object_or_404(
+        Grant.objects.for_user(request.user).select_related(
+            "application__competition", "application__municipality", "closed_by"
+        ),
+        pk=pk,
+        status=Grant.Status.CLOSED,
+    )
+    pdf = statements.render_statement(statements.statement_data(grant, language=language))
+    name = statements.download_name(grant, language)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name(name)}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response["Cache-Control"] = "private, no-store"
     return response

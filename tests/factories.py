@@ -252,3 +252,38 @@ def decided_grant(
     """One grant opened by a decision (``decided_grants``): ``slug``'s request of
     ``requested`` awarded ``awarded``."""
     return decided_grants({slug: (requested, awarded)}, competition=competition, by=by)[slug]
+
+
+def grant_in_progress(
+    slug: str = "gulbenes-novads",
+    *,
+    amount: Decimal = Decimal("5000.00"),
+    competition: Competition | None = None,
+    by=None,
+):
+    """A grant whose agreement both sides have signed, through the services: ``slug``'s request
+    of ``amount`` awarded in full, its plan (two lines, 60 % and 40 %) approved as submitted,
+    the agreement accepted by a signatory of the municipality and countersigned."""
+    return grants_in_progress([slug], amount=amount, competition=competition, by=by)[slug]
+
+
+def grants_in_progress(
+    slugs, *, amount: Decimal = Decimal("5000.00"), competition=None, by=None
+) -> dict:
+    """``grant_in_progress`` for several municipalities of one call."""
+    from grants import services
+
+    by = by or coordinator(f"coordinator-{slugs[0]}")
+    grants = decided_grants(dict.fromkeys(slugs, (amount, amount)), competition=competition, by=by)
+    for slug, grant in grants.items():
+        staff = staff_of(slug, f"{slug}-staff")
+        grant.municipality.signatories.add(staff)
+        version = services.plan_propose(version=grant.plan_versions.get(), by=staff)
+        services.plan_approve(version=version, by=by)
+        agreement = grant.agreements.current().get()
+        services.agreement_accept(
+            agreement=agreement, by=staff, sha256=agreement.sha256, client_address=None
+        )
+        services.agreement_countersign(agreement=agreement, by=by)
+        grant.refresh_from_db()
+    return grants

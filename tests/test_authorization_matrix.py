@@ -27,7 +27,7 @@ from applications import services
 from applications.models import AllocationEvent, Review
 from competitions.models import ActivityCategory, Competition, Municipality
 from grants import services as grant_services
-from grants.models import Agreement
+from grants.models import Agreement, Payment, Report, ReportDocument
 
 from .factories import PDF, CompetitionFactory, category, document_of, reviewer
 from .source_case import DETAILS, activities_costing, build_source_case
@@ -399,6 +399,42 @@ EXPECTED = {
     "grants:agreement_accept": (LOGIN, 200, 404, 404, 404, 404),
     "grants:agreement_upload": (LOGIN, 200, 404, 404, 404, 404),
     "grants:agreement_download": (LOGIN, 200, 404, 404, 404, 200),
+    # Reports are the municipality's; Smiltene's grant awaits its signatures, so the report's
+    # form leads back to the grant's page (tests/test_csrf_and_methods.py posts to a grant in
+    # progress). The evidence is downloaded by the coordinators too. The closing statement
+    # exists only for a closed grant: none here.
+    "grants:report": (LOGIN, REDIRECT, 404, 404, 404, 404),
+    "grants:report_version": (LOGIN, 200, 404, 404, 404, 404),
+    "grants:report_document": (LOGIN, 200, 404, 404, 404, 200),
+    "grants:closing_statement": (LOGIN, 404, 404, 404, 404, 404),
+    # Payments, the review of reports and the close are the coordinators' screens.
+    "admin:grants_grant_pay": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_grant_close": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin/grants/payment/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin:grants_payment_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_payment_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:grants_payment_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 404, 200),
+    "admin:grants_payment_reverse": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_payment_register": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin/grants/report/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin:grants_report_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:grants_report_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:grants_report_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 404, 200),
+    "admin:grants_report_review": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
 }
 
 
@@ -417,6 +453,9 @@ class World:
     letter: object
     review: Review
     agreement: object  # Smiltene's, issued with its plan's approval, not yet signed
+    report: object  # a draft report of Smiltene's grant, with a document
+    report_document: object
+    payment: object  # a ledger row of Smiltene's grant
 
 
 @pytest.fixture
@@ -479,7 +518,37 @@ def world(settings):
         letter=letter,
         review=Review.objects.filter(application=application, reviewer=case.reviewers[0]).get(),
         agreement=Agreement.objects.get(grant=application.grant),
+        **access_objects(application.grant, smiltene_user, case.coordinator),
     )
+
+
+def access_objects(grant, staff, coordinator) -> dict:
+    """A report with a document and a ledger row of a grant, written directly: the matrix
+    tries who may reach them, not how they are made (tests/test_grants_settlement.py)."""
+    report = Report.objects.create(
+        grant=grant, kind="final", number=1, due_on=timezone.localdate(), created_by=staff
+    )
+    document = ReportDocument(
+        report=report,
+        original_name="rekins.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256="0" * 64,
+        uploaded_by=staff,
+        uploaded_at=timezone.now(),
+    )
+    document.file.save("rekins.pdf", ContentFile(PDF), save=False)
+    document.save()
+    payment = Payment.objects.create(
+        grant=grant,
+        kind="advance",
+        amount=Decimal("1.00"),
+        paid_on=timezone.localdate(),
+        reference="MU-0",
+        recorded_by=coordinator,
+        recorded_at=timezone.now(),
+    )
+    return {"report": report, "report_document": document, "payment": payment}
 
 
 def admin_url(name, *args):
@@ -510,6 +579,8 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
         "grants_grant": w.application.grant.pk,
         "grants_planversion": w.application.grant.plan_versions.get().pk,
         "grants_agreement": w.agreement.pk,
+        "grants_payment": w.payment.pk,
+        "grants_report": w.report.pk,
     }
     found = {}
     for model, pk in objects.items():
@@ -632,6 +703,30 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
                 "post",
                 admin_url("grants_agreement_issue_again", w.agreement.pk, "en"),
             ),
+            "grants:report": ("get", reverse("grants:report", args=[grant.pk, "final"])),
+            "grants:report_version": (
+                "get",
+                reverse("grants:report_version", args=[grant.pk, w.report.pk]),
+            ),
+            "grants:report_document": (
+                "get",
+                reverse("grants:report_document", args=[grant.pk, w.report_document.pk]),
+            ),
+            "grants:closing_statement": (
+                "get",
+                reverse("grants:closing_statement", args=[grant.pk, "lv"]),
+            ),
+            "admin:grants_grant_pay": ("get", admin_url("grants_grant_pay", grant.pk)),
+            "admin:grants_grant_close": ("get", admin_url("grants_grant_close", grant.pk)),
+            "admin:grants_payment_reverse": (
+                "get",
+                admin_url("grants_payment_reverse", w.payment.pk),
+            ),
+            "admin:grants_payment_register": (
+                "get",
+                admin_url("grants_payment_register", w.decided.pk, "csv"),
+            ),
+            "admin:grants_report_review": ("get", admin_url("grants_report_review", w.report.pk)),
         }
     )
     return found

@@ -16,6 +16,7 @@ an answer the endpoint would have given anyway.
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -39,14 +40,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from applications.models import AllocationEvent, PlannedActivity
 from competitions.models import ActivityCategory, Competition, Municipality
 from grants import services as grant_services
+from grants import settlement
 from grants.services import PlanLineData
 
-from .factories import CompetitionFactory, UserFactory
+from .factories import CompetitionFactory, UserFactory, grant_in_progress
 from .source_case import build_source_case
 from .test_admin_calls import call_form
 from .test_agreements import signed_pdf, stored
 from .test_authorization_matrix import targets, url_patterns
 from .test_authorization_matrix import world as matrix_world  # noqa: F401 - the fixture
+from .test_grants_settlement import submitted as submitted_report
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +96,10 @@ class World:
     accepted: object  # Valka's agreement, accepted by its signatory, awaiting countersigning
     proposed: object  # Gulbene's plan, proposed to the coordinator
     agreeing: object  # Valmiera's grant, its plan still a draft; Smiltene's staff act for it too
+    progress: object  # a grant in progress (another call), its advance paid; Smiltene's staff too
+    advance: object
+    reviewed: object  # a grant whose final report awaits the coordinator
+    settled: object  # a grant whose final report is accepted and settled: ready to close
 
 
 @pytest.fixture
@@ -132,7 +139,27 @@ def world(matrix_world):  # noqa: F811
         "grants.Grant": w.application.grant,
         "grants.PlanVersion": w.application.grant.plan_versions.get(),
         "grants.Agreement": w.agreement,
+        "grants.Payment": w.payment,
+        "grants.Report": w.report,
     }
+    coordinator = w.users["coordinator"]
+    progress = grant_in_progress("apes-novads", by=coordinator)
+    progress.municipality.staff.add(w.users["own_staff"])
+    advance = settlement.payment_record(
+        grant=progress,
+        by=coordinator,
+        kind="advance",
+        amount=Decimal("100.00"),
+        paid_on=timezone.localdate(),
+        reference="MU-1",
+    )
+    reviewed = grant_in_progress("amatas-novads", by=coordinator)
+    submitted_report(reviewed, reviewed.municipality.staff.get(), ["3000", "2000"])
+    settled = grant_in_progress("aluksnes-novads", by=coordinator)
+    settlement.report_accept(
+        report=submitted_report(settled, settled.municipality.staff.get(), ["0", "0"]),
+        by=coordinator,
+    )
     gulbene = w.decided.applications.get(municipality__slug="gulbenes-novads").grant
     staff = UserFactory(username="gulbene")
     gulbene.municipality.staff.add(staff)
@@ -160,6 +187,10 @@ def world(matrix_world):  # noqa: F811
         accepted=accepted,
         proposed=proposed,
         agreeing=agreeing,
+        progress=progress,
+        advance=advance,
+        reviewed=reviewed,
+        settled=settled,
     )
 
 
@@ -451,6 +482,56 @@ def project_endpoints(w: World) -> list[Endpoint]:
             reverse("admin:grants_agreement_issue_again", args=[agreement.pk, "en"]),
             post_only=True,
         ),
+        # Reports: a draft saved, a report submitted; the coordinator records and reverses a
+        # payment, accepts or returns a report, and closes a settled grant.
+        Endpoint(
+            "grants:report",
+            "own_staff",
+            reverse("grants:report", args=[w.progress.pk, "final"]),
+            {"action": "save", "summary": "Paveikts"},
+            form="report-form",
+        ),
+        Endpoint(
+            "grants:report",
+            "own_staff",
+            reverse("grants:report", args=[w.progress.pk, "final"]),
+            {"action": "submit"},
+            form="report-form",
+        ),
+        Endpoint(
+            "admin:grants_grant_pay",
+            "coordinator",
+            reverse("admin:grants_grant_pay", args=[w.progress.pk]),
+            {"kind": "advance", "amount": "100", "reference": "MU-2"},
+            form="payment-form",
+        ),
+        Endpoint(
+            "admin:grants_payment_reverse",
+            "coordinator",
+            reverse("admin:grants_payment_reverse", args=[w.advance.pk]),
+            {"reference": "KOR-1", "note": "Nepareiza summa"},
+            form="reverse-form",
+        ),
+        Endpoint(
+            "admin:grants_report_review",
+            "coordinator",
+            reverse("admin:grants_report_review", args=[w.reviewed.reports.get().pk]),
+            {"action": "accept"},
+            form="review-form",
+        ),
+        Endpoint(
+            "admin:grants_report_review",
+            "coordinator",
+            reverse("admin:grants_report_review", args=[w.reviewed.reports.get().pk]),
+            {"action": "return", "comment": "Pievienojiet rēķinu."},
+            form="review-form",
+        ),
+        Endpoint(
+            "admin:grants_grant_close",
+            "coordinator",
+            reverse("admin:grants_grant_close", args=[w.settled.pk]),
+            form="close-form",
+        ),
         # Two-factor authentication: enrolment confirmed with the code of the secret it shows,
         # and a login's code. The verify endpoint gives the coordinator a device, after which
         # each login of theirs owes a code: it stays last.
@@ -536,6 +617,10 @@ READ_ONLY = {
     "applications:letter_download": "a download",
     "grants:agreement": "a page",
     "grants:agreement_download": "a download",
+    "grants:report_version": "a page",
+    "grants:report_document": "a download",
+    "grants:closing_statement": "a download",
+    "admin:grants_payment_register": "a download",
 }
 
 

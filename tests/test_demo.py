@@ -95,7 +95,12 @@ def test_the_demo_plays_on_cesis_fits_its_plan_to_4000_and_all_five_agreements_a
         for grant in Grant.objects.select_related("application__municipality")
     }
     assert set(grants) == set(AWARDS)
-    assert {grant.status for grant in grants.values()} == {Grant.Status.IN_PROGRESS}
+    # Played on through 2020 (tests/test_demo.py: the stage after the agreements).
+    assert {grant.status for grant in grants.values()} == {
+        Grant.Status.IN_PROGRESS,
+        Grant.Status.REPORTING,
+        Grant.Status.CLOSED,
+    }
     # Every award was already what the plan needed: nothing returns to the pool.
     assert {name: grant.agreed_total for name, grant in grants.items()} == AWARDS
     cesis = grants["Cēsu novads"]
@@ -181,3 +186,29 @@ def test_results_page_of_the_demo(client, demo):
     assert "Pilnā apjomā finansējumu saņem 4 pašvaldības." in page
     assert "Daļēju finansējumu saņem 1 pašvaldība." in page
     assert spaced("piešķirti 40 000,00 EUR") in page
+
+
+def test_the_demo_plays_the_grants_on_through_every_stage_after_the_agreements(demo):
+    """Advances paid; Smiltene and Valka closed; Valmiera's report returned once and awaiting
+    review; Gulbene's final report overdue; Cēsis owes a repayment."""
+    from grants.models import Payment, Report
+
+    grants = {
+        grant.application.municipality.slug: grant
+        for grant in Grant.objects.select_related("application__municipality")
+    }
+    advances = Payment.objects.filter(kind="advance")
+    assert {payment.grant.application.municipality.slug for payment in advances} == set(grants)
+    assert {payment.paid_on.year for payment in advances} == {2019}
+    for slug in ("smiltenes-novads", "valkas-novads"):
+        grant = grants[slug]
+        assert grant.status == Grant.Status.CLOSED
+        assert grant.paid_total == grant.accepted_total == grant.agreed_total
+    valmiera = Report.objects.filter(grant=grants["valmieras-pilseta"]).order_by("number")
+    assert [r.status for r in valmiera] == [Report.Status.RETURNED, Report.Status.SUBMITTED]
+    gulbene = grants["gulbenes-novads"]
+    assert gulbene.status == Grant.Status.IN_PROGRESS
+    assert not gulbene.reports.filter(kind="final").exists()
+    cesis = grants["cesu-novads"]
+    assert (cesis.accepted_total, cesis.to_repay) == (Decimal("1600.00"), Decimal("400.00"))
+    assert "Ilustratīvs" in Payment.objects.first().note

@@ -113,3 +113,74 @@ def test_a_decline_racing_an_approval_leaves_one_consistent_outcome():
     for earlier, later in pairwise(events):
         assert later.amount_before == earlier.amount_after
     assert Grant.objects.get(pk=grant.pk).status == Grant.Status.DECLINED
+
+
+# --- money rule 5: payments recorded at the same instant ------------------------------------
+
+
+def test_two_coordinators_paying_one_grant_at_once_never_exceed_the_agreed_total():
+    from datetime import date
+
+    from grants import settlement
+    from grants.models import Payment
+
+    from .factories import grant_in_progress
+    from .test_grants_settlement import lines_of
+
+    grant = grant_in_progress("gulbenes-novads", amount=Decimal("5000.00"))
+    staff = grant.municipality.staff.get()
+    boss = coordinator("coordinator-pay")
+    report = settlement.report_save_draft(
+        grant=grant, kind="interim", by=staff, summary="", lines=lines_of(grant, ["1000", "500"])
+    )
+    settlement.report_accept(report=settlement.report_submit(report=report, by=staff), by=boss)
+    people = [coordinator(f"coordinator-p{i}") for i in range(3)]
+
+    outcomes = run_together(
+        [
+            lambda person=person, i=i: settlement.payment_record(
+                grant=grant,
+                by=person,
+                kind="interim",
+                amount=Decimal("2000.00"),
+                paid_on=date(2026, 12, 1),
+                reference=f"MU-{i}",
+            )
+            for i, person in enumerate(people)
+        ]
+    )
+
+    assert sorted(outcomes) == ["accepted", "accepted", "over_agreed_total"]
+    grant.refresh_from_db()
+    ledger = Payment.objects.filter(grant=grant)
+    assert grant.paid_total == ledger.signed_sum(repayments=False) == Decimal("4000.00")
+    assert grant.net_paid <= grant.agreed_total
+
+
+def test_two_advances_recorded_at_once_stay_within_the_advances_share():
+    from datetime import date
+
+    from grants import settlement
+
+    from .factories import grant_in_progress
+
+    grant = grant_in_progress("valkas-novads", amount=Decimal("5000.00"))
+    people = [coordinator(f"coordinator-q{i}") for i in range(2)]
+
+    outcomes = run_together(
+        [
+            lambda person=person: settlement.payment_record(
+                grant=grant,
+                by=person,
+                kind="advance",
+                amount=Decimal("2500.00"),
+                paid_on=date(2026, 12, 1),
+                reference="MU-A",
+            )
+            for person in people
+        ]
+    )
+
+    assert sorted(outcomes) == ["accepted", "advance_over_share"]
+    grant.refresh_from_db()
+    assert grant.paid_total == Decimal("2500.00")

@@ -124,6 +124,11 @@ def test_csv_has_the_same_numbers(client, decided):
         "Pieprasīts (EUR)",
         "Piešķirts (EUR)",
         "Aktivitāšu kategorijas",
+        "Posms",
+        "Izmaksāts (EUR)",
+        "Izlietots (EUR)",
+        "Atmaksāts (EUR)",
+        "Izlietojums pa kategorijām",
     ]
     awarded = {row[0]: (row[2], row[3]) for row in rows[1:-1]}
     assert awarded == {
@@ -162,8 +167,9 @@ def test_results_of_a_draft_call_do_not_exist(client):
 def test_results_page_queries_do_not_grow_with_applications(
     client, decided, django_assert_max_num_queries
 ):
-    # The call, the eligible count, the applications, their categories, the grants' stages.
-    with django_assert_max_num_queries(5):
+    # The call, the eligible count, the applications, their categories, the grants' stages
+    # and money, the lines of their accepted final reports.
+    with django_assert_max_num_queries(6):
         client.get(results_url(decided.competition))
 
 
@@ -239,7 +245,7 @@ def test_a_plan_agreed_for_less_shows_the_money_back_in_the_pool(
     _agree(decided, "cesu-novads", Decimal("3600"))
     latvian = squeezed(client.get(results_url(decided.competition)).text)
     assert spaced("Nepiešķirti paliek 400,00 EUR no kopējā finansējuma.") in latvian
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         page = squeezed(client.get(results_url(decided.competition, "/en")).text)
     assert "The pool was EUR\u00a040,000.00; EUR\u00a039,600.00 is awarded." in page
     assert "EUR\u00a0400.00 of the pool is unallocated." in page

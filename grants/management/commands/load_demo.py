@@ -200,7 +200,8 @@ class Command(BaseCommand):
         )
 
     def play_grants(self, users: dict) -> None:
-        """After the decision: the plans agreed and the agreements signed, in 2019."""
+        """After the decision: the plans agreed and the agreements signed, in 2019; then the
+        payments, the reports and the closes of 2020."""
         time_machine = _time_machine()
         with transaction.atomic():
             signed = grants_demo.play(
@@ -210,6 +211,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{len(signed)} agreements issued, accepted and countersigned: "
                 + ", ".join(agreement.number for agreement in signed)
+            )
+        with transaction.atomic():
+            played = grants_demo.play_settlement(
+                users=users, travel=lambda moment: time_machine.travel(moment, tick=False)
+            )
+        if played:
+            self.stdout.write(
+                f"{len(played)} grants paid and reported on through 2020 (illustrative figures)."
             )
 
     def create_call(self, users: dict) -> Competition:
