@@ -35,8 +35,10 @@ def pytest_runtest_setup(item):
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
-    """Uploaded documents and letters of a test go to its own folder."""
+    """Uploaded documents and letters of a test go to its own folder, made as `make` makes
+    var/media (``/readyz`` reports a media folder that is missing)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
 
 
 @pytest.fixture(scope="session")
