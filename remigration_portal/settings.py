@@ -209,35 +209,41 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 # through views that check permissions; MEDIA_URL is deliberately never routed.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
+
+
 # With S3_BUCKET set, every stored file (documents, letters, agreements, signed files, call
 # regulations) goes to that bucket of an S3-compatible object store, so that any app server and
 # any worker reads what another wrote. The bucket stays private: objects are written without a
 # public ACL, and every download streams through a view that checks who is asking (the portal
 # never hands out an address in the bucket). Names are never overwritten: a letter or an
 # agreement, once issued, is the file its SHA-256 was taken of.
-S3_BUCKET = os.environ.get("S3_BUCKET", "")
-if S3_BUCKET:
-    DEFAULT_STORAGE = {
+def object_storage(environ) -> dict:
+    """The default storage: the bucket named by S3_BUCKET in ``environ``, or the local folder."""
+    if not environ.get("S3_BUCKET"):
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("S3_REGION") or None,
-            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
-            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
-            "location": os.environ.get("S3_PREFIX", ""),
+            "bucket_name": environ["S3_BUCKET"],
+            "endpoint_url": environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("S3_REGION") or None,
+            "access_key": environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": environ.get("S3_PREFIX", ""),
             "default_acl": "private",
             "file_overwrite": False,
+            # Addresses of objects are never given out; if one ever were, it would be signed
+            # and last a minute.
             "querystring_auth": True,
             "querystring_expire": 60,
             "addressing_style": "path",
             "signature_version": "s3v4",
         },
     }
-else:
-    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+
 STORAGES = {
-    "default": DEFAULT_STORAGE,
+    "default": object_storage(os.environ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

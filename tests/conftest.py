@@ -29,6 +29,13 @@ def pytest_runtest_setup(item):
     # Before any fixture: the browser fixtures are session-wide and would fail first.
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         skip_or_fail("this test needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    if item.get_closest_marker("services"):
+        from .external import REDIS_URL, redis_answers
+
+        if connection.vendor != "postgresql":
+            skip_or_fail("this test needs PostgreSQL (set DATABASE_URL=postgres://...)")
+        if not redis_answers():
+            skip_or_fail(f"this test needs Redis at {REDIS_URL} (apt-get install redis-server)")
     if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
         skip_or_fail(f"this test needs Chromium at {CHROMIUM} (apt-get install chromium)")
 
