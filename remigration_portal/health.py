@@ -49,7 +49,7 @@ def check_storage() -> None:
 
 
 def check_broker() -> None:
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return  # tasks run in the process: no broker to wait for
     with Connection(settings.CELERY_BROKER_URL, connect_timeout=TIMEOUT) as broker:
         broker.ensure_connection(max_retries=1, timeout=TIMEOUT)

@@ -276,8 +276,10 @@ else:
 # letters and agreements in bulk and the hourly reminders run on Celery workers; without it
 # every task runs in the process that asks for it, as it always did, so `make run` and
 # `make test` need no service.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without a broker Celery is pointed at its in-memory transport, which nothing ever reads: no
+# task can leave the process by mistake for a default address.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 # A task is taken off the queue only once it has run, so a worker that dies mid-task leaves it

@@ -101,7 +101,7 @@ class ObjectStore:
             aws_secret_access_key=S3_KEYS["S3_SECRET_ACCESS_KEY"],
         )
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         listed = self.client().list_objects_v2(Bucket=BUCKET)
         return sorted(item["Key"] for item in listed.get("Contents", []))
 
@@ -223,13 +223,22 @@ def queue_to_redis(settings):
 
     before = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
     settings.CELERY_BROKER_URL = REDIS_URL
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
+    forget_connections(app)
     try:
         yield app
     finally:
-        # The connection pool stays open for the next test that queues to the same Redis
-        # (kombu keeps pools per broker for the whole process; one closed stays closed).
         app.conf.update(before)
+        forget_connections(app)
+
+
+def forget_connections(app) -> None:
+    """The app's connection and producer pools are made for the broker of the moment: made
+    again for the next one. (kombu keeps its pools per broker for the whole process, and one
+    closed stays closed, so they are let go of rather than closed.)"""
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def wait_until(condition, *, seconds: float = 120, what: str = "the condition"):
@@ -288,3 +297,52 @@ def smtp_answers(port: int) -> bool:
 def host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     return parts.hostname, parts.port
+
+
+# --- gunicorn -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def gunicorn(folder: Path, *, env: dict[str, str], workers: int = 2):
+    """An app server in ``folder``, on a port of its own, once it answers ``/healthz``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "var" / "media").mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = (folder / "gunicorn.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "remigration_portal.wsgi",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=folder,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process, "gunicorn")
+        base = f"http://127.0.0.1:{port}"
+        import requests
+
+        wait_until(
+            lambda: _answers(requests, base + "/healthz"), seconds=60, what="gunicorn's /healthz"
+        )
+        yield base
+    finally:
+        stop(process)
+        log.close()
+
+
+def _answers(requests, url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False

@@ -31,6 +31,7 @@ def test_readyz_checks_each_service_and_is_ready_without_any_configured(client):
 
 def test_readyz_is_503_naming_the_broker_when_it_cannot_be_reached(client, settings):
     settings.CELERY_BROKER_URL = CLOSED
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     status, body = readyz(client)
     assert status == 503
     assert body["status"] == "unavailable"

@@ -64,13 +64,13 @@ def download_url(document) -> str:
 def test_an_uploaded_document_lands_in_the_bucket_not_on_disk(client, settings, in_bucket, draft):
     application, user = draft
     client.force_login(user)
-    before = set(in_bucket.keys())
+    before = set(in_bucket.object_keys())
     data = form_data(application, [{"cost": "100"}])
     data["new_documents"] = [SimpleUploadedFile("Budžets.pdf", PDF)]
     assert client.post(edit_url(application), data).status_code == 302
 
     document = application.documents.get()
-    assert set(in_bucket.keys()) - before == {document.file.name}
+    assert set(in_bucket.object_keys()) - before == {document.file.name}
     assert document.file.name.startswith(f"documents/{application.pk}/")
     assert files_on_disk(settings) == []
     # The SHA-256 recorded at upload is that of the object in the bucket.
@@ -162,7 +162,7 @@ def test_copy_media_to_storage_copies_local_files_and_verifies_each_sha256(
     settings.STORAGES = {**settings.STORAGES, "default": object_storage(in_bucket.env)}
     out = StringIO()
     call_command("copy_media_to_storage", "--from", str(settings.MEDIA_ROOT), stdout=out)
-    assert set(names) <= set(in_bucket.keys())
+    assert set(names) <= set(in_bucket.object_keys())
     for document in application.documents.all():
         assert hashlib.sha256(in_bucket.read(document.file.name)).hexdigest() == document.sha256
         assert default_storage.exists(document.file.name)

@@ -91,7 +91,7 @@ class Command(BaseCommand):
         )
         for letter in issued:
             self.stdout.write(f"{letter.number}\t{letter.kind}\t{letter.application.municipality}")
-        where = "on a worker" if settings.CELERY_BROKER_URL else "here"
+        where = "here" if settings.CELERY_TASK_ALWAYS_EAGER else "on a worker"
         self.stdout.write(
             self.style.SUCCESS(
                 f"Issued {job.done} letter(s) in {call} ({language}, {where}; job {job.pk})."
