@@ -41,8 +41,8 @@ def emails_of(users) -> list[str]:
 
 def send(messages: list[tuple[str, str, str, list[str]]]) -> None:
     """Hand ``(subject, body, sender, recipients)`` messages to the mail task: sent by a worker,
-    and tried again there while the SMTP server fails (without a broker: sent here, now).
-    Messages without recipients are dropped."""
+    and tried again there while the SMTP server fails (without a broker, or with one that
+    cannot be reached: sent here, now). Messages without recipients are dropped."""
     messages = [
         [str(subject), str(body), str(sender), [str(address) for address in recipients]]
         for subject, body, sender, recipients in messages
@@ -53,13 +53,14 @@ def send(messages: list[tuple[str, str, str, list[str]]]) -> None:
     try:
         send_mail.delay(messages)
     except Exception:
-        # The broker is down: the change is committed already and must stay; the log keeps
-        # who was not told.
+        # The broker is down: the change is committed already and must stay, and its mail is
+        # not dropped: it is sent from here, now, once (a failure then is logged).
         logger.exception(
-            "Could not queue %d notification(s) to %s",
+            "Could not queue %d notification(s) to %s; sending them now",
             len(messages),
             "; ".join(", ".join(message[3]) for message in messages),
         )
+        send_mail.apply(args=[messages])
 
 
 @shared_task(bind=True, acks_late=True)
