@@ -34,6 +34,7 @@ from .forms import ReturnForm
 from .models import Agreement, Grant, PlanLine, PlanVersion
 from .selectors import plan_changes
 from .services import AGREEMENT_PERMISSION
+from .tasks import agreements_job
 
 #: Countersigning changes an agreement: the coordinators' permission to change one.
 COUNTERSIGN_PERMISSION = "grants.change_agreement"
@@ -175,8 +176,24 @@ def decision_tools(version_pk: int) -> list[ObjectTool]:
     ]
 
 
+@admin.action(
+    description=_("Issue agreements of the selected grants in Latvian"),
+    permissions=["issue_agreement"],
+)
+def issue_agreements(modeladmin, request, queryset):
+    """The selected grants' agreements, as a job on a worker; its page names each grant whose
+    agreement was refused."""
+    job = agreements_job(grants=queryset, by=request.user, language="lv")
+    return redirect("admin:competitions_jobrun_change", job.pk)
+
+
 @admin.register(Grant)
 class GrantAdmin(ObjectToolsAdmin):
+    actions = [issue_agreements]
+
+    def has_issue_agreement_permission(self, request) -> bool:
+        return is_coordinator(request.user) and request.user.has_perm(AGREEMENT_PERMISSION)
+
     list_display = ["application", "call", "municipality", "status", "award", "agreed", "to_decide"]
     list_filter = [ToDecideFilter, "application__competition", "status"]
     list_select_related = ["application__competition", "application__municipality"]
