@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -204,11 +205,10 @@ class AwardForm(forms.Form):
         )
 
 
-#: The buttons on a decided call's page that issue its letters on a worker, by language.
-ISSUE_CALL_LETTERS_LABELS = {
-    "lv": _("Issue the call's letters in Latvian"),
-    "en": _("Issue the call's letters in English"),
-}
+#: The button on a decided call's page that issues its letters on a worker: in Latvian, the
+#: originals. An English letter is issued on request, from an application's page (or with
+#: ``manage.py issue_letters --language en``, which this URL also serves).
+ISSUE_CALL_LETTERS_LABELS = {"lv": _("Issue the call's letters in Latvian")}
 
 
 @dataclass
@@ -402,7 +402,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
     def issue_letters_view(self, request, object_id, language):
         if not roles.can_issue_letters(request.user):
             raise PermissionDenied
-        if language not in ISSUE_CALL_LETTERS_LABELS:
+        if language not in dict(settings.LANGUAGES):
             raise Http404
         competition = get_object_or_404(Competition, pk=object_id)
         job = call_letters_job(competition=competition, by=request.user, language=language)

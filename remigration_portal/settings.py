@@ -278,8 +278,8 @@ else:
 # `make test` need no service.
 # Without a broker Celery is pointed at its in-memory transport, which nothing ever reads: no
 # task can leave the process by mistake for a default address.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://"
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL.startswith("memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 # A task is taken off the queue only once it has run, so a worker that dies mid-task leaves it
@@ -381,3 +381,7 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run in the process: one line per mail sent would only be noise. (A worker logs
+    # each task it runs, at the level its --loglevel gives.)
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
