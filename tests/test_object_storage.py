@@ -109,6 +109,10 @@ def test_a_download_from_the_bucket_checks_who_asks_and_gives_no_bucket_address(
     # The object's own address in the bucket, guessed, answers 403: the bucket is private.
     guessed = f"{in_bucket.endpoint}/{BUCKET}/{document.file.name}"
     assert requests.get(guessed, timeout=10).status_code == 403
+    # Were an address ever made (no view does), it would be signed and last a minute.
+    signed = document.file.url
+    assert "X-Amz-Signature=" in signed
+    assert "X-Amz-Expires=60&" in signed or signed.endswith("X-Amz-Expires=60")
     grants = in_bucket.client().get_object_acl(Bucket=BUCKET, Key=document.file.name)["Grants"]
     assert [grant["Permission"] for grant in grants] == ["FULL_CONTROL"]
     assert all(grant["Grantee"]["Type"] == "CanonicalUser" for grant in grants)
