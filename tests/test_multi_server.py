@@ -167,3 +167,25 @@ def test_letters_issued_by_the_worker_download_from_both_servers(cluster, settin
         assert hashlib.sha256(response.content).hexdigest() == letter.sha256
     for folder in cluster["folders"].values():
         assert files_in(folder) == [], folder
+
+
+def test_password_reset_requests_counted_on_a_are_counted_on_b(cluster):
+    """The counts live in the shared cache (Redis): three requests for one address through A
+    use up the hour's allowance on B too."""
+    user = with_password(staff_of("gulbenes-novads"))
+    reset = reverse("password_reset")
+
+    def request_reset(server: str) -> int:
+        session = requests.Session()
+        url = cluster[server] + reset
+        token = csrf_token(session, url)
+        return session.post(
+            url,
+            data={"csrfmiddlewaretoken": token, "email": user.email},
+            headers={"Referer": url},
+            allow_redirects=False,
+            timeout=30,
+        ).status_code
+
+    assert [request_reset("a") for _ in range(3)] == [302, 302, 302]
+    assert request_reset("b") == 429
