@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -27,6 +28,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from competitions import roles
 from competitions.admin import (
@@ -51,6 +53,7 @@ from .selectors import (
     pool_state,
 )
 from .services.common import riga_time
+from .tasks import call_letters_job
 
 # --- criteria once scored -----------------------------------------------------------------------
 
@@ -201,6 +204,12 @@ class AwardForm(forms.Form):
         self.fields["application"].queryset = competition.applications.select_related(
             "municipality"
         )
+
+
+#: The button on a decided call's page that issues its letters on a worker: in Latvian, the
+#: originals. An English letter is issued on request, from an application's page (or with
+#: ``manage.py issue_letters --language en``, which this URL also serves).
+ISSUE_CALL_LETTERS_LABELS = {"lv": _("Issue the call's letters in Latvian")}
 
 
 @dataclass
@@ -355,6 +364,11 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
                 name="competitions_competition_allocation_state",
             ),
             path(
+                "<int:object_id>/issue-letters/<str:language>/",
+                view(require_POST(self.issue_letters_view)),
+                name="competitions_competition_issue_letters",
+            ),
+            path(
                 "<int:object_id>/export/<str:export_format>/",
                 view(self.export_view),
                 name="competitions_competition_export",
@@ -368,7 +382,32 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
             "applications_url": self.applications_url(competition),
             "sees_allocation": roles.is_coordinator(request.user),
             "export_links": self.export_links(competition),
+            "letter_languages": (
+                [
+                    (
+                        reverse(
+                            "admin:competitions_competition_issue_letters",
+                            args=[competition.pk, code],
+                        ),
+                        label,
+                    )
+                    for code, label in ISSUE_CALL_LETTERS_LABELS.items()
+                ]
+                if competition.is_decided and roles.can_issue_letters(request.user)
+                else []
+            ),
         }
+
+    # The letters of the whole call, on a worker.
+
+    def issue_letters_view(self, request, object_id, language):
+        if not roles.can_issue_letters(request.user):
+            raise PermissionDenied
+        if language not in dict(settings.LANGUAGES):
+            raise Http404
+        competition = get_object_or_404(Competition, pk=object_id)
+        job = call_letters_job(competition=competition, by=request.user, language=language)
+        return redirect("admin:competitions_jobrun_change", job.pk)
 
     # The allocation screen.
 

@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from competitions.admin_base import ObjectTool, ReadOnlyAdmin, VisibleOnlyMixin
 
 from . import services
 from .models import Application, AwardLetter
+from .tasks import selected_letters_job
 
 #: The buttons' labels, by language: to issue the first letter, and to issue a new one.
 BUTTON_LABELS = {
@@ -111,30 +113,11 @@ class AwardLetterInline(LetterFieldsMixin, admin.TabularInline):
     description=gettext_lazy("Issue decision letters in Latvian"), permissions=["issue_letter"]
 )
 def issue_letters(modeladmin, request, queryset):
-    """Issue a Latvian letter to each selected application that has none yet, reporting on
-    each. A letter is re-issued only from its application's page, deliberately."""
-    current = dict(
-        AwardLetter.objects.current()
-        .filter(application__in=queryset, language="lv")
-        .values_list("application_id", "number")
-    )
-    for application in queryset.select_related("municipality").order_by("municipality__name"):
-        if application.pk in current:
-            messages.warning(
-                request,
-                _(
-                    "%(application)s already has letter %(number)s; to replace it, re-issue it "
-                    "on the application's page."
-                )
-                % {"application": application, "number": current[application.pk]},
-            )
-            continue
-        try:
-            letter = services.letter_issue(application=application, by=request.user, language="lv")
-        except ValidationError as error:
-            messages.error(request, _refused_message(application, error))
-        else:
-            messages.success(request, _issued_message(letter, application))
+    """Issue a Latvian letter to each selected application that has none yet, as a job on a
+    worker; its page names each application refused or skipped. A letter is re-issued only
+    from its application's page, deliberately."""
+    job = selected_letters_job(applications=queryset, by=request.user, language="lv")
+    return redirect("admin:competitions_jobrun_change", job.pk)
 
 
 class LetterAdminMixin:

@@ -1,9 +1,12 @@
 """Mail the portal sends. Called through ``transaction.on_commit`` by the services, so that
-nobody is told about a change that was rolled back; a mail server that fails is logged and
-does not undo the change that was already committed."""
+nobody is told about a change that was rolled back. ``send`` is the one place mail leaves the
+portal: it queues the ``send_mail`` task, which a worker retries while the SMTP server fails;
+a mail server that fails never undoes the change that was already committed."""
 
 import logging
+import smtplib
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.template.loader import render_to_string
@@ -13,6 +16,9 @@ from django.utils import translation
 from competitions import roles
 
 logger = logging.getLogger(__name__)
+
+#: What a mail server's failure looks like: refused, dropped, or not answering.
+SMTP_FAILURES = (smtplib.SMTPException, OSError)
 
 
 def bilingual(template: str, context: dict) -> tuple[str, str]:
@@ -34,13 +40,49 @@ def emails_of(users) -> list[str]:
 
 
 def send(messages: list[tuple[str, str, str, list[str]]]) -> None:
-    messages = [message for message in messages if message[3]]
+    """Hand ``(subject, body, sender, recipients)`` messages to the mail task: sent by a worker,
+    and tried again there while the SMTP server fails (without a broker, or with one that
+    cannot be reached: sent here, now). Messages without recipients are dropped."""
+    messages = [
+        [str(subject), str(body), str(sender), [str(address) for address in recipients]]
+        for subject, body, sender, recipients in messages
+        if recipients
+    ]
     if not messages:
         return
     try:
-        send_mass_mail(messages, fail_silently=False)
+        send_mail.delay(messages)
     except Exception:
-        logger.exception("Could not send %d notification(s)", len(messages))
+        # The broker is down: the change is committed already and must stay, and its mail is
+        # not dropped: it is sent from here, now, once (a failure then is logged).
+        logger.exception(
+            "Could not queue %d notification(s) to %s; sending them now",
+            len(messages),
+            "; ".join(", ".join(message[3]) for message in messages),
+        )
+        send_mail.apply(args=[messages])
+
+
+@shared_task(bind=True, acks_late=True)
+def send_mail(self, messages: list[list]) -> int:
+    """Send the messages over one SMTP connection. When the server fails, the batch is tried
+    again later, each time after twice as long (``MAIL_RETRY_BACKOFF``, at most an hour,
+    ``MAIL_MAX_RETRIES`` times); only then is it given up, and logged with its recipients."""
+    batch = [(subject, body, sender, list(to)) for subject, body, sender, to in messages]
+    try:
+        return send_mass_mail(batch, fail_silently=False)
+    except SMTP_FAILURES as error:
+        if self.request.is_eager or self.request.retries >= settings.MAIL_MAX_RETRIES:
+            # In the process (no broker) nobody is there to try again later: logged.
+            logger.exception(
+                "Could not send %d notification(s) to %s",
+                len(batch),
+                "; ".join(", ".join(to) for *_, to in batch),
+            )
+            return 0
+        countdown = min(settings.MAIL_RETRY_BACKOFF * 2**self.request.retries, 60 * 60)
+        logger.warning("The mail server failed (%s); trying again in %d s", error, countdown)
+        raise self.retry(exc=error, countdown=countdown) from error
 
 
 def portal_link(path: str) -> str:

@@ -13,19 +13,29 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import roles
-from .admin_base import ReadOnlyTabularInline, VisibleOnlyMixin
+from .admin_base import ReadOnlyAdmin, ReadOnlyTabularInline, VisibleOnlyMixin
 from .formatting import format_money
 from .forms import MoneyField, MunicipalityForm
 from .history import changed_by
-from .models import ActivityCategory, Competition, Municipality, ScoringCriterion, StaffChange
+from .jobs import done_so_far
+from .models import (
+    ActivityCategory,
+    Competition,
+    JobRun,
+    Municipality,
+    ScoringCriterion,
+    StaffChange,
+)
 from .services import competition_publish, municipality_set_staff
 
 
@@ -308,3 +318,46 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
                     gettext("“%(call)s” is published.") % {"call": competition},
                     messages.SUCCESS,
                 )
+
+
+# --- background jobs ------------------------------------------------------------------------
+
+
+@admin.register(JobRun)
+class JobRunAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
+    """The jobs done on the workers (a call's letters, agreements in bulk): each one's page
+    shows how far it has got and names what failed, and reloads itself until it ends, so it
+    can be left and come back to."""
+
+    list_display = ["title", "status", "progress", "started_by", "created_at", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["started_by"]
+    fields = [
+        "title",
+        "status",
+        "progress",
+        "failure_list",
+        "started_by",
+        "created_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    change_form_template = "admin/competitions/jobrun/change_form.html"
+
+    def has_view_permission(self, request, obj=None):
+        return roles.is_coordinator(request.user)
+
+    @admin.display(description=_("done"))
+    def progress(self, job):
+        return gettext("%(done)s of %(total)s") % {"done": done_so_far(job), "total": job.total}
+
+    @admin.display(description=_("failures"))
+    def failure_list(self, job):
+        if not job.failures:
+            return "—"
+        return format_html_join("\n", "<p>{}</p>", ((line,) for line in job.failures))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {}), "job_running": job and not job.is_finished}
+        return super().change_view(request, object_id, form_url, extra_context)

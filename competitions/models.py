@@ -126,6 +126,53 @@ class SentReminder(models.Model):
         return f"{self.kind} · {self.key} · {self.user}"
 
 
+class JobRun(models.Model):
+    """A piece of work in bulk done on a worker (a call's letters, agreements): who started it,
+    how far it has got and what failed, for the admin's page that follows it. The count of
+    what is done while a job runs is kept in the shared cache (``competitions.jobs``): the
+    letters of a call commit all at once, so the row learns the count when the job ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    title = models.CharField(_("job"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("to do"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    #: One line per item that failed, naming it and saying why.
+    failures = models.JSONField(_("failures"), default=list, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")), name="job_done_within_total"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
 class ActivityCategory(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name_lv = models.CharField(_("name (Latvian)"), max_length=200)

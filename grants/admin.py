@@ -62,6 +62,7 @@ from .models import (
 )
 from .selectors import payment_proposals, plan_changes
 from .services import AGREEMENT_PERMISSION
+from .tasks import agreements_job
 
 #: Countersigning changes an agreement: the coordinators' permission to change one.
 COUNTERSIGN_PERMISSION = "grants.change_agreement"
@@ -300,6 +301,17 @@ class ToRepayFilter(YesNoFilter):
     )
 
 
+@admin.action(
+    description=_("Issue agreements of the selected grants in Latvian"),
+    permissions=["issue_agreement"],
+)
+def issue_agreements(modeladmin, request, queryset):
+    """The selected grants' agreements, as a job on a worker; its page names each grant whose
+    agreement was refused."""
+    job = agreements_job(grants=queryset, by=request.user, language="lv")
+    return redirect("admin:competitions_jobrun_change", job.pk)
+
+
 @admin.register(Grant)
 class GrantAdmin(ObjectToolsAdmin):
     """The grants, and per call (the call's filter) the coordinators' portfolio: awarded,
@@ -326,6 +338,12 @@ class GrantAdmin(ObjectToolsAdmin):
         "application__competition",
         "status",
     ]
+
+    actions = [issue_agreements]
+
+    def has_issue_agreement_permission(self, request) -> bool:
+        return is_coordinator(request.user) and request.user.has_perm(AGREEMENT_PERMISSION)
+
     list_select_related = ["application__competition", "application__municipality"]
     list_per_page = 100
     search_fields = ["application__reference", "application__municipality__name"]

@@ -26,6 +26,7 @@ ACCUSATIVE_NAMES = [
     pgettext_lazy("accusative", "group"),
     pgettext_lazy("accusative", "access attempt"),
     pgettext_lazy("accusative", "access failure"),
+    pgettext_lazy("accusative", "background job"),
 ]
 
 DJANGO_TEXTS = [

@@ -209,8 +209,41 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 # through views that check permissions; MEDIA_URL is deliberately never routed.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
+
+
+# With S3_BUCKET set, every stored file (documents, letters, agreements, signed files, call
+# regulations) goes to that bucket of an S3-compatible object store, so that any app server and
+# any worker reads what another wrote. The bucket stays private: objects are written without a
+# public ACL, and every download streams through a view that checks who is asking (the portal
+# never hands out an address in the bucket). Names are never overwritten: a letter or an
+# agreement, once issued, is the file its SHA-256 was taken of.
+def object_storage(environ) -> dict:
+    """The default storage: the bucket named by S3_BUCKET in ``environ``, or the local folder."""
+    if not environ.get("S3_BUCKET"):
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": environ["S3_BUCKET"],
+            "endpoint_url": environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("S3_REGION") or None,
+            "access_key": environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": environ.get("S3_PREFIX", ""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            # Addresses of objects are never given out; if one ever were, it would be signed
+            # and last a minute.
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": object_storage(os.environ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -219,6 +252,59 @@ STORAGES = {
         )
     },
 }
+
+# The shared cache: Redis when REDIS_URL (or CACHE_URL) is set, so that every app server counts
+# the same password reset requests and reads the same job progress; otherwise each process has
+# its own memory.
+CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+            "TIMEOUT": 300,
+        }
+    }
+    # Sessions are written to the database, which every app server shares, and read through
+    # the shared cache.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The task queue (remigration_portal/celery.py): with CELERY_BROKER_URL set (Redis), mail,
+# letters and agreements in bulk and the hourly reminders run on Celery workers; without it
+# every task runs in the process that asks for it, as it always did, so `make run` and
+# `make test` need no service.
+# Without a broker Celery is pointed at its in-memory transport, which nothing ever reads: no
+# task can leave the process by mistake for a default address.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "memory://localhost/"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL.startswith("memory://")
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+# A task is taken off the queue only once it has run, so a worker that dies mid-task leaves it
+# for another; the tasks are written to be run again safely.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Europe/Riga"
+# Redis hands a task that was not acknowledged within this many seconds to another worker:
+# longer than the longest job (a whole call's letters).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60}
+CELERY_BEAT_SCHEDULE = {
+    "send-reminders-hourly": {
+        "task": "competitions.tasks.send_reminders",
+        "schedule": 60 * 60,
+    },
+}
+# A mail the SMTP server refuses is tried again after MAIL_RETRY_BACKOFF seconds, then after
+# twice as long each time (at most an hour between tries), MAIL_MAX_RETRIES times: about three
+# hours with the defaults. Only then is it given up, and logged with its recipients.
+MAIL_RETRY_BACKOFF = int(os.environ.get("MAIL_RETRY_BACKOFF", "60"))
+MAIL_MAX_RETRIES = int(os.environ.get("MAIL_MAX_RETRIES", "8"))
 
 # A past version in the admin's history is shown, never saved back (see VisibleOnlyMixin).
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -251,6 +337,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The load balancer's health checks may come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -293,3 +381,7 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run in the process: one line per mail sent would only be noise. (A worker logs
+    # each task it runs, at the level its --loglevel gives.)
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}

@@ -5,15 +5,21 @@ from django.utils.translation import gettext_lazy as _
 
 from competitions import views as competition_views
 
-from . import two_factor
+from . import health, two_factor
 from .views import PasswordChangeThenLogOut, PortalLoginView, ThrottledPasswordReset
 
 admin.site.site_header = _("Vidzeme Planning Region")
 admin.site.site_title = _("Remigration grants")
 
+# The load balancer's probes: no language, no login.
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
+
 # Latvian pages have no prefix; English ones live under /en/. The language switch is a link
 # to the same page in the other language, so the language a page speaks is in its address.
-urlpatterns = i18n_patterns(
+urlpatterns += i18n_patterns(
     path("", competition_views.home, name="home"),
     path(
         "accessibility/",

@@ -29,14 +29,23 @@ def pytest_runtest_setup(item):
     # Before any fixture: the browser fixtures are session-wide and would fail first.
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         skip_or_fail("this test needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    if item.get_closest_marker("services"):
+        from .external import REDIS_URL, redis_answers
+
+        if connection.vendor != "postgresql":
+            skip_or_fail("this test needs PostgreSQL (set DATABASE_URL=postgres://...)")
+        if not redis_answers():
+            skip_or_fail(f"this test needs Redis at {REDIS_URL} (apt-get install redis-server)")
     if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
         skip_or_fail(f"this test needs Chromium at {CHROMIUM} (apt-get install chromium)")
 
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
-    """Uploaded documents and letters of a test go to its own folder."""
+    """Uploaded documents and letters of a test go to its own folder, made as `make` makes
+    var/media (``/readyz`` reports a media folder that is missing)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
 
 
 @pytest.fixture(scope="session")

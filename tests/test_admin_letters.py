@@ -2,12 +2,13 @@
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from applications import services
 from applications.models import AwardLetter
-from competitions.models import Competition
+from competitions.models import Competition, JobRun
 
 from .factories import reviewer
 
@@ -46,29 +47,54 @@ def run_action(client, applications):
 def test_action_issues_a_latvian_letter_to_each_selected_application(admin_client, decided_call):
     selected = [decided_call.applications[s] for s in ("smiltenes-novads", "cesvaines-novads")]
     response = run_action(admin_client, selected)
-    assert response.status_code == 200
-    assert messages_of(response) == [
-        ("success", "Izdota vēstule VPR/2019/remigration-2019/001 (Cesvaines novads)."),
-        ("success", "Izdota vēstule VPR/2019/remigration-2019/002 (Smiltenes novads)."),
+    job = JobRun.objects.get()
+    # The job's page, where the coordinator follows it; without a broker it has run already.
+    assert response.redirect_chain == [
+        (reverse("admin:competitions_jobrun_change", args=[job.pk]), 302)
+    ]
+    assert (job.status, job.done, job.total, job.failures) == (JobRun.Status.DONE, 2, 2, [])
+    page = response.content.decode()
+    assert "2 no 2" in page
+    assert 'http-equiv="refresh"' not in page  # finished: the page stops reloading
+    # In the order of the municipalities' names.
+    assert sorted(AwardLetter.objects.values_list("number", "application__municipality__name")) == [
+        ("VPR/2019/remigration-2019/001", "Cesvaines novads"),
+        ("VPR/2019/remigration-2019/002", "Smiltenes novads"),
     ]
     assert {(letter.application, letter.language) for letter in AwardLetter.objects.all()} == {
         (application, "lv") for application in selected
     }
 
 
-def test_action_skips_applications_with_a_letter_and_reports_refusals(admin_client, decided_call):
+def test_action_skips_applications_with_a_letter_and_names_refusals(admin_client, decided_call):
     kept = services.letter_issue(
         application=decided_call.applications["valkas-novads"], by=decided_call.coordinator
     )
     Competition.objects.filter(pk=decided_call.competition.pk).update(signatory_name="")
     gulbene = decided_call.applications["gulbenes-novads"]
     response = run_action(admin_client, [kept.application, gulbene])
-    reported = messages_of(response)
-    # In the order of the municipalities' names: Gulbene, then Valka.
-    assert [level for level, _text in reported] == ["error", "warning"]
-    assert reported[0][1].startswith(f"{gulbene.reference} · Gulbenes novads: ")
-    assert kept.number in reported[1][1]
+    job = JobRun.objects.get()
+    assert (job.status, job.done, job.total) == (JobRun.Status.FAILED, 0, 2)
+    # In the order of the municipalities' names: Gulbene, then Valka; both on the page.
+    assert job.failures[0].startswith(f"{gulbene.reference} · Gulbenes novads: ")
+    assert kept.number in job.failures[1]
+    page = response.content.decode()
+    assert "Gulbenes novads" in page
+    assert kept.number in page
     assert AwardLetter.objects.get() == kept
+
+
+def test_a_running_job_page_reloads_itself_and_shows_the_count_from_the_cache(
+    admin_client, decided_call
+):
+    job = JobRun.objects.create(
+        title="Vēstules", started_by=decided_call.coordinator, total=6, status=JobRun.Status.RUNNING
+    )
+    cache.set(f"job-progress:{job.pk}", 4)
+    page = admin_client.get(reverse("admin:competitions_jobrun_change", args=[job.pk]))
+    text = page.content.decode()
+    assert '<meta http-equiv="refresh" content="3">' in text
+    assert "4 no 6" in text
 
 
 def test_drafts_are_not_in_the_coordinators_reach(admin_client, draft_in_the_call):

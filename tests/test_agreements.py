@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from applications.models import NumberSequence
+from competitions.models import JobRun
 from grants import agreements, services
 from grants.models import Agreement, Grant, PlanVersion
 
@@ -680,3 +681,27 @@ def test_an_amendment_issues_a_new_agreement_and_the_signed_one_stays(cesis):
     response = signed_in(signatory).get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == stored(first)
+
+
+def test_the_admin_issues_agreements_of_selected_grants_as_a_job_naming_each_refusal(cesis):
+    grant, latvian, _signatory = cesis
+    other = decided_grant("valkas-novads")  # its plan not approved: no agreement yet
+    client = signed_in(coordinator())
+    response = client.post(
+        reverse("admin:grants_grant_changelist"),
+        {"action": "issue_agreements", "_selected_action": [grant.pk, other.pk]},
+        follow=True,
+    )
+    job = JobRun.objects.get()
+    assert response.redirect_chain == [
+        (reverse("admin:competitions_jobrun_change", args=[job.pk]), 302)
+    ]
+    assert (job.status, job.done, job.total) == (JobRun.Status.FAILED, 1, 2)
+    assert len(job.failures) == 1
+    assert job.failures[0].startswith(f"{other}: ")
+    assert other.municipality.name in response.content.decode()
+    latvian.refresh_from_db()
+    reissued = grant.agreements.current().get()
+    assert latvian.replaced_by == reissued
+    assert hashlib.sha256(stored(reissued)).hexdigest() == reissued.sha256
+    assert not other.agreements.exists()

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from applications import services
 from applications.models import AllocationEvent, Review
-from competitions.models import ActivityCategory, Competition, Municipality
+from competitions.models import ActivityCategory, Competition, JobRun, Municipality
 from grants import services as grant_services
 from grants.models import Agreement, Payment, Report, ReportDocument
 
@@ -145,6 +145,14 @@ EXPECTED = {
         REDIRECT,
     ),
     "admin/competitions/competition/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin/competitions/jobrun/<path:object_id>/": (
         ADMIN_LOGIN,
         ADMIN_LOGIN,
         ADMIN_LOGIN,
@@ -327,6 +335,17 @@ EXPECTED = {
         200,
     ),
     "admin:competitions_competition_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
+    "admin:competitions_competition_issue_letters": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        REDIRECT,
+    ),
+    "admin:competitions_jobrun_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:competitions_jobrun_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:competitions_jobrun_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
     "admin:competitions_competition_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
     "admin:competitions_competition_export": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
     "admin:competitions_competition_history": (
@@ -576,6 +595,10 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
         "competitions_municipality": w.application.municipality_id,
         "competitions_activitycategory": ActivityCategory.objects.first().pk,
         "competitions_competition": w.decided.pk,
+        "competitions_jobrun": (
+            JobRun.objects.order_by("pk").first()
+            or JobRun.objects.create(title="Vēstules", started_by=w.users["coordinator"])
+        ).pk,
         "grants_grant": w.application.grant.pk,
         "grants_planversion": w.application.grant.plan_versions.get().pk,
         "grants_agreement": w.agreement.pk,
@@ -633,6 +656,10 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
             "admin:competitions_competition_allocation_state": (
                 "get",
                 admin_url("competitions_competition_allocation_state", w.decided.pk),
+            ),
+            "admin:competitions_competition_issue_letters": (
+                "post",
+                admin_url("competitions_competition_issue_letters", w.decided.pk, "lv"),
             ),
             "admin:competitions_competition_export": (
                 "get",
@@ -825,3 +852,14 @@ def test_the_two_factor_pages_answer_each_role_for_its_own_account(world):
         for key in OWN_ACCOUNT:
             observed.setdefault(key, []).append(outcome(client.get(reverse(key))))
     assert {key: tuple(cells) for key, cells in observed.items()} == OWN_ACCOUNT
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_the_health_probes_answer_everyone_and_take_no_parameter(world, path):
+    """The load balancer's probes are public, as the home page is, and name nothing of
+    anyone's: every role, signed in or not, gets the same 200."""
+    for role in ROLES:
+        client = Client()
+        if world.users[role] is not None:
+            client.force_login(world.users[role])
+        assert client.get(path).status_code == 200, role

@@ -38,7 +38,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.models import AllocationEvent, PlannedActivity
-from competitions.models import ActivityCategory, Competition, Municipality
+from competitions.models import ActivityCategory, Competition, JobRun, Municipality
 from grants import services as grant_services
 from grants import settlement
 from grants.services import PlanLineData
@@ -136,6 +136,9 @@ def world(matrix_world):  # noqa: F811
         "competitions.Municipality": Municipality.objects.get(slug="cesvaines-novads"),
         "competitions.ActivityCategory": ActivityCategory.objects.exclude(pk__in=used).first(),
         "competitions.Competition": spare,
+        "competitions.JobRun": JobRun.objects.create(
+            title="Vēstules", started_by=w.users["coordinator"]
+        ),
         "grants.Grant": w.application.grant,
         "grants.PlanVersion": w.application.grant.plan_versions.get(),
         "grants.Agreement": w.agreement,
@@ -439,6 +442,12 @@ def project_endpoints(w: World) -> list[Endpoint]:
             form="review-form",
         ),
         Endpoint(
+            "admin:competitions_competition_issue_letters",
+            "coordinator",
+            reverse("admin:competitions_competition_issue_letters", args=[w.decided.pk, "lv"]),
+            post_only=True,
+        ),
+        Endpoint(
             "admin:applications_application_issue_letter",
             "coordinator",
             reverse("admin:applications_application_issue_letter", args=[w.application.pk, "lv"]),
@@ -588,6 +597,8 @@ def endpoints(w: World) -> dict[str, Endpoint]:
 #: Patterns that only read, with the reason. The admin's history pages, and the add, change
 #: and delete pages and lists of models whose admin lets nobody change anything, are derived.
 READ_ONLY = {
+    "healthz": "the load balancer's probe",
+    "readyz": "the load balancer's probe",
     "home": "a page",
     "accessibility": "a page",
     "password_change_done": "a page",

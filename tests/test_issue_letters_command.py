@@ -1,4 +1,5 @@
-"""``manage.py issue_letters``: the letters of a whole call, in one process or several."""
+"""``manage.py issue_letters``: the letters of a whole call, as a job (here, without a broker;
+tests/test_workers.py runs it on Celery workers)."""
 
 import hashlib
 import io
@@ -10,6 +11,7 @@ from pypdf import PdfReader
 
 from applications import letters
 from applications.models import AwardLetter
+from competitions.models import JobRun
 
 from .factories import reviewer
 from .source_case import build_source_case
@@ -41,7 +43,7 @@ def assert_issued_without_gaps(first: int, last: int) -> None:
 def test_command_issues_the_letters_of_a_call_with_a_progress_bar(decided_call):
     out, err = run(CALL, "--by", "coordinator")
     assert_issued_without_gaps(1, 6)
-    assert "Issued 6 letter(s) in remigration-2019 (lv, 1 process(es))." in out
+    assert "Issued 6 letter(s) in remigration-2019 (lv, here; job " in out
     assert re.search(r"^VPR/2019/remigration-2019/00[1-6]\trejection\tCesvaines novads$", out, re.M)
     assert "6/6" in err  # the progress bar, finished
 
@@ -60,7 +62,7 @@ def test_command_issues_nothing_twice_unless_asked_to_reissue(decided_call):
 def test_command_issues_english_letters_beside_the_latvian_ones(decided_call):
     run(CALL, "--by", "coordinator")
     out, _err = run(CALL, "--by", "coordinator", "--language", "en")
-    assert "(en, 1 process(es))" in out
+    assert "(en, here; job " in out
     assert AwardLetter.objects.current().filter(language="en").count() == 6
     assert AwardLetter.objects.current().filter(language="lv").count() == 6
 
@@ -71,7 +73,6 @@ def test_command_issues_english_letters_beside_the_latvian_ones(decided_call):
         (["no-such-call", "--by", "coordinator"], "There is no call with the slug"),
         ([CALL, "--by", "nobody"], "is not an active user who may issue letters"),
         ([CALL, "--by", "reviewer3"], "is not an active user who may issue letters"),
-        ([CALL, "--by", "coordinator", "--processes", "0"], "--processes must be 1 or more"),
     ],
 )
 def test_command_refuses_what_it_cannot_do(decided_call, args, message):
@@ -79,6 +80,7 @@ def test_command_refuses_what_it_cannot_do(decided_call, args, message):
     with pytest.raises(CommandError, match=message):
         run(*args)
     assert not AwardLetter.objects.exists()
+    assert not JobRun.objects.exists()
 
 
 def test_command_refuses_a_call_not_yet_decided():
@@ -88,13 +90,11 @@ def test_command_refuses_a_call_not_yet_decided():
     assert not AwardLetter.objects.exists()
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_command_renders_in_several_processes_with_unique_numbers_without_gaps(decided_call):
-    out, err = run(CALL, "--by", "coordinator", "--processes", "3")
-    assert "Issued 6 letter(s) in remigration-2019 (lv, 3 process(es))." in out
-    assert "6/6" in err
-    assert_issued_without_gaps(1, 6)
-    out, _err = run(CALL, "--by", "coordinator", "--processes", "4", "--reissue")
-    assert "(lv, 4 process(es))" in out
-    assert_issued_without_gaps(1, 12)
+def test_command_records_the_job_and_a_refused_one_names_why():
+    case = build_source_case()
+    with pytest.raises(CommandError, match="lēmums vēl nav pieņemts"):
+        run(case.competition.slug, "--by", case.coordinator.username)
+    job = JobRun.objects.get()
+    assert job.status == JobRun.Status.FAILED
+    assert job.done == 0
+    assert "lēmums vēl nav pieņemts" in job.failures[0]

@@ -6,12 +6,12 @@ import re
 import zipfile
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -656,13 +656,14 @@ def test_a_document_can_be_removed_while_in_draft(
     data["new_documents"] = [SimpleUploadedFile("a.pdf", PDF)]
     client.post(edit_url(draft), data)
     document = draft.documents.get()
-    stored = document.file.path
+    stored = document.file.name
+    assert default_storage.exists(stored)
     data = form_data(draft, [{"cost": "100"}])
     data["remove_documents"] = [str(document.pk)]
     with django_capture_on_commit_callbacks(execute=True):
         client.post(edit_url(draft), data)
     assert not draft.documents.exists()
-    assert not Path(stored).exists()
+    assert not default_storage.exists(stored)
 
 
 # --- another municipality's application ---------------------------------------------------------

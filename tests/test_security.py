@@ -423,6 +423,7 @@ def test_check_deploy_fails_when_production_runs_without_https():
 def test_uploads_live_outside_the_static_files_and_have_no_public_address(
     client, settings, tmp_path
 ):
+    from django.core.files.storage import default_storage
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from applications import services
@@ -442,7 +443,9 @@ def test_uploads_live_outside_the_static_files_and_have_no_public_address(
         new_files=[SimpleUploadedFile("../../static/evil.pdf", b"%PDF-1.4\n%%EOF\n")],
     )
     document = draft.documents.get()
-    stored = Path(document.file.path).resolve()
+    # The name the storage was given (the bucket's key, or the path under the local folder).
+    assert default_storage.exists(document.file.name)
+    stored = (Path(settings.MEDIA_ROOT) / document.file.name).resolve()
     assert stored.is_relative_to(Path(settings.MEDIA_ROOT).resolve())
     assert not stored.is_relative_to(Path(settings.STATIC_ROOT).resolve())
     assert not stored.is_relative_to(ROOT / "static")

@@ -83,11 +83,11 @@ def files_removed_on_failure():
         raise
 
 
-def _rendered(contents, render_map: Callable):
+def _rendered(contents):
     """The letters' PDFs, one by one; a renderer that fails becomes a refusal to issue, so the
     coordinator reads what happened and the transaction rolls back everything of the issue."""
     try:
-        yield from render_map(letters.render_letter, contents)
+        yield from map(letters.render_letter, contents)
     except Exception as error:
         logger.exception("Rendering %d letter(s) failed", len(contents))
         raise refusal(
@@ -105,7 +105,6 @@ def _issue_letters(
     by: User,
     language: str,
     files: list,
-    render_map: Callable = map,
     progress: Callable[[AwardLetter], None] | None = None,
 ) -> list[AwardLetter]:
     """Number, render and store one letter per application, in the caller's transaction,
@@ -141,7 +140,7 @@ def _issue_letters(
                 issued_on=issued_on,
             )
         )
-    pdfs = _rendered(contents, render_map)
+    pdfs = _rendered(contents)
 
     issued = []
     for application, content, pdf in zip(applications, contents, pdfs, strict=True):
@@ -186,15 +185,15 @@ def competition_issue_letters(
     by: User,
     language: str = "lv",
     reissue: bool = False,
-    render_map: Callable = map,
     progress: Callable[[AwardLetter], None] | None = None,
 ) -> list[AwardLetter]:
     """Issue the letters of a decided call: to every decided application without a current
     letter in ``language``, or to all of them with ``reissue``. All of them or none.
 
-    ``render_map`` maps the rendering over the letters; the built-in ``map`` renders them one
-    after another, the ``issue_letters`` command passes a process pool's ``imap``. Each
-    issued letter is passed to ``progress`` once it is stored.
+    Each issued letter is passed to ``progress`` once it is stored. A whole call's letters are
+    issued on a worker (``applications.tasks.issue_call_letters``); numbers stay unique and
+    without gaps with any number of workers, since each is taken under the counter's row lock
+    (``next_number``), held until the issue commits.
     """
 
     with files_removed_on_failure() as files, transaction.atomic():
@@ -221,6 +220,5 @@ def competition_issue_letters(
             by=by,
             language=language,
             files=files,
-            render_map=render_map,
             progress=progress,
         )

@@ -1,0 +1,11 @@
+"""Periodic work, run by Celery beat (``CELERY_BEAT_SCHEDULE`` in settings)."""
+
+from celery import shared_task
+from django.core.management import call_command
+
+
+@shared_task
+def send_reminders() -> None:
+    """Every hour: the reminders that are due. Each is sent once (``competitions.reminders``),
+    so a run that overlaps another, or one retried, reminds nobody twice."""
+    call_command("send_reminders")
