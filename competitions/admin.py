@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,7 @@ from .forms import MoneyField, MunicipalityForm
 from .history import changed_by
 from .models import ActivityCategory, Competition, Municipality, ScoringCriterion, StaffChange
 from .services import competition_publish, municipality_set_staff
+from .signals import deadline_changed
 
 
 class StaffChangeInline(ReadOnlyTabularInline):
@@ -125,6 +127,7 @@ class CompetitionForm(forms.ModelForm):
             "reviewers",
             "signatory_name",
             "signatory_position",
+            "objection_period_months",
             "implementation_ends_on",
             "report_due_on",
             "interim_report_due_on",
@@ -226,7 +229,10 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
         (_("Dates"), {"fields": ["opens_at", "closes_at", "results_expected_on"]}),
         (_("Money"), {"fields": ["pool_amount", "max_award_amount", "partial_awards_allowed"]}),
         (_("Who and what"), {"fields": ["eligible_municipalities", "categories", "reviewers"]}),
-        (_("Award letters"), {"fields": ["signatory_name", "signatory_position"]}),
+        (
+            _("Award letters"),
+            {"fields": ["signatory_name", "signatory_position", "objection_period_months"]},
+        ),
         (
             _("Grants: agreement, payments and reports"),
             {
@@ -263,6 +269,14 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
         # by another coordinator's decision or publication.
         edited = {field.name for field in obj._meta.concrete_fields} & set(form.fields)
         obj.save(update_fields=[*sorted(edited - set(self.fields_saved_elsewhere)), "updated_at"])
+        if "closes_at" in form.changed_data and obj.status == Competition.Status.PUBLISHED:
+            # The staff with a draft in the call are told the new deadline once it is saved.
+            closes_before = form.initial.get("closes_at")
+            transaction.on_commit(
+                lambda: deadline_changed.send(
+                    sender=Competition, competition=obj, closes_before=closes_before
+                )
+            )
 
     # The list.
 

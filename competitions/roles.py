@@ -51,6 +51,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grants.delete_planline",
         "grants.view_agreement",
         "grants.change_agreement",
+        "conversations.view_message",
+        "conversations.add_message",
+        "conversations.view_objection",
+        "conversations.add_objection",
     ],
     REVIEWERS: [
         "competitions.view_competition",
@@ -62,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.add_review",
         "applications.change_review",
         "applications.view_criterionscore",
+        "conversations.view_message",
+        "conversations.add_message",
     ],
     # A municipality's staff is changed by a superuser only (municipality_set_staff): a
     # coordinator who could put themselves on it could apply for it and allocate to it.
@@ -91,6 +97,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grants.view_agreement",
         "grants.add_agreement",
         "grants.change_agreement",
+        "conversations.view_message",
+        "conversations.add_message",
+        "conversations.view_objection",
+        "conversations.change_objection",
     ],
 }
 
@@ -268,6 +278,15 @@ def reviewers() -> QuerySet:
 def staff_of(municipality: Municipality) -> QuerySet:
     """Everyone who acts for the municipality."""
     return municipality.staff.filter(is_active=True)
+
+
+def staff_of_any(municipalities) -> QuerySet:
+    """Everyone who acts for any of the municipalities, each once."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, municipalities__in=municipalities)
+        .distinct()
+    )
 
 
 def may_sign_for(user, municipality: Municipality) -> bool:

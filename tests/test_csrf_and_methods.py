@@ -41,7 +41,7 @@ from competitions.models import ActivityCategory, Competition, Municipality
 from grants import services as grant_services
 from grants.services import PlanLineData
 
-from .factories import CompetitionFactory, UserFactory
+from .factories import PDF, CompetitionFactory, UserFactory
 from .source_case import build_source_case
 from .test_admin_calls import call_form
 from .test_agreements import signed_pdf, stored
@@ -93,6 +93,8 @@ class World:
     accepted: object  # Valka's agreement, accepted by its signatory, awaiting countersigning
     proposed: object  # Gulbene's plan, proposed to the coordinator
     agreeing: object  # Valmiera's grant, its plan still a draft; Smiltene's staff act for it too
+    request: object  # the coordinator's open request to Smiltene
+    objection: object  # Cēsis's objection, awaiting its outcome
 
 
 @pytest.fixture
@@ -132,6 +134,8 @@ def world(matrix_world):  # noqa: F811
         "grants.Grant": w.application.grant,
         "grants.PlanVersion": w.application.grant.plan_versions.get(),
         "grants.Agreement": w.agreement,
+        "conversations.Message": w.request,
+        "conversations.Objection": w.objection,
     }
     gulbene = w.decided.applications.get(municipality__slug="gulbenes-novads").grant
     staff = UserFactory(username="gulbene")
@@ -160,6 +164,8 @@ def world(matrix_world):  # noqa: F811
         accepted=accepted,
         proposed=proposed,
         agreeing=agreeing,
+        request=w.request,
+        objection=w.objection,
     )
 
 
@@ -318,6 +324,52 @@ def project_endpoints(w: World) -> list[Endpoint]:
             reverse("grants:decline", args=[w.application.grant.pk]),
             {"reason": "Dome nolēma projektu neīstenot."},
             form="decline-form",
+        ),
+        # The thread: the municipality answers the request with a file, and objects to a
+        # decision; the coordinator asks, and records an objection's outcome.
+        Endpoint(
+            "conversations:write",
+            "own_staff",
+            reverse("conversations:write", args=[w.application.pk]),
+            {
+                "body": "Pievienojam rēķinu.",
+                "answer_to": str(w.request.pk),
+                "files": SimpleUploadedFile("rekins.pdf", PDF),
+            },
+            form="message-form",
+            visit=lambda: reverse("conversations:thread", args=[w.application.pk]),
+            post_only=True,
+        ),
+        Endpoint(
+            "conversations:objection",
+            "own_staff",
+            reverse("conversations:objection", args=[w.application.pk]),
+            {"reasons": "Lēmums nav pamatots."},
+            form="objection-form",
+        ),
+        Endpoint(
+            "admin:conversations_message_write",
+            "coordinator",
+            reverse("admin:conversations_message_write", args=[w.application.pk]),
+            {
+                "body": "Lūdzu precizējiet.",
+                "is_request": "on",
+                "due_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+            },
+            form="message-form",
+            visit=lambda: reverse("admin:conversations_message_thread", args=[w.application.pk]),
+            post_only=True,
+        ),
+        Endpoint(
+            "admin:conversations_objection_decide",
+            "coordinator",
+            reverse("admin:conversations_objection_decide", args=[w.objection.pk]),
+            {
+                "outcome": "rejected",
+                "reply": "Vērtējums atbilst nolikumam.",
+                "document": SimpleUploadedFile("atbilde.pdf", PDF),
+            },
+            form="decide-form",
         ),
         # The admin's own pages.
         Endpoint(
@@ -536,6 +588,9 @@ READ_ONLY = {
     "applications:letter_download": "a download",
     "grants:agreement": "a page",
     "grants:agreement_download": "a download",
+    "conversations:thread": "a page (opening it records who read the messages, on a GET)",
+    "conversations:attachment": "a download",
+    "admin:conversations_message_thread": "a page (opening it records who read, on a GET)",
 }
 
 
