@@ -2,8 +2,9 @@
 portal writes to them.
 
 The language a page speaks is in its address (``/en/...``), so the one a user last used is the
-one of their last page. The middleware records it when it changes, and remembers in the session
-what it recorded, so that a page costs no query unless the language has just changed.
+one of their last page. The login records it, and the middleware records it again when a page
+of the other language is opened; the session remembers what was recorded, so that a page costs
+no query unless the language has just changed.
 """
 
 from collections.abc import Iterable
@@ -42,8 +43,9 @@ def language_record(*, user, language: str) -> None:
 class RecordLanguageMiddleware:
     """Records the language of a signed-in user's page when it differs from the one recorded.
 
-    Placed after the locale and authentication middleware. A new session asks the database
-    once; after that, only a page in the other language does.
+    Placed after the locale and authentication middleware. The session remembers the language
+    recorded (``record_at_login`` puts it there at login), so that a page costs no query
+    unless its language differs; a session without it is taken to be in Latvian, the default.
     """
 
     def __init__(self, get_response):
@@ -53,8 +55,18 @@ class RecordLanguageMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             language = supported(translation.get_language())
-            if request.session.get(SESSION_KEY) != language:
-                if language_of(user) != language:
-                    language_record(user=user, language=language)
+            if request.session.get(SESSION_KEY, settings.LANGUAGE_CODE) != language:
+                language_record(user=user, language=language)
                 request.session[SESSION_KEY] = language
         return self.get_response(request)
+
+
+def record_at_login(sender, request, user, **kwargs) -> None:
+    """Receiver of ``user_logged_in``: the language of the login page is the user's now."""
+    language = getattr(request, "LANGUAGE_CODE", None)
+    if request is None or language is None or not hasattr(request, "session"):
+        return
+    language = supported(language)
+    if language_of(user) != language:
+        language_record(user=user, language=language)
+    request.session[SESSION_KEY] = language

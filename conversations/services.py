@@ -193,11 +193,14 @@ def objection_deadline(application: Application) -> datetime.date | None:
     return application.competition.objection_deadline(timezone.localdate(letter.issued_at))
 
 
-def objection_problems(application: Application, *, today: datetime.date) -> list:
-    """Why the municipality cannot object now; nothing if it can."""
+def objection_problems(
+    application: Application, *, today: datetime.date, deadline=None, lodged=None
+) -> list:
+    """Why the municipality cannot object now; nothing if it can. A page that has read the
+    deadline and whether one is lodged passes them."""
     if application.status not in (ApplicationStatus.AWARDED, ApplicationStatus.REJECTED):
         return [refusal(_("Only a decided application can be objected to."), "not_decided")]
-    deadline = objection_deadline(application)
+    deadline = deadline or objection_deadline(application)
     if deadline is None:
         return [
             refusal(
@@ -207,7 +210,7 @@ def objection_problems(application: Application, *, today: datetime.date) -> lis
                 "no_letter",
             )
         ]
-    if Objection.objects.filter(application=application).exists():
+    if lodged if lodged is not None else Objection.objects.filter(application=application).exists():
         return [refusal(_("An objection to this decision has been lodged already."), "lodged")]
     if today > deadline:
         return [
@@ -220,6 +223,22 @@ def objection_problems(application: Application, *, today: datetime.date) -> lis
             )
         ]
     return []
+
+
+def objection_state(application: Application) -> dict:
+    """What a page shows of the objection: the one lodged, the last day, whether one may be
+    lodged today."""
+    if application.status not in (ApplicationStatus.AWARDED, ApplicationStatus.REJECTED):
+        return {"objection": None, "objection_deadline": None, "may_object": False}
+    objection = Objection.objects.filter(application=application).first()
+    deadline = objection_deadline(application)
+    problems = objection_problems(
+        application,
+        today=timezone.localdate(),
+        deadline=deadline,
+        lodged=objection is not None,
+    )
+    return {"objection": objection, "objection_deadline": deadline, "may_object": not problems}
 
 
 def objection_lodge(

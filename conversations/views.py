@@ -15,7 +15,7 @@ from applications.views import attachment
 
 from . import selectors, services
 from .forms import MessageForm, ObjectionForm
-from .models import Attachment, Message, Objection
+from .models import Attachment, Message
 
 
 def _own_application(request, pk) -> Application:
@@ -40,9 +40,7 @@ def _thread_page(request, application, form=None, status=200):
             "today": timezone.localdate(),
             "form": form,
             "thread_open": services.thread_open(application),
-            "objection": Objection.objects.filter(application=application).first(),
-            "objection_deadline": services.objection_deadline(application),
-            "may_object": not services.objection_problems(application, today=timezone.localdate()),
+            **services.objection_state(application),
         },
         status=status,
     )

@@ -2,12 +2,11 @@
 dashboard's requests and unread counts, and the application page's link to its thread."""
 
 from django import template
-from django.utils import timezone
 
 from competitions import roles
 
 from .. import selectors, services
-from ..models import Objection, Side
+from ..models import Side
 
 register = template.Library()
 
@@ -31,17 +30,17 @@ def unread_in(inbox: dict, application_id: int) -> int:
 
 @register.inclusion_tag("conversations/_application_box.html", takes_context=True)
 def application_thread(context, application) -> dict:
-    """The application page's box: unread messages, open requests, the objection period."""
+    """The application page's box: unread messages, open requests, the objection period. A
+    draft has no thread, and costs no query."""
+    if not services.thread_open(application):
+        return {"thread_open": False}
     user = context["request"].user
-    open_requests = selectors.open_requests(application.messages.all())
     return {
         "application": application,
-        "thread_open": services.thread_open(application),
+        "thread_open": True,
         "unread": application.messages.unread_by(user, side=Side.MUNICIPALITY).count()
         if roles.acts_for(user, application.municipality)
         else 0,
-        "open_requests": open_requests,
-        "objection": Objection.objects.filter(application=application).first(),
-        "objection_deadline": services.objection_deadline(application),
-        "may_object": not services.objection_problems(application, today=timezone.localdate()),
+        "open_requests": selectors.open_requests(application.messages.all()),
+        **services.objection_state(application),
     }
