@@ -2,7 +2,8 @@
 portal), an objection, and an objection's outcome."""
 
 from django import forms
-from django.utils.text import format_lazy
+from django.utils.formats import date_format
+from django.utils.text import Truncator, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from applications.forms import DateInput, DocumentsField
@@ -31,7 +32,14 @@ class MessageForm(forms.Form):
     def __init__(self, *args, open_requests=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["answer_to"].choices = [("", _("— no request (a new message) —"))] + [
-            (request.pk, _("the request of %(date)s") % {"date": request.sent_at.date()})
+            (
+                request.pk,
+                _("the request due %(due)s: %(text)s")
+                % {
+                    "due": date_format(request.due_on, "SHORT_DATE_FORMAT"),
+                    "text": Truncator(request.body).chars(60),
+                },
+            )
             for request in open_requests
         ]
         if not open_requests:

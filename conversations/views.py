@@ -30,7 +30,11 @@ def _own_application(request, pk) -> Application:
 
 def _thread_page(request, application, form=None, status=200):
     if form is None:
-        form = MessageForm(open_requests=_open_requests(application))
+        # "Answer" on the dashboard leads here with the request chosen.
+        form = MessageForm(
+            initial={"answer_to": request.GET.get("answer")},
+            open_requests=_open_requests(application),
+        )
     return render(
         request,
         "conversations/thread.html",
