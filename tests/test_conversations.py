@@ -307,3 +307,51 @@ def test_messages_wait_for_the_submission(case):
     with pytest.raises(ValidationError) as refused:
         services.message_post(application=draft, by=case.staff["valmieras-pilseta"], body="?")
     assert refused.value.error_list[0].code == "thread_not_open"
+
+
+def test_a_call_published_is_mailed_to_the_staff_of_its_eligible_municipalities(
+    django_capture_on_commit_callbacks,
+):
+    from competitions.models import Competition, Municipality
+    from competitions.services import competition_publish
+
+    from .factories import coordinator, staff_of
+
+    call = CompetitionFactory(status=Competition.Status.DRAFT, published_at=None)
+    call.reviewers.add(reviewer("reviewer-publish"))
+    call.eligible_municipalities.set(Municipality.objects.filter(slug__in=["valkas-novads"]))
+    valka = staff_of("valkas-novads", "valka")
+    smiltene = staff_of("smiltenes-novads", "smiltene")
+    language_record(user=valka, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        competition_publish(competition=call, by=coordinator("vpr"))
+    assert [m.to for m in mail.outbox] == [[valka.email]]
+    assert mail.outbox[0].subject == f"A new call is open: “{call.title_en}”"
+    assert f"/en/competitions/{call.slug}/" in mail.outbox[0].body
+    assert smiltene.email not in mail.outbox[0].to
+
+
+def test_a_moved_deadline_is_mailed_to_the_staff_with_a_draft(
+    django_capture_on_commit_callbacks,
+):
+    from applications import services as application_services
+
+    from .factories import coordinator, staff_of
+    from .test_admin_calls import call_form
+
+    call = CompetitionFactory()
+    valka = staff_of("valkas-novads", "valka")
+    staff_of("smiltenes-novads", "smiltene")
+    application_services.application_start(
+        competition=call, municipality=valka.municipalities.get(), by=valka
+    )
+    client = signed_in(coordinator("vpr"))
+    later = timezone.localtime(call.closes_at) + datetime.timedelta(days=7)
+    data = call_form(call, closes_at_0=later.strftime("%d.%m.%Y."))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:competitions_competition_change", args=[call.pk]), data
+        )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert [m.to for m in mail.outbox] == [[valka.email]]
+    assert later.strftime("%d.%m.%Y.") in mail.outbox[0].body
