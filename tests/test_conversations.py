@@ -355,3 +355,19 @@ def test_a_moved_deadline_is_mailed_to_the_staff_with_a_draft(
     assert response.status_code == 302, response.content.decode()[:3000]
     assert [m.to for m in mail.outbox] == [[valka.email]]
     assert later.strftime("%d.%m.%Y.") in mail.outbox[0].body
+
+
+def test_the_demo_shows_an_answered_request_and_an_open_one_and_loads_again_unchanged():
+    import io
+
+    from django.core.management import call_command
+
+    call_command("load_demo", "--force", stdout=io.StringIO())
+    valmiera = Message.objects.filter(application__municipality__slug="valmieras-pilseta")
+    assert [m.kind for m in valmiera] == ["request", "answer"]
+    assert valmiera.last().attachments.get().original_name == "tame-vizite.pdf"
+    open_requests = Message.objects.open_requests()
+    assert [m.application.municipality.slug for m in open_requests] == ["gulbenes-novads"]
+    rows = list(Message.objects.values_list("pk", "sent_at"))
+    call_command("load_demo", "--force", stdout=io.StringIO())
+    assert list(Message.objects.values_list("pk", "sent_at")) == rows
