@@ -51,6 +51,7 @@ def test_on_the_demos_open_call_the_outreach_and_the_deadline_reach_the_right_st
     language_record(user=users["gulbene"], language="en")
     closes = open_call.closes_at
     call = open_call.title_lv
+    deadline = timezone.localtime(closes).strftime("%d.%m.%Y")
 
     with time_machine.travel(closes - timedelta(days=15), tick=False):
         assert run(django_capture_on_commit_callbacks) == []
@@ -60,15 +61,15 @@ def test_on_the_demos_open_call_the_outreach_and_the_deadline_reach_the_right_st
         assert run(django_capture_on_commit_callbacks) == sorted(
             [
                 (
-                    f"Līdz pieteikšanās termiņam konkursā “{call}” atlikušas divas nedēļas",
+                    f"Pieteikumus konkursā “{call}” pieņem līdz {deadline}.",
                     "smiltene@demo.invalid",
                 ),
                 (
-                    f"Līdz pieteikšanās termiņam konkursā “{call}” atlikušas divas nedēļas",
+                    f"Pieteikumus konkursā “{call}” pieņem līdz {deadline}.",
                     "valka@demo.invalid",
                 ),
                 (
-                    f"Two weeks left to apply to the call “{open_call.title_en}”",
+                    f"Applications to the call “{open_call.title_en}” are accepted until {deadline}",
                     "gulbene@demo.invalid",
                 ),
             ]
