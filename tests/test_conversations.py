@@ -371,3 +371,41 @@ def test_the_demo_shows_an_answered_request_and_an_open_one_and_loads_again_unch
     rows = list(Message.objects.values_list("pk", "sent_at"))
     call_command("load_demo", "--force", stdout=io.StringIO())
     assert list(Message.objects.values_list("pk", "sent_at")) == rows
+
+
+def test_a_threads_pages_take_the_same_queries_for_2_and_12_messages(case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    application = case.applications["valmieras-pilseta"]
+    valmiera = case.staff["valmieras-pilseta"]
+    pages = {
+        signed_in(valmiera): reverse("conversations:thread", args=[application.pk]),
+        signed_in(case.coordinator): reverse(
+            "admin:conversations_message_thread", args=[application.pk]
+        ),
+    }
+    counts = {}
+    for total in (2, 12):
+        while Message.objects.count() < total:
+            request = services.message_post(
+                application=application,
+                by=case.coordinator,
+                body="Jautājums",
+                due_on=timezone.localdate() + TOMORROW,
+                files=[pdf()],
+            )
+            services.message_post(
+                application=application,
+                by=valmiera,
+                body="Atbilde",
+                answer_to=request,
+                files=[pdf()],
+            )
+        for client, url in pages.items():
+            client.get(url)  # the readings recorded, then counted as a reader comes back
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            counts.setdefault(url, []).append(len(queries))
+    for url, numbers in counts.items():
+        assert numbers[0] == numbers[1], (url, numbers)
