@@ -563,6 +563,16 @@ class ApplicationAdmin(
                     reverse("admin:applications_application_review", args=[application.pk]),
                 )
             )
+        if roles.is_coordinator(request.user) or roles.reviews_call(
+            request.user, application.competition
+        ):
+            # The thread with the municipality: conversations, an app above, reached by name.
+            tools.append(
+                ObjectTool(
+                    gettext("Messages"),
+                    reverse("admin:conversations_message_thread", args=[application.pk]),
+                )
+            )
         if roles.is_coordinator(request.user):
             tools.append(
                 ObjectTool(

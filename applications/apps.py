@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = _("Applications")
+
+    def ready(self):
+        # A call's publication and a moved deadline are mailed from here: competitions, which
+        # sends the signals, has no mail helpers of its own.
+        from competitions.signals import call_published, deadline_changed
+
+        from . import notifications
+
+        call_published.connect(
+            notifications.call_published, dispatch_uid="applications.call_published"
+        )
+        deadline_changed.connect(
+            notifications.deadline_changed, dispatch_uid="applications.deadline_changed"
+        )

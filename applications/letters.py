@@ -80,6 +80,8 @@ class LetterData:
     report_due_on: date | None
     signatory_name: str
     signatory_position: str
+    #: The last day to object to the decision: the call's period from the first letter.
+    objection_until: date | None = None
 
     @property
     def is_award(self) -> bool:
@@ -161,6 +163,8 @@ def letter_data(
             )
             for activity in application.activities.select_related("category")
         )
+    first = application.letters.order_by("issued_at", "id").first() if application.pk else None
+    objections_from = timezone.localdate(first.issued_at) if first else issued_on
     return LetterData(
         number=number,
         kind=kind,
@@ -182,6 +186,7 @@ def letter_data(
         report_due_on=competition.report_due_on,
         signatory_name=competition.signatory_name,
         signatory_position=competition.signatory_position,
+        objection_until=competition.objection_deadline(objections_from),
     )
 
 

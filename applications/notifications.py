@@ -1,38 +1,57 @@
 """Mail the portal sends. Called through ``transaction.on_commit`` by the services, so that
 nobody is told about a change that was rolled back. ``send`` is the one place mail leaves the
 portal: it queues the ``send_mail`` task, which a worker retries while the SMTP server fails;
-a mail server that fails never undoes the change that was already committed."""
+a mail server that fails never undoes the change that was already committed.
+
+Each mail is written in its recipient's language (``competitions.languages``: the one they last
+used on the portal, Latvian when they never have): ``mails`` renders a template once per
+language among the recipients, with the link in that language.
+"""
 
 import logging
 import smtplib
+from collections.abc import Iterable
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import reverse, translate_url
 from django.utils import translation
 
 from competitions import roles
+from competitions.languages import languages_of
 
 logger = logging.getLogger(__name__)
 
 #: What a mail server's failure looks like: refused, dropped, or not answering.
 SMTP_FAILURES = (smtplib.SMTPException, OSError)
 
+Message = tuple[str, str, str, list[str]]
 
-def bilingual(template: str, context: dict) -> tuple[str, str]:
-    """Subject and body in Latvian, then English: recipients' language is not recorded."""
-    parts = []
-    for language in ("lv", "en"):
-        with translation.override(language):
-            parts.append(render_to_string(template, context).strip())
-    subject_lv, _, body_lv = parts[0].partition("\n")
-    subject_en, _, body_en = parts[1].partition("\n")
-    return (
-        f"{subject_lv.strip()} / {subject_en.strip()}",
-        f"{body_lv.strip()}\n\n---\n\n{body_en.strip()}\n",
-    )
+
+def render(template: str, context: dict, language: str) -> tuple[str, str]:
+    """Subject (the template's first line) and body, written in ``language``."""
+    with translation.override(language):
+        text = render_to_string(template, context).strip()
+    subject, _, body = text.partition("\n")
+    return subject.strip(), f"{body.strip()}\n"
+
+
+def mails(template: str, recipients: Iterable, context: dict, *, path: str = "") -> list[Message]:
+    """The mail of ``template`` to ``recipients``: one message per language among them, each
+    written in it, with ``link`` to ``path`` in that language when a path is given."""
+    people = [user for user in recipients if user.is_active and user.email]
+    language_of = languages_of(people)
+    addresses: dict[str, set[str]] = {}
+    for user in people:
+        addresses.setdefault(language_of[user.pk], set()).add(user.email)
+    messages = []
+    for language, emails in sorted(addresses.items()):
+        extra = {"link": portal_link(path, language)} if path else {}
+        subject, body = render(template, {**context, **extra}, language)
+        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, sorted(emails)))
+    return messages
 
 
 def emails_of(users) -> list[str]:
@@ -85,7 +104,10 @@ def send_mail(self, messages: list[list]) -> int:
         raise self.retry(exc=error, countdown=countdown) from error
 
 
-def portal_link(path: str) -> str:
+def portal_link(path: str, language: str | None = None) -> str:
+    """The portal's address of ``path``, in ``language`` when given (``/en/...`` for English)."""
+    if language:
+        path = translate_url(path, language)
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
@@ -93,18 +115,16 @@ def application_submitted(application) -> None:
     """One mail to the municipality's staff, linking the portal's page of the application, and
     one to the coordinators, linking its page in the admin (the portal's is the staff's own)."""
     links = {
-        application.get_absolute_url(): emails_of(roles.staff_of(application.municipality)),
-        reverse("admin:applications_application_change", args=[application.pk]): emails_of(
+        application.get_absolute_url(): roles.staff_of(application.municipality),
+        reverse("admin:applications_application_change", args=[application.pk]): (
             roles.coordinators()
         ),
     }
     messages = []
     for path, recipients in links.items():
-        subject, body = bilingual(
-            "emails/application_submitted.txt",
-            {"application": application, "link": portal_link(path)},
+        messages += mails(
+            "emails/application_submitted.txt", recipients, {"application": application}, path=path
         )
-        messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
     send(messages)
 
 
@@ -123,25 +143,49 @@ def letters_issued(letters) -> None:
     )
 
 
-def _to_each_municipality(template: str, mails) -> None:
+def _to_each_municipality(template: str, mails_to_send) -> None:
     """One mail per (application, context) to the staff of the application's municipality,
     linking the application's page in the portal."""
     messages = []
-    for application, context in mails:
-        subject, body = bilingual(
+    for application, context in mails_to_send:
+        messages += mails(
             template,
-            {
-                **context,
-                "application": application,
-                "link": portal_link(application.get_absolute_url()),
-            },
+            roles.staff_of(application.municipality),
+            {**context, "application": application},
+            path=application.get_absolute_url(),
         )
-        messages.append(
-            (
-                subject,
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                emails_of(roles.staff_of(application.municipality)),
-            )
+    send(messages)
+
+
+# --- a call's life ---------------------------------------------------------------------------
+
+
+def call_published(*, competition, **_signal) -> None:
+    """To the staff of every eligible municipality: the call is open, with its page."""
+    staff = roles.staff_of_any(competition.eligible_municipalities.all())
+    send(
+        mails(
+            "emails/call_published.txt",
+            staff,
+            {"competition": competition},
+            path=competition.get_absolute_url(),
+        )
+    )
+
+
+def deadline_changed(*, competition, closes_before=None, **_signal) -> None:
+    """To the staff of each municipality with a draft in the call: the new deadline."""
+    drafts = competition.applications.filter(status="draft").select_related("municipality")
+    messages = []
+    for application in drafts:
+        messages += mails(
+            "emails/deadline_changed.txt",
+            roles.staff_of(application.municipality),
+            {
+                "competition": competition,
+                "application": application,
+                "closes_before": closes_before,
+            },
+            path=reverse("applications:edit", args=[application.pk]),
         )
     send(messages)

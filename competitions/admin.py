@@ -16,6 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
@@ -37,6 +38,7 @@ from .models import (
     StaffChange,
 )
 from .services import competition_publish, municipality_set_staff
+from .signals import deadline_changed
 
 
 class StaffChangeInline(ReadOnlyTabularInline):
@@ -135,6 +137,7 @@ class CompetitionForm(forms.ModelForm):
             "reviewers",
             "signatory_name",
             "signatory_position",
+            "objection_period_months",
             "implementation_ends_on",
             "report_due_on",
             "interim_report_due_on",
@@ -236,7 +239,10 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
         (_("Dates"), {"fields": ["opens_at", "closes_at", "results_expected_on"]}),
         (_("Money"), {"fields": ["pool_amount", "max_award_amount", "partial_awards_allowed"]}),
         (_("Who and what"), {"fields": ["eligible_municipalities", "categories", "reviewers"]}),
-        (_("Award letters"), {"fields": ["signatory_name", "signatory_position"]}),
+        (
+            _("Award letters"),
+            {"fields": ["signatory_name", "signatory_position", "objection_period_months"]},
+        ),
         (
             _("Grants: agreement, payments and reports"),
             {
@@ -273,6 +279,14 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
         # by another coordinator's decision or publication.
         edited = {field.name for field in obj._meta.concrete_fields} & set(form.fields)
         obj.save(update_fields=[*sorted(edited - set(self.fields_saved_elsewhere)), "updated_at"])
+        if "closes_at" in form.changed_data and obj.status == Competition.Status.PUBLISHED:
+            # The staff with a draft in the call are told the new deadline once it is saved.
+            closes_before = form.initial.get("closes_at")
+            transaction.on_commit(
+                lambda: deadline_changed.send(
+                    sender=Competition, competition=obj, closes_before=closes_before
+                )
+            )
 
     # The list.
 

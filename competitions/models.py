@@ -1,3 +1,5 @@
+import calendar
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -173,6 +175,29 @@ class JobRun(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
+class UserProfile(models.Model):
+    """What the portal keeps of a user beside Django's account: the language they last used on
+    the portal, in which their mail is written. No row yet means Latvian, the portal's
+    default."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="portal_profile",
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    class Meta:
+        verbose_name = _("user's profile")
+        verbose_name_plural = _("users' profiles")
+
+    def __str__(self):
+        return f"{self.user} · {self.language}"
+
+
 class ActivityCategory(models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name_lv = models.CharField(_("name (Latvian)"), max_length=200)
@@ -284,6 +309,15 @@ class Competition(models.Model):
     regulations = models.FileField(_("regulations document"), upload_to="regulations/", blank=True)
     signatory_name = models.CharField(_("letter signatory"), max_length=200, blank=True)
     signatory_position = models.CharField(_("signatory's position"), max_length=200, blank=True)
+    objection_period_months = models.PositiveSmallIntegerField(
+        _("objection period, months"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_(
+            "How long after the decision letter is issued a municipality may object to the "
+            "decision; the letter and the application's page print the last day."
+        ),
+    )
     implementation_ends_on = models.DateField(
         _("activities to be completed by"), null=True, blank=True
     )
@@ -457,6 +491,14 @@ class Competition(models.Model):
     @property
     def is_decided(self) -> bool:
         return self.status == self.Status.DECIDED
+
+    def objection_deadline(self, issued_on: datetime.date) -> datetime.date:
+        """The last day to object to a decision whose letter was issued on ``issued_on``: the
+        same day of the month ``objection_period_months`` later (the month's last day where it
+        is shorter)."""
+        month = issued_on.month - 1 + self.objection_period_months
+        year, month = issued_on.year + month // 12, month % 12 + 1
+        return datetime.date(year, month, min(issued_on.day, calendar.monthrange(year, month)[1]))
 
 
 class ScoringCriterion(models.Model):

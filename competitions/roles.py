@@ -60,6 +60,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grants.view_reportdocument",
         "grants.add_reportdocument",
         "grants.delete_reportdocument",
+        "conversations.view_message",
+        "conversations.add_message",
+        "conversations.view_objection",
+        "conversations.add_objection",
     ],
     REVIEWERS: [
         "competitions.view_competition",
@@ -71,6 +75,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.add_review",
         "applications.change_review",
         "applications.view_criterionscore",
+        "conversations.view_message",
+        "conversations.add_message",
     ],
     # A municipality's staff is changed by a superuser only (municipality_set_staff): a
     # coordinator who could put themselves on it could apply for it and allocate to it.
@@ -106,6 +112,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "grants.change_report",
         "grants.view_reportline",
         "grants.view_reportdocument",
+        "conversations.view_message",
+        "conversations.add_message",
+        "conversations.view_objection",
+        "conversations.change_objection",
     ],
 }
 
@@ -283,6 +293,15 @@ def reviewers() -> QuerySet:
 def staff_of(municipality: Municipality) -> QuerySet:
     """Everyone who acts for the municipality."""
     return municipality.staff.filter(is_active=True)
+
+
+def staff_of_any(municipalities) -> QuerySet:
+    """Everyone who acts for any of the municipalities, each once."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, municipalities__in=municipalities)
+        .distinct()
+    )
 
 
 def may_sign_for(user, municipality: Municipality) -> bool:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from .history import changed_by
 from .models import Competition, Municipality, StaffChange
 from .rules import publish_problems, refusal, refuse_if_any, staff_problems
+from .signals import call_published
 
 
 def competition_publish(*, competition: Competition, by: User) -> Competition:
@@ -23,6 +24,10 @@ def competition_publish(*, competition: Competition, by: User) -> Competition:
         competition.status = Competition.Status.PUBLISHED
         competition.published_at = now
         changed_by(competition, by).save(update_fields=["status", "published_at", "updated_at"])
+        # The eligible municipalities' staff are told once the publication has committed.
+        transaction.on_commit(
+            lambda: call_published.send(sender=Competition, competition=competition)
+        )
         return competition
 
 

@@ -2,22 +2,20 @@
 
 Called through ``transaction.on_commit`` by the services, so that nobody is told about a change
 that was rolled back; a mail server that fails is logged and does not undo what was committed.
-Written in the portal's bilingual format by the helpers of ``applications.notifications``, to
-the people the role predicates name: the municipality's staff and the coordinators.
+Written in each recipient's language by the helpers of ``applications.notifications``, to the
+people the role predicates name: the municipality's staff and the coordinators.
 """
 
-from django.conf import settings
 from django.urls import reverse
 
-from applications.notifications import bilingual, emails_of, portal_link, send
+from applications.notifications import mails, send
 from competitions import roles
 
 from .models import PlanVersion
 
 
 def _mail(template: str, path: str, recipients, **context) -> None:
-    subject, body = bilingual(template, {"link": portal_link(path), **context})
-    send([(subject, body, settings.DEFAULT_FROM_EMAIL, emails_of(recipients))])
+    send(mails(template, recipients, context, path=path))
 
 
 # --- the plan -------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ ACCUSATIVE_NAMES = [
     pgettext_lazy("accusative", "access attempt"),
     pgettext_lazy("accusative", "access failure"),
     pgettext_lazy("accusative", "background job"),
+    pgettext_lazy("accusative", "message"),
+    pgettext_lazy("accusative", "objection"),
 ]
 
 DJANGO_TEXTS = [

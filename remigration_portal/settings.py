@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "competitions",
     "applications",
     "grants",
+    "conversations",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language of a signed-in user's pages, recorded for the mail written to them.
+    "competitions.languages.RecordLanguageMiddleware",
     # request.user.is_verified(): whether this session has shown a second factor.
     "django_otp.middleware.OTPMiddleware",
     # A user who has turned on two-factor authentication shows a code before any page.

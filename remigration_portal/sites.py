@@ -20,6 +20,7 @@ from django.urls import path, reverse
 
 from applications.selectors import awaiting_score
 from competitions import roles
+from conversations.selectors import admin_inbox
 
 from .two_factor import admin_requires_second_factor, second_factor_page, with_next
 from .views import PasswordChangeThenLogOut
@@ -31,6 +32,9 @@ class PortalAdminSite(admin.AdminSite):
         extra_context = extra_context or {}
         if roles.is_reviewer(request.user) and not roles.is_coordinator(request.user):
             extra_context["awaiting_score"] = awaiting_score(request.user).count()
+        if roles.is_reviewer(request.user) or roles.is_coordinator(request.user):
+            # The municipalities' messages they have not read, and the requests still open.
+            extra_context["inbox"] = admin_inbox(request.user)
         return super().index(request, extra_context=extra_context)
 
     def has_permission(self, request):

@@ -40,6 +40,7 @@ urlpatterns += i18n_patterns(
     path("competitions/", include("competitions.urls")),
     path("competitions/", include("grants.results_urls")),
     path("applications/", include("applications.urls")),
+    path("messages/", include("conversations.urls")),
     path("grants/", include("grants.urls")),
     prefix_default_language=False,
 )

@@ -53,6 +53,7 @@ def call_form(competition=None, **overrides) -> dict:
         "reviewers": [],
         "signatory_name": "Guntis Gailītis",
         "signatory_position": "Administrācijas vadītājs",
+        "objection_period_months": "1",
         "implementation_ends_on": "",
         "report_due_on": "",
         "interim_report_due_on": "",

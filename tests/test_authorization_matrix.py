@@ -26,6 +26,7 @@ from django.utils import timezone
 from applications import services
 from applications.models import AllocationEvent, Review
 from competitions.models import ActivityCategory, Competition, JobRun, Municipality
+from conversations import services as conversation_services
 from grants import services as grant_services
 from grants.models import Agreement, Payment, Report, ReportDocument
 
@@ -450,6 +451,62 @@ EXPECTED = {
         REDIRECT,
         REDIRECT,
     ),
+    # The thread: the municipality's staff on the portal, the region in the admin; the
+    # attachments for whoever may read the application. Smiltene's thread has a request with
+    # a file; Cēsis's staff have objected to their decision.
+    "conversations:thread": (LOGIN, 200, 404, 404, 404, 404),
+    # Posted empty: the page again, with the form's error.
+    "conversations:write": (LOGIN, 200, 404, 404, 404, 404),
+    "conversations:objection": (LOGIN, 200, 404, 404, 404, 404),
+    "conversations:attachment": (LOGIN, 200, 404, 404, 200, 200),
+    "admin:conversations_message_thread": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
+    "admin:conversations_message_write": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
+    # A message is read in its thread: its "change" page leads there; nobody deletes one.
+    "admin:conversations_message_change": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        404,
+        REDIRECT,
+        REDIRECT,
+    ),
+    "admin:conversations_message_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:conversations_message_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
+    "admin/conversations/message/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
+    # Objections are the coordinators'.
+    "admin:conversations_objection_change": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        REDIRECT,
+    ),
+    "admin:conversations_objection_decide": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    "admin:conversations_objection_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
+    "admin:conversations_objection_history": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        404,
+        403,
+        200,
+    ),
+    "admin/conversations/objection/<path:object_id>/": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        REDIRECT,
+        REDIRECT,
+        REDIRECT,
+    ),
     "admin:grants_report_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
     "admin:grants_report_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
     "admin:grants_report_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 404, 200),
@@ -475,6 +532,8 @@ class World:
     report: object  # a draft report of Smiltene's grant, with a document
     report_document: object
     payment: object  # a ledger row of Smiltene's grant
+    request: object  # the coordinator's request to Smiltene, with a file
+    objection: object  # Cēsis's objection to its decision
 
 
 @pytest.fixture
@@ -520,6 +579,19 @@ def world(settings):
     AccessAttempt.objects.create(username="x", ip_address="10.0.0.1", failures_since_start=1)
     AccessLog.objects.create(username="x", ip_address="10.0.0.1")
     AccessFailureLog.objects.create(username="x", ip_address="10.0.0.1")
+    request = conversation_services.message_post(
+        application=application,
+        by=case.coordinator,
+        body="Lūdzu pievienojiet 2. aktivitātes rēķinu.",
+        files=[SimpleUploadedFile("veidne.pdf", PDF)],
+        due_on=timezone.localdate() + timezone.timedelta(days=7),
+    )
+    cesis = case.applications["cesu-novads"]
+    cesis.refresh_from_db()
+    services.letter_issue(application=cesis, by=case.coordinator)
+    objection = conversation_services.objection_lodge(
+        application=cesis, by=case.staff["cesu-novads"], reasons="Vērtējums nav pamatots."
+    )
     return World(
         users={
             "anonymous": None,
@@ -538,6 +610,8 @@ def world(settings):
         review=Review.objects.filter(application=application, reviewer=case.reviewers[0]).get(),
         agreement=Agreement.objects.get(grant=application.grant),
         **access_objects(application.grant, smiltene_user, case.coordinator),
+        request=request,
+        objection=objection,
     )
 
 
@@ -604,6 +678,8 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
         "grants_agreement": w.agreement.pk,
         "grants_payment": w.payment.pk,
         "grants_report": w.report.pk,
+        "conversations_message": w.request.pk,
+        "conversations_objection": w.objection.pk,
     }
     found = {}
     for model, pk in objects.items():
@@ -754,6 +830,37 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
                 admin_url("grants_payment_register", w.decided.pk, "csv"),
             ),
             "admin:grants_report_review": ("get", admin_url("grants_report_review", w.report.pk)),
+            "conversations:thread": (
+                "get",
+                reverse("conversations:thread", args=[w.application.pk]),
+            ),
+            "conversations:write": (
+                "post",
+                reverse("conversations:write", args=[w.application.pk]),
+            ),
+            "conversations:objection": (
+                "get",
+                reverse("conversations:objection", args=[w.application.pk]),
+            ),
+            "conversations:attachment": (
+                "get",
+                reverse(
+                    "conversations:attachment",
+                    args=[w.application.pk, w.request.attachments.get().pk],
+                ),
+            ),
+            "admin:conversations_message_thread": (
+                "get",
+                admin_url("conversations_message_thread", w.application.pk),
+            ),
+            "admin:conversations_message_write": (
+                "post",
+                admin_url("conversations_message_write", w.application.pk),
+            ),
+            "admin:conversations_objection_decide": (
+                "get",
+                admin_url("conversations_objection_decide", w.objection.pk),
+            ),
         }
     )
     return found

@@ -43,7 +43,7 @@ from grants import services as grant_services
 from grants import settlement
 from grants.services import PlanLineData
 
-from .factories import CompetitionFactory, UserFactory, grant_in_progress
+from .factories import PDF, CompetitionFactory, UserFactory, grant_in_progress
 from .source_case import build_source_case
 from .test_admin_calls import call_form
 from .test_agreements import signed_pdf, stored
@@ -100,6 +100,8 @@ class World:
     advance: object
     reviewed: object  # a grant whose final report awaits the coordinator
     settled: object  # a grant whose final report is accepted and settled: ready to close
+    request: object  # the coordinator's open request to Smiltene
+    objection: object  # Cēsis's objection, awaiting its outcome
 
 
 @pytest.fixture
@@ -144,6 +146,8 @@ def world(matrix_world):  # noqa: F811
         "grants.Agreement": w.agreement,
         "grants.Payment": w.payment,
         "grants.Report": w.report,
+        "conversations.Message": w.request,
+        "conversations.Objection": w.objection,
     }
     coordinator = w.users["coordinator"]
     progress = grant_in_progress("apes-novads", by=coordinator)
@@ -194,6 +198,8 @@ def world(matrix_world):  # noqa: F811
         advance=advance,
         reviewed=reviewed,
         settled=settled,
+        request=w.request,
+        objection=w.objection,
     )
 
 
@@ -352,6 +358,52 @@ def project_endpoints(w: World) -> list[Endpoint]:
             reverse("grants:decline", args=[w.application.grant.pk]),
             {"reason": "Dome nolēma projektu neīstenot."},
             form="decline-form",
+        ),
+        # The thread: the municipality answers the request with a file, and objects to a
+        # decision; the coordinator asks, and records an objection's outcome.
+        Endpoint(
+            "conversations:write",
+            "own_staff",
+            reverse("conversations:write", args=[w.application.pk]),
+            {
+                "body": "Pievienojam rēķinu.",
+                "answer_to": str(w.request.pk),
+                "files": SimpleUploadedFile("rekins.pdf", PDF),
+            },
+            form="message-form",
+            visit=lambda: reverse("conversations:thread", args=[w.application.pk]),
+            post_only=True,
+        ),
+        Endpoint(
+            "conversations:objection",
+            "own_staff",
+            reverse("conversations:objection", args=[w.application.pk]),
+            {"reasons": "Lēmums nav pamatots."},
+            form="objection-form",
+        ),
+        Endpoint(
+            "admin:conversations_message_write",
+            "coordinator",
+            reverse("admin:conversations_message_write", args=[w.application.pk]),
+            {
+                "body": "Lūdzu precizējiet.",
+                "is_request": "on",
+                "due_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+            },
+            form="message-form",
+            visit=lambda: reverse("admin:conversations_message_thread", args=[w.application.pk]),
+            post_only=True,
+        ),
+        Endpoint(
+            "admin:conversations_objection_decide",
+            "coordinator",
+            reverse("admin:conversations_objection_decide", args=[w.objection.pk]),
+            {
+                "outcome": "rejected",
+                "reply": "Vērtējums atbilst nolikumam.",
+                "document": SimpleUploadedFile("atbilde.pdf", PDF),
+            },
+            form="decide-form",
         ),
         # The admin's own pages.
         Endpoint(
@@ -632,6 +684,9 @@ READ_ONLY = {
     "grants:report_document": "a download",
     "grants:closing_statement": "a download",
     "admin:grants_payment_register": "a download",
+    "conversations:thread": "a page (opening it records who read the messages, on a GET)",
+    "conversations:attachment": "a download",
+    "admin:conversations_message_thread": "a page (opening it records who read, on a GET)",
 }
 
 

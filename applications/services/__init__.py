@@ -42,6 +42,7 @@ from .issuing import (
 from .money import (
     allocation_apply_proposal,
     allocation_apply_shown_proposal,
+    allocation_reconsider,
     allocation_set,
     awards_of,
     competition_decide,
@@ -61,6 +62,7 @@ __all__ = [
     "MissingToSubmit",
     "allocation_apply_proposal",
     "allocation_apply_shown_proposal",
+    "allocation_reconsider",
     "allocation_set",
     "application_delete_draft",
     "application_save_draft",

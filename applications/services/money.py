@@ -47,6 +47,9 @@ class Award:
     amount: Decimal
     reason: str
     others: Decimal  # what the call's other applications are awarded
+    #: An objection to the decision upheld: the award may rise after the decision, and a
+    #: rejected application may be awarded, within every other rule (the pool above all).
+    reconsidered: bool = False
 
 
 def award_set(
@@ -57,6 +60,7 @@ def award_set(
     by: User,
     reason: str,
     allocated_total: Decimal,
+    reconsidered: bool = False,
 ) -> Decimal:
     """The one place that writes ``awarded_amount``, with its ``AllocationEvent``. Returns the
     call's new allocated total.
@@ -72,6 +76,7 @@ def award_set(
         amount=as_money(amount, field=_("The awarded amount")),
         reason=reason,
         others=allocated_total - application.awarded_amount,
+        reconsidered=reconsidered,
     )
     refuse_if_any(award_problems(award))
     before = application.awarded_amount
@@ -79,6 +84,10 @@ def award_set(
         return allocated_total
     application.awarded_amount = award.amount
     changed = ["awarded_amount", "updated_at"]
+    if reconsidered and award.amount > 0 and application.status == ApplicationStatus.REJECTED:
+        # A rejection overturned on objection: the application is awarded after all.
+        application.status = ApplicationStatus.AWARDED
+        changed.append("status")
     if competition.is_decided and award.amount == 0:
         # An award taken back to nothing after the decision was declined: it stays decided
         # (and ranked), but no longer awarded (application_awarded_has_amount).
@@ -113,6 +122,12 @@ def _allocation_open(award: Award) -> ValidationError | None:
     if not award.competition.is_decided:
         return None
     application = award.application
+    if award.reconsidered and application.status in (
+        ApplicationStatus.AWARDED,
+        ApplicationStatus.REJECTED,
+    ):
+        # An objection upheld: the decision itself is revised, up or down, within the rules.
+        return None
     if application.status != ApplicationStatus.AWARDED:
         return refusal(
             _("The call has been decided; its allocation is locked."), "allocation_locked"
@@ -185,11 +200,12 @@ def _not_negative(award: Award) -> ValidationError | None:
 
 def _only_to_submitted(award: Award) -> ValidationError | None:
     application = award.application
-    # Awarded applications exist only after the decision, where only lowering reaches here.
-    if award.amount > 0 and application.status not in (
-        ApplicationStatus.SUBMITTED,
-        ApplicationStatus.AWARDED,
-    ):
+    # Awarded applications exist only after the decision, where only lowering reaches here,
+    # or an objection upheld, which may award a rejected application.
+    in_play = [ApplicationStatus.SUBMITTED, ApplicationStatus.AWARDED]
+    if award.reconsidered:
+        in_play.append(ApplicationStatus.REJECTED)
+    if award.amount > 0 and application.status not in in_play:
         return refusal(
             _("Only a submitted application can be awarded money; %(reference)s is %(status)s."),
             "not_submitted",
@@ -303,6 +319,31 @@ def allocation_set(
             by=by,
             reason=reason,
             allocated_total=allocated_total(competition),
+        )
+        return application
+
+
+def allocation_reconsider(
+    *, application: Application, amount: Decimal, by: User, reason: str
+) -> Application:
+    """Set the award anew after the decision, as an objection upheld decides: through the same
+    door and rules as any allocation (the request, the cap, the pool), raised or lowered.
+
+    Runs in the caller's transaction when there is one (the objection's outcome), so that the
+    outcome and the award are recorded together or not at all."""
+    with transaction.atomic():
+        # Another coordinator allocating, or a plan approved in the call, reads the same pool:
+        # the call's lock makes them take turns.
+        competition = lock_competition(application.competition_id)
+        application = Application.objects.select_related("municipality").get(pk=application.pk)
+        award_set(
+            competition=competition,
+            application=application,
+            amount=amount,
+            by=by,
+            reason=reason,
+            allocated_total=allocated_total(competition),
+            reconsidered=True,
         )
         return application
 

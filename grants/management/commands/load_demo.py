@@ -12,7 +12,9 @@ The command lives in ``grants``, the top of the apps' pipeline, because it plays
 
 from datetime import timedelta
 from decimal import Decimal
+from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -20,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 
 from applications import demo, services
 from applications.models import Application
@@ -79,6 +82,7 @@ class Command(BaseCommand):
                 self.play_source_case(users)
             self.play_grants(users)
         self.load_open_call(users)
+        self.play_on_top(users)
         self.stdout.write(
             self.style.SUCCESS("Demo loaded. Log in with these users, password 'demo':")
         )
@@ -87,6 +91,21 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {username:<12} {first_name} {last_name}, {what}{f', {municipality}' if municipality else ''}"
             )
+
+    def play_on_top(self, users: dict) -> None:
+        """The stages of the apps above this one (the threads of ``conversations``): each app's
+        ``demo.play_on_top``, found by name, as ``send_reminders`` finds reminders."""
+        time_machine = _time_machine()
+        for config in apps.get_app_configs():
+            if not module_has_submodule(config.module, "demo"):
+                continue
+            module = import_module(f"{config.name}.demo")
+            if hasattr(module, "play_on_top"):
+                with transaction.atomic():
+                    said = module.play_on_top(
+                        users=users, travel=lambda moment: time_machine.travel(moment, tick=False)
+                    )
+                self.stdout.write(said)
 
     @transaction.atomic
     def load_users(self) -> dict:
