@@ -188,6 +188,22 @@ def test_the_database_refuses_a_ledger_row_of_no_amount(gulbene):
         )
 
 
+def test_the_database_refuses_to_change_a_ledger_row(gulbene):
+    grant, _staff, boss = gulbene
+    row = pay(grant, boss, "advance", "100.00")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.filter(pk=row.pk).update(amount=Decimal("1000.00"))
+    assert Payment.objects.get(pk=row.pk).amount == Decimal("100.00")
+
+
+def test_the_database_refuses_to_delete_a_ledger_row(gulbene):
+    grant, _staff, boss = gulbene
+    row = pay(grant, boss, "advance", "100.00")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.filter(pk=row.pk).delete()
+    assert Payment.objects.filter(pk=row.pk).exists()
+
+
 def test_the_database_refuses_a_reversal_of_another_grants_row(gulbene):
     grant, _staff, boss = gulbene
     other = grant_in_progress("valkas-novads", by=boss)
