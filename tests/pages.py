@@ -21,7 +21,6 @@ English and at both widths; admin pages at 1280 px in Latvian (the admin is a de
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management import call_command
@@ -143,7 +142,6 @@ def build_world() -> World:
             "version": grant.plan_versions.order_by("number").last(),
             "agreement": grant.agreements.order_by("pk").last(),
             "review": submitted.reviews.first(),
-            "in_a_month": timedelta(days=30),
         }
     )
 
