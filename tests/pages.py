@@ -32,6 +32,7 @@ REVIEWER = "reviewer1"
 SMILTENE = "smiltene"  # an empty draft in the open call; an award of 2019 and its grant
 VALKA = "valka"  # a filled draft in the open call
 VALMIERA = "valmiera"  # a submitted application in the open call
+GULBENE = "gulbene"  # has turned two-factor authentication on: asked for the code first
 PUBLIC = None
 
 
@@ -81,6 +82,8 @@ class World:
 
 
 def build_world() -> World:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from applications import demo, services
     from applications.models import Application
     from competitions.models import Competition, Municipality
@@ -126,6 +129,7 @@ def build_world() -> World:
         activities=activities_costing(Decimal("9000.00"), category_id),
     )
     submitted = services.application_submit(application=submitted, by=users[VALMIERA])
+    TOTPDevice.objects.create(user=users[GULBENE], name="TOTP", confirmed=True)
     awarded = Application.objects.get(competition=decided, municipality__slug="smiltenes-novads")
     grant = Grant.objects.get(application=awarded)
     return World(
@@ -183,6 +187,12 @@ def wrong_login(page) -> None:
     page.wait_for_load_state()
 
 
+def wrong_code(page) -> None:
+    page.fill("input[name=code]", "000000")
+    page.locator("main form [type=submit]").last.click()
+    page.wait_for_load_state()
+
+
 def mistyped_draft(page) -> None:
     """The draft with a mistyped e-mail and reversed dates: saved in part, each error shown."""
     page.fill("input[name=contact_email]", "janis@@example")
@@ -233,8 +243,14 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
     "password_reset_done": visit(PUBLIC, lambda w: reverse("password_reset_done")),
     "password_reset_confirm": not_a_page("reached only from a mailed one-time link"),
     "password_reset_complete": visit(PUBLIC, lambda w: reverse("password_reset_complete")),
-    "two_factor_enrol": not_a_page("two-factor authentication is off in the test settings"),
-    "two_factor_verify": not_a_page("two-factor authentication is off in the test settings"),
+    "two_factor_enrol": (
+        visit(SMILTENE, lambda w: reverse("two_factor_enrol"), state="empty"),
+        visit(SMILTENE, lambda w: reverse("two_factor_enrol"), state="error", then=wrong_code),
+    ),
+    "two_factor_verify": (
+        visit(GULBENE, lambda w: reverse("two_factor_verify"), state="empty"),
+        visit(GULBENE, lambda w: reverse("two_factor_verify"), state="error", then=wrong_code),
+    ),
     # The municipal staff's pages.
     "applications:dashboard": visit(SMILTENE, lambda w: reverse("applications:dashboard")),
     "applications:start": not_a_page("POST only: opens a draft and redirects to its form"),
