@@ -32,6 +32,7 @@ REVIEWER = "reviewer1"
 SMILTENE = "smiltene"  # an empty draft in the open call; an award of 2019 and its grant
 VALKA = "valka"  # a filled draft in the open call
 VALMIERA = "valmiera"  # a submitted application in the open call
+CESIS = "cesis"  # a grant of a second call whose plan is being agreed
 GULBENE = "gulbene"  # has turned two-factor authentication on: asked for the code first
 PUBLIC = None
 
@@ -89,6 +90,7 @@ def build_world() -> World:
     from competitions.models import Competition, Municipality
     from grants.models import Grant
 
+    from .factories import decided_grant
     from .source_case import activities_costing
 
     call_command("load_demo", force=True, verbosity=0)
@@ -130,6 +132,7 @@ def build_world() -> World:
     )
     submitted = services.application_submit(application=submitted, by=users[VALMIERA])
     TOTPDevice.objects.create(user=users[GULBENE], name="TOTP", confirmed=True)
+    agreeing = decided_grant("cesu-novads")
     awarded = Application.objects.get(competition=decided, municipality__slug="smiltenes-novads")
     grant = Grant.objects.get(application=awarded)
     return World(
@@ -143,6 +146,7 @@ def build_world() -> World:
             "awarded": awarded,
             "letter": awarded.letters.first(),
             "grant": grant,
+            "agreeing": agreeing,
             "version": grant.plan_versions.order_by("number").last(),
             "agreement": grant.agreements.order_by("pk").last(),
             "review": submitted.reviews.first(),
@@ -197,6 +201,12 @@ def mistyped_draft(page) -> None:
     """The draft with a mistyped e-mail and reversed dates: saved in part, each error shown."""
     page.fill("input[name=contact_email]", "janis@@example")
     page.fill("input[name=activities-0-ends_on]", "2020-01-01")
+    page.locator("button[value=save]").click()
+    page.wait_for_load_state()
+
+
+def unreadable_plan_cost(page) -> None:
+    page.fill("input[name=lines-0-cost]", "abc")
     page.locator("button[value=save]").click()
     page.wait_for_load_state()
 
@@ -286,9 +296,30 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
     "applications:document_download": DOWNLOAD,
     "applications:letter_download": DOWNLOAD,
     "grants:list": visit(SMILTENE, lambda w: reverse("grants:list")),
-    "grants:detail": visit(SMILTENE, lambda w: reverse("grants:detail", args=[w.grant.pk])),
-    "grants:plan": visit(SMILTENE, lambda w: reverse("grants:plan", args=[w.grant.pk])),
-    "grants:decline": visit(SMILTENE, lambda w: reverse("grants:decline", args=[w.grant.pk])),
+    "grants:detail": (
+        visit(SMILTENE, lambda w: reverse("grants:detail", args=[w.grant.pk])),
+        visit(CESIS, lambda w: reverse("grants:detail", args=[w.agreeing.pk])),
+    ),
+    "grants:plan": (
+        visit(SMILTENE, lambda w: reverse("grants:plan", args=[w.grant.pk])),
+        visit(CESIS, lambda w: reverse("grants:plan", args=[w.agreeing.pk])),
+        visit(
+            CESIS,
+            lambda w: reverse("grants:plan", args=[w.agreeing.pk]),
+            state="error",
+            then=unreadable_plan_cost,
+        ),
+    ),
+    "grants:decline": (
+        visit(SMILTENE, lambda w: reverse("grants:decline", args=[w.grant.pk])),
+        visit(CESIS, lambda w: reverse("grants:decline", args=[w.agreeing.pk]), state="empty"),
+        visit(
+            CESIS,
+            lambda w: reverse("grants:decline", args=[w.agreeing.pk]),
+            state="error",
+            then=post_empty_form,
+        ),
+    ),
     "grants:agreement": visit(SMILTENE, lambda w: reverse("grants:agreement", args=[w.grant.pk])),
     "grants:agreement_accept": visit(
         SMILTENE, lambda w: reverse("grants:agreement_accept", args=[w.grant.pk])
