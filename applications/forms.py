@@ -9,11 +9,14 @@ from competitions.forms import MoneyField
 from .models import ACTIVITY_DETAIL_FIELDS, Application, PlannedActivity
 from .services import (
     ACTIVITY_REQUIRED_TO_SUBMIT,
+    NEEDED_TO_SAVE,
     REQUIRED_TO_SUBMIT,
     ActivityData,
     ApplicationDetails,
 )
 from .uploads import ACCEPTED, MAX_DOCUMENT_BYTES, check_document
+
+DATES = {"starts_on", "ends_on"}
 
 
 class DateInput(forms.DateInput):
@@ -56,7 +59,13 @@ class ApplicationForm(forms.ModelForm):
         }
 
     def details(self) -> ApplicationDetails:
-        return ApplicationDetails(**{field: self.cleaned_data[field] for field in self.Meta.fields})
+        """What to save: each valid field as typed; a field in error keeps its saved value
+        (the page shows what was typed, with the error beside it)."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return ApplicationDetails(
+            **{field: cleaned[field] for field in self.Meta.fields if field in cleaned},
+            keep=frozenset(field for field in self.Meta.fields if field not in cleaned),
+        )
 
 
 class ActivityForm(forms.ModelForm):
@@ -92,7 +101,33 @@ class ActivityForm(forms.ModelForm):
                     _("An activity cannot end before it starts."), code="ends_before_start"
                 ),
             )
+            # The dates go together: neither is saved while the pair is reversed.
+            cleaned.pop("starts_on", None)
         return cleaned
+
+    def activity_data(self) -> ActivityData | None:
+        """The row as the service saves it: each valid field as typed, each field in error
+        kept as saved. None for a new row that lacks what any activity needs (its category,
+        title and cost): it is not saved, and the page shows it as typed."""
+        cleaned = getattr(self, "cleaned_data", {})
+        fields = {"category_id": "category", **{f: f for f in ACTIVITY_DETAIL_FIELDS}}
+        keep = {name for name, field in {**fields, "cost": "cost"}.items() if field not in cleaned}
+        if keep & DATES:
+            keep |= DATES  # a date saved beside the other one as saved could reverse the pair
+        # A row saved before, shown again with its id (a new row saved by a partial save
+        # carries the id it was given, so that saving again does not add it twice).
+        existing = cleaned.get("id") or self.instance
+        pk = existing.pk if existing is not None else None
+        if pk is None and keep & NEEDED_TO_SAVE:
+            return None
+        category = cleaned.get("category")
+        return ActivityData(
+            id=pk,
+            category_id=category.pk if category else None,
+            **{field: cleaned.get(field) for field in ACTIVITY_DETAIL_FIELDS},
+            cost=cleaned.get("cost"),
+            keep=frozenset(keep),
+        )
 
     def _post_clean(self):
         # The service validates and saves the activity; the formset only reads the input.
@@ -132,23 +167,21 @@ class BaseActivityFormSet(BaseInlineFormSet):
         of a form, for the formset."""
         self.non_form_errors().extend(error.error_list)
 
-    def activities(self) -> list[ActivityData]:
-        """The rows to keep, in the order shown, as the service takes them."""
+    def activities(self) -> list[tuple[int, ActivityData]] | None:
+        """The rows to keep, in the order shown, as the service takes them, each with its
+        form's index; a new row that cannot be saved yet is left out (the page shows it as
+        typed). None when the formset itself cannot be read: its rows are then not known,
+        and none may be deleted for it."""
+        if not self.management_form.is_valid():
+            return None
         rows = []
-        for form in self.forms:
+        for index, form in enumerate(self.forms):
             if not form.has_changed() and form.instance.pk is None:
                 continue
             if self.can_delete and self._should_delete_form(form):
                 continue
-            data = form.cleaned_data
-            rows.append(
-                ActivityData(
-                    id=form.instance.pk,
-                    category_id=data["category"].pk,
-                    **{field: data[field] for field in ACTIVITY_DETAIL_FIELDS},
-                    cost=data["cost"],
-                )
-            )
+            if (data := form.activity_data()) is not None:
+                rows.append((index, data))
         return rows
 
 

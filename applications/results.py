@@ -92,6 +92,9 @@ def results_chart(results: Results) -> dict:
             "awarded_width": width(row.awarded),
             "requested_text_x": CHART_LABEL + width(row.requested) + 6,
             "awarded_text_x": CHART_LABEL + width(row.awarded) + 6,
+            # The phone's bars: a share of the widest, in percent.
+            "requested_percent": round(width(row.requested) / span * 100, 1) if span else 0,
+            "awarded_percent": round(width(row.awarded) / span * 100, 1) if span else 0,
         }
         for index, row in enumerate(results.rows)
     ]

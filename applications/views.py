@@ -184,39 +184,79 @@ def application_edit(request, pk):
         return redirect(application)
     action = request.POST.get("action", "save")
 
+    saved_partly = False
     if request.method == "POST":
-        form, formset, documents_form, documents = _draft_forms(
-            application, request.POST, request.FILES
-        )
-        if form.is_valid() and formset.is_valid() and documents_form.is_valid():
-            try:
-                application = services.application_save_draft(
-                    application=application,
-                    by=request.user,
-                    details=form.details(),
-                    activities=formset.activities(),
-                    new_files=documents_form.cleaned_data["new_documents"],
-                    removed_document_ids=documents_form.cleaned_data["remove_documents"],
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                if action == "submit":
-                    return _submit(request, application)
+        # A copy: a partial save writes the ids of the rows it created into it (below).
+        data = request.POST.copy()
+        form, formset, documents_form, documents = _draft_forms(application, data, request.FILES)
+        complete = all([form.is_valid(), formset.is_valid(), documents_form.is_valid()])
+        rows = formset.activities()
+        try:
+            application = services.application_save_draft(
+                application=application,
+                by=request.user,
+                details=form.details(),
+                activities=None if rows is None else [row for _index, row in rows],
+                new_files=documents_form.cleaned_data.get("new_documents") or [],
+                removed_document_ids=documents_form.cleaned_data.get("remove_documents") or [],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            over_cap = services.over_cap_problems(application)
+            if complete and action == "submit":
+                return _submit(request, application)
+            for problem in over_cap:
+                messages.warning(request, problem.messages[0])
+            if complete:
                 messages.success(request, _("The draft is saved."))
                 url = reverse("applications:edit", kwargs={"pk": application.pk})
                 # Without JavaScript, "add activity" saves and comes back with an empty row.
                 return redirect(url + "?add=1#activities" if action == "add_activity" else url)
+            # Saved in part: the page shows again what was typed, each field in error marked.
+            saved_partly = True
+            formset = _partly_saved_formset(
+                application, data, rows or [], add_row=action == "add_activity"
+            )
+            documents = list(application.documents.all())
         # A browser cannot put a chosen file back into a file field: said next to the field.
-        unattached = [file.name for file in request.FILES.getlist("new_documents")]
+        unattached = [
+            file.name
+            for file in request.FILES.getlist("new_documents")
+            if not saved_partly or documents_form.errors
+        ]
     else:
         form, formset, documents_form, documents = _draft_forms(
             application, add_row=bool(request.GET.get("add"))
         )
         unattached = []
     return _render_form(
-        request, application, form, formset, documents_form, documents, unattached=unattached
+        request,
+        application,
+        form,
+        formset,
+        documents_form,
+        documents,
+        unattached=unattached,
+        saved_partly=saved_partly,
+        submit_refused=saved_partly and action == "submit",
     )
+
+
+def _partly_saved_formset(application: Application, data, rows, *, add_row: bool):
+    """The activities as typed, after a save that kept some of them, bound again so that
+    their errors show: each new row the save created carries its id from now on (posted
+    again without it, the row would be saved twice), and "add activity" adds an empty row."""
+    created = dict(application.activities.values_list("order", "pk"))
+    for position, (index, row) in enumerate(rows, start=1):
+        if row.id is None:
+            data[f"{ACTIVITIES_PREFIX}-{index}-id"] = str(created[position])
+    if add_row:
+        total = f"{ACTIVITIES_PREFIX}-TOTAL_FORMS"
+        data[total] = str(int(data.get(total, 0)) + 1)
+    formset = _activity_formset(application, data)
+    formset.is_valid()
+    return formset
 
 
 def _draft_forms(application: Application, data=None, files=None, *, add_row: bool = False):
@@ -308,6 +348,8 @@ def _render_form(
     *,
     submit_refusal=(),
     unattached=(),
+    saved_partly=False,
+    submit_refused=False,
 ):
     return render(
         request,
@@ -322,6 +364,8 @@ def _render_form(
             "documents": documents,
             "submit_refusal": submit_refusal,
             "files_not_attached": unattached,
+            "saved_partly": saved_partly,
+            "submit_refused": submit_refused,
         },
     )
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import roles
-from .admin_base import ReadOnlyAdmin, ReadOnlyTabularInline, VisibleOnlyMixin
+from .admin_base import ACCESSIBLE_WIDGETS, ReadOnlyAdmin, ReadOnlyTabularInline, VisibleOnlyMixin
 from .formatting import format_money
 from .forms import MoneyField, MunicipalityForm
 from .history import changed_by
@@ -92,7 +92,10 @@ class ActivityCategoryAdmin(VisibleOnlyMixin, admin.ModelAdmin):
     ordering = ["order"]
 
 
-class ScoringCriterionInline(admin.TabularInline):
+class ScoringCriterionInline(admin.StackedInline):
+    """Stacked: each field with its label (a table's inputs have none, and the two languages'
+    descriptions made the table 2 500 px wide)."""
+
     model = ScoringCriterion
     fields = [
         "order",
@@ -209,7 +212,7 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
     search_fields = ["title_lv", "title_en", "slug"]
     prepopulated_fields = {"slug": ["title_lv"]}
     date_hierarchy = "opens_at"
-    filter_horizontal = ["eligible_municipalities", "categories", "reviewers"]
+    formfield_overrides = ACCESSIBLE_WIDGETS
     inlines = [ScoringCriterionInline]
     readonly_fields = ["status", "published_at", "decided_at"]
     list_display = ["title_lv", "status", "opens_at", "closes_at", "pool", "cap"]

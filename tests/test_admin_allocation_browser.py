@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from playwright.sync_api import expect
 
 from applications import services
@@ -117,3 +118,32 @@ def test_a_coordinator_allocates_the_pool_of_the_source_case(live_server, page):
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     expect(figure.nth(2)).to_have_text(spaced("0,00 €"))
     expect(page.locator("#stale-notice")).to_be_visible()
+
+
+def test_the_live_preview_writes_amounts_as_the_admin_s_language_does(live_server, page):
+    case = build_source_case()
+    valka = case.applications["valkas-novads"]
+    allocation = reverse("admin:competitions_competition_allocation", args=[case.competition.pk])
+    page.goto(f"{live_server.url}{reverse('admin:login')}?next={allocation}")
+    page.fill("#id_username", case.coordinator.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+    row = page.locator(f"#application-{valka.pk}")
+
+    row.locator("input[name=amount]").fill("1500")
+    expect(row.locator(".preview")).to_have_text(
+        spaced("Kopējā finansējuma atlikums pēc šīs izmaiņas: 38 500,00 €")
+    )
+
+    with translation.override("en"):
+        english = reverse("admin:competitions_competition_allocation", args=[case.competition.pk])
+    assert english.startswith("/en/")
+    page.goto(live_server.url + english)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.wait_for_load_state()
+    row.locator("input[name=amount]").fill("1500")
+    preview = row.locator(".preview")
+    expect(preview).to_contain_text("€38,500.00")
+    row.locator("input[name=amount]").fill("45000")
+    expect(preview).to_contain_text("€5,000.00")

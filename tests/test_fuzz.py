@@ -1,5 +1,6 @@
 """Random input against the application form, saved and submitted, and the allocation edit:
-a form error, a refusal or a success, never a 500, and never a half-saved change.
+a form error, a refusal, a save of what is valid or a success, never a 500, and never a
+change that breaks a rule (a total that is not the sum of the activities, a half submission).
 
 NUL characters are sent as they are: a browser's form post can carry them (``%00``), and
 PostgreSQL refuses them in text, so a field that let one through would fail with a 500
@@ -110,9 +111,18 @@ def post(client, draft, general: dict, rows: list[dict], action: str):
     return client.post(reverse("applications:edit", kwargs={"pk": draft.pk}), data)
 
 
+def readable(text: str) -> Decimal | None:
+    try:
+        return MoneyField().clean(text)
+    except ValidationError:
+        return None
+
+
 def check_outcome(response, draft, before: dict, general: dict, rows: list[dict], action: str):
-    """A form error changes nothing; a save, or a submission refused after it, leaves the
-    draft as posted and still a draft with no reference used; a submission is whole."""
+    """A refusal of the whole save changes nothing; a save in part keeps each field either as
+    posted or as it was, and only activities posted with a readable title and cost, the total
+    always their sum; a save, or a submission refused after it, leaves the draft as posted and
+    still a draft with no reference used; a submission is whole."""
     assert response.status_code in (200, 302)
     after = snapshot(draft)
     edit = reverse("applications:edit", kwargs={"pk": draft.pk})
@@ -122,25 +132,42 @@ def check_outcome(response, draft, before: dict, general: dict, rows: list[dict]
         outcome = "saved" if response["Location"] == edit else "submitted"
     elif response.context.get("submit_refusal"):
         outcome = "saved, submission refused"  # the page of the saved draft, saying why
+    elif response.context.get("saved_partly"):
+        outcome = "saved in part"
     else:
         outcome = "form error"
     event(f"{action}: {outcome}")
+    # Whatever was saved, a NUL character never reached the database.
+    stored = [after["contact_name"], after["contact_email"], after["summary"]]
+    assert not any("\x00" in value for value in stored + [t for t, _c in after["activities"]])
     posted_values = [*general.values(), *(value for row in rows for value in row.values())]
     if any("\x00" in value for value in posted_values):
         # Django's fields refuse a NUL character; it must never reach the database.
         event(f"{action}: NUL, {outcome}")
-        assert outcome == "form error", "a NUL character got past the form"
+        assert outcome in {"form error", "saved in part"}, "a NUL character got past the form"
     if outcome == "form error":
         assert after == before, "a refused post changed the draft"
+        return
+    # The total is always the sum of the activities saved, in any outcome.
+    assert after["requested"] == sum((cost for _title, cost in after["activities"]), Decimal(0))
+    if outcome == "saved in part":
+        for field in ("contact_name", "contact_email", "summary"):
+            assert after[field] in {general.get(field, "").strip(), before[field]}
+        posted = [(row["title"].strip(), readable(row["cost"])) for row in rows]
+        for activity in after["activities"]:
+            assert activity in posted, f"{activity} was never posted"
+        assert after["status"] == Application.Status.DRAFT
+        assert after["reference"] is None
+        assert after["numbers used"] == before["numbers used"]
         return
     # What was saved is what was posted, read as the form reads it, and nothing else.
     posted = sorted((row["title"].strip(), MoneyField().clean(row["cost"])) for row in rows)
     assert after["activities"] == posted
     assert after["requested"] == sum((cost for _title, cost in posted), Decimal("0.00"))
-    assert after["requested"] <= draft.competition.max_award_amount
     for field in ("contact_name", "contact_email", "summary"):
         assert after[field] == general.get(field, "").strip()
     if outcome == "submitted":
+        assert after["requested"] <= draft.competition.max_award_amount
         assert action == "submit"
         assert after["status"] == Application.Status.SUBMITTED
         assert after["reference"].startswith("REM-")

@@ -22,7 +22,13 @@ from applications import services
 from applications.models import Application, SupportingDocument
 
 from .amounts import spaced, squeezed
-from .factories import CompetitionFactory, category, municipality, staff_of
+from .factories import (
+    CompetitionFactory,
+    PlannedActivityFactory,
+    category,
+    municipality,
+    staff_of,
+)
 from .source_case import DETAILS, activities_costing
 
 pytestmark = pytest.mark.django_db
@@ -327,7 +333,9 @@ def test_amounts_are_read_as_written_in_latvian(client, draft, typed, stored):
         ("99999999999", "Summa ir pārāk liela."),
     ],
 )
-def test_invalid_amounts_are_refused_and_everything_typed_comes_back(client, draft, typed, message):
+def test_an_invalid_amount_is_marked_and_kept_as_typed_and_the_rest_is_saved(
+    client, draft, typed, message
+):
     data = form_data(
         draft,
         [{"cost": "100", "title": "Brošūra ģimenēm"}, {"cost": typed, "title": "Vizīte Īrijā"}],
@@ -340,12 +348,17 @@ def test_invalid_amounts_are_refused_and_everything_typed_comes_back(client, dra
     assert f'value="{typed}"' in page
     assert 'value="Vizīte Īrijā"' in page
     assert "Kopsavilkums ar garumzīmēm: āčēģīķļņšūž" in page
-    assert not draft.activities.exists()
+    assert "Melnraksts ir saglabāts, izņemot tālāk atzīmētos laukus." in page
+    # The row with the bad cost is new and has no cost to keep: it is not saved; the rest is.
+    draft.refresh_from_db()
+    assert list(draft.activities.values_list("title", flat=True)) == ["Brošūra ģimenēm"]
+    assert draft.requested_amount == Decimal("100.00")
+    assert draft.summary == "Kopsavilkums ar garumzīmēm: āčēģīķļņšūž"
 
 
-def test_over_the_cap_is_refused_naming_the_cap_and_the_excess_with_input_kept(client, draft):
+def test_over_the_cap_is_saved_and_the_page_says_by_how_much(client, draft):
     data = form_data(draft, [{"cost": "6000"}, {"cost": spaced("4 500,50")}])
-    response = client.post(edit_url(draft), data)
+    response = client.post(edit_url(draft), data, follow=True)
     assert response.status_code == 200
     page = response.text
     assert (
@@ -355,11 +368,14 @@ def test_over_the_cap_is_refused_naming_the_cap_and_the_excess_with_input_kept(c
         )
         in page
     )
-    assert spaced('value="4 500,50"') in page
-    assert 'value="6000"' in page
+    assert spaced('value="4 500,50"') in control(page, "activities-1-cost")
     draft.refresh_from_db()
-    assert draft.requested_amount == 0
-    assert not draft.activities.exists()
+    assert draft.requested_amount == Decimal("10500.50")
+    assert draft.activities.count() == 2
+    # The submission still refuses it.
+    response = client.post(edit_url(draft), {**form_data(draft, [{}, {}]), "action": "submit"})
+    draft.refresh_from_db()
+    assert draft.is_draft
 
 
 def test_removing_an_activity_deletes_it_on_save(client, draft, smiltene):
@@ -628,7 +644,7 @@ def test_documents_are_attached_listed_and_served_as_attachments(client, draft):
         ("tukss.pdf", b"", "Fails “tukss.pdf” ir tukšs."),
     ],
 )
-def test_a_document_that_is_not_what_it_claims_is_refused_and_nothing_is_saved(
+def test_a_document_that_is_not_what_it_claims_is_refused_and_the_rest_is_saved(
     client, draft, name, content, message
 ):
     data = form_data(draft, [{"cost": "100"}])
@@ -638,7 +654,7 @@ def test_a_document_that_is_not_what_it_claims_is_refused_and_nothing_is_saved(
     assert message in response.text
     assert "izvēlieties tos vēlreiz" in response.text
     assert not SupportingDocument.objects.exists()
-    assert not draft.activities.exists()
+    assert draft.activities.count() == 1
 
 
 def test_a_document_over_10_mb_is_refused(client, draft):
@@ -769,7 +785,10 @@ def test_every_field_a_submission_needs_is_marked_and_the_form_says_what_saving_
 
 
 def test_a_chosen_file_not_kept_is_said_next_to_the_file_field(client, draft):
-    data = form_data(draft, [{"cost": "100", "starts_on": "2026-05-02", "ends_on": "2026-05-01"}])
+    # A refusal of the whole save (an activity of another application) keeps no file.
+    foreign = PlannedActivityFactory()
+    data = form_data(draft, [{"cost": "100"}])
+    data["activities-0-id"] = str(foreign.pk)
     data["new_documents"] = [SimpleUploadedFile("budzets.pdf", PDF)]
     page = client.post(edit_url(draft), data).text
     field = page.index('name="new_documents"')
@@ -798,3 +817,111 @@ def test_a_rejected_and_an_awarded_application_wear_different_colours(client, de
         'class="badge fs-6 text-bg-success status-awarded" id="status">'
         in (pages["smiltenes-novads"])
     )
+
+
+# --- a draft saved in part ------------------------------------------------------------------
+
+
+def shown_ids(page: str) -> dict[str, str]:
+    """The activity rows' hidden ids as the page shows them, by field name."""
+    tags = re.findall(r'<input type="hidden" name="activities-\d+-id"[^>]*>', page)
+    return {
+        re.search(r'name="([^"]+)"', tag).group(1): re.search(r'value="(\d*)"', tag).group(1)
+        for tag in tags
+        if 'value="' in tag
+    }
+
+
+def test_a_draft_with_a_mistyped_e_mail_saves_its_title_and_activities(client, draft):
+    data = form_data(draft, [{"cost": "100", "title": "Brošūra"}], contact_email="ilze@@example")
+    data["summary"] = "Jauns kopsavilkums"
+    response = client.post(edit_url(draft), data)
+    assert response.status_code == 200
+    page = response.text
+    assert "Melnraksts ir saglabāts, izņemot tālāk atzīmētos laukus." in page
+    assert 'value="ilze@@example"' in control(page, "contact_email")
+    assert 'aria-invalid="true"' in control(page, "contact_email")
+    draft.refresh_from_db()
+    assert draft.summary == "Jauns kopsavilkums"
+    assert draft.contact_email == ""  # as saved before
+    assert list(draft.activities.values_list("title", flat=True)) == ["Brošūra"]
+    assert draft.requested_amount == Decimal("100.00")
+
+
+def test_a_mistyped_e_mail_keeps_the_one_saved_before(client, draft):
+    client.post(edit_url(draft), form_data(draft, [{"cost": "100"}]))
+    client.post(edit_url(draft), form_data(draft, [{"cost": "100"}], contact_email="nav-epasts"))
+    draft.refresh_from_db()
+    assert draft.contact_email == "ilze@example.lv"
+
+
+def test_reversed_dates_are_marked_and_the_other_fields_are_saved(client, draft):
+    client.post(edit_url(draft), form_data(draft, [{"cost": "100"}]))
+    data = form_data(
+        draft,
+        [
+            {
+                "cost": "250",
+                "title": "Jauns nosaukums",
+                "starts_on": "2027-05-02",
+                "ends_on": "2027-05-01",
+            },
+            {"cost": "300", "title": "Otrā"},
+        ],
+        goals="Jauni mērķi",
+    )
+    page = client.post(edit_url(draft), data).text
+    assert "Aktivitāte nevar beigties pirms tās sākuma." in page
+    assert 'value="2027-05-01"' in control(page, "activities-0-ends_on")
+    assert 'value="2027-05-02"' in control(page, "activities-0-starts_on")
+    draft.refresh_from_db()
+    assert draft.goals == "Jauni mērķi"
+    first, second = draft.activities.order_by("order")
+    # The row's other fields are saved; its dates keep the pair saved before.
+    assert (first.title, first.cost) == ("Jauns nosaukums", Decimal("250.00"))
+    assert (first.starts_on.isoformat(), first.ends_on.isoformat()) == ("2026-12-01", "2027-03-01")
+    assert (second.title, second.cost) == ("Otrā", Decimal("300.00"))
+    assert draft.requested_amount == Decimal("550.00")
+
+
+def test_saving_again_after_a_partial_save_does_not_duplicate_activities(client, draft):
+    data = form_data(
+        draft,
+        [
+            {"cost": "100", "title": "Pirmā"},
+            {"cost": "abc", "title": "Bez izmaksām"},
+            {"cost": "200", "title": "Trešā", "starts_on": "2027-05-02", "ends_on": "2027-05-01"},
+        ],
+        contact_email="nav-epasts",
+    )
+    page = client.post(edit_url(draft), data).text
+    saved = {a.title: a.pk for a in draft.activities.all()}
+    assert set(saved) == {"Pirmā", "Trešā"}
+    # The page carries the new rows' ids; the row that could not be saved has none.
+    assert shown_ids(page) == {
+        "activities-0-id": str(saved["Pirmā"]),
+        "activities-2-id": str(saved["Trešā"]),
+    }
+    # The user corrects the cost and the e-mail and saves what the page holds.
+    again = {**data, **shown_ids(page), "activities-1-cost": "50", "contact_email": "a@b.lv"}
+    again["activities-2-ends_on"] = "2027-06-01"
+    response = client.post(edit_url(draft), again)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    rows = list(draft.activities.order_by("order").values_list("title", "cost"))
+    assert rows == [
+        ("Pirmā", Decimal("100.00")),
+        ("Bez izmaksām", Decimal("50.00")),
+        ("Trešā", Decimal("200.00")),
+    ]
+    assert draft.requested_amount == Decimal("350.00")
+    assert draft.contact_email == "a@b.lv"
+
+
+def test_a_partly_saved_draft_is_not_submitted(client, draft):
+    data = form_data(draft, [{"cost": "100"}], contact_email="nav-epasts", action="submit")
+    page = client.post(edit_url(draft), data).text
+    assert "Pieteikums netika iesniegts." in page
+    draft.refresh_from_db()
+    assert draft.is_draft
+    assert draft.activities.count() == 1

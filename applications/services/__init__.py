@@ -19,6 +19,7 @@ from competitions.formatting import MONEY_LIMIT
 from .common import next_number
 from .drafts import (
     ACTIVITY_REQUIRED_TO_SUBMIT,
+    NEEDED_TO_SAVE,
     REQUIRED_TO_SUBMIT,
     ActivityData,
     ApplicationDetails,
@@ -32,6 +33,7 @@ from .drafts import (
     build_snapshot,
     document_add,
     document_delete,
+    over_cap_problems,
 )
 from .issuing import (
     LETTER_KINDS,
@@ -56,6 +58,7 @@ __all__ = [
     "ACTIVITY_REQUIRED_TO_SUBMIT",
     "LETTER_KINDS",
     "MONEY_LIMIT",
+    "NEEDED_TO_SAVE",
     "REQUIRED_TO_SUBMIT",
     "ActivityData",
     "ApplicationDetails",
@@ -82,6 +85,7 @@ __all__ = [
     "letter_issue",
     "limits_problems",
     "next_number",
+    "over_cap_problems",
     "review_problems",
     "review_record",
     "weighted_score",

@@ -55,19 +55,24 @@ class ApplicationDetails:
     goals: str = ""
     target_groups: str = ""
     summary: str = ""
+    #: Fields this save leaves as they were saved (what was typed in them was not valid).
+    keep: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
 class ActivityData:
-    category_id: int
+    category_id: int | None
     title: str
-    cost: Decimal
+    cost: Decimal | None
     description: str = ""
     starts_on: date | None = None
     ends_on: date | None = None
     target_group: str = ""
     expected_result: str = ""
     id: int | None = None  # an existing activity of the application, to be updated
+    #: Fields this save leaves as they were saved (what was typed in them was not valid); a
+    #: new activity leaves them empty, so its category, title and cost cannot be kept.
+    keep: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +99,9 @@ ACTIVITY_REQUIRED_TO_SUBMIT = {
     "target_group": gettext_lazy("target group"),
     "expected_result": gettext_lazy("expected result"),
 }
+
+#: What a new activity must have to be saved at all, in a draft.
+NEEDED_TO_SAVE = frozenset({"category_id", "title", "cost"})
 
 
 def application_start(
@@ -125,16 +133,29 @@ def application_update_draft(
     application: Application,
     by: User,
     details: ApplicationDetails,
-    activities: Sequence[ActivityData],
+    activities: Sequence[ActivityData] | None,
 ) -> Application:
     """Save a draft and its activities; ``requested_amount`` becomes the sum of the costs.
 
-    Activities not in ``activities`` are deleted; those with an ``id`` are updated.
+    Activities not in ``activities`` are deleted; those with an ``id`` are updated. A total
+    over the call's cap is saved: a draft may be over it while it is being written, and the
+    submission refuses it (``over_cap_problems`` says so to the form meanwhile).
     """
     with transaction.atomic():
         application = editable_draft(application.pk, by)
         competition = application.competition
         ensure_accepting(competition, timezone.now())
+        if activities is None:
+            # The activities could not be read at all (a form broken on its way): they stay.
+            _draft_saved(
+                application,
+                details,
+                total=application.requested_amount,
+                planned=(),
+                removed=(),
+                by=by,
+            )
+            return application
         unclaimed = {activity.pk: activity for activity in application.activities.all()}
         allowed_categories = set(competition.categories.values_list("pk", flat=True))
         planned, problems = [], []
@@ -145,7 +166,7 @@ def application_update_draft(
             planned.append(activity)
             problems.extend(activity_problems)
         total = sum((activity.cost for activity in planned), Decimal("0.00"))
-        refuse_if_any([*problems, *_total_problems(total, competition)])
+        refuse_if_any([*problems, *_total_problems(total)])
         _draft_saved(
             application, details, total=total, planned=planned, removed=unclaimed.values(), by=by
         )
@@ -172,14 +193,26 @@ def _activity_planned(
             "unknown_activity",
             number=position,
         )
-    problems = _category_problems(position, data.category_id, categories)
-    cost = as_money(data.cost, field=_("The cost of activity %(number)s") % {"number": position})
+    if data.id is None and data.keep & NEEDED_TO_SAVE:
+        raise refusal(
+            _("Activity %(number)s: a new activity needs its category, title and cost."),
+            "activity_incomplete",
+            number=position,
+        )
     activity = (
         unclaimed.pop(data.id) if data.id is not None else PlannedActivity(application=application)
     )
-    for field in ("category_id", *ACTIVITY_DETAIL_FIELDS):
-        setattr(activity, field, getattr(data, field))
-    activity.cost = cost
+    problems = []
+    if "category_id" not in data.keep:
+        problems = _category_problems(position, data.category_id, categories)
+        activity.category_id = data.category_id
+    for field in ACTIVITY_DETAIL_FIELDS:
+        if field not in data.keep:
+            setattr(activity, field, getattr(data, field))
+    if "cost" not in data.keep:
+        activity.cost = as_money(
+            data.cost, field=_("The cost of activity %(number)s") % {"number": position}
+        )
     activity.order = position
     return activity, [*problems, *_activity_row_problems(position, activity)]
 
@@ -214,8 +247,8 @@ def _activity_row_problems(position: int, activity: PlannedActivity) -> list[Val
     return []
 
 
-def _total_problems(total: Decimal, competition: Competition) -> list[ValidationError]:
-    """The activities' total must fit in an amount and within the call's cap."""
+def _total_problems(total: Decimal) -> list[ValidationError]:
+    """The activities' total must fit in an amount (the call's cap is the submission's)."""
     if total > MONEY_LIMIT:
         return [
             refusal(
@@ -224,8 +257,14 @@ def _total_problems(total: Decimal, competition: Competition) -> list[Validation
                 limit=MONEY_LIMIT,
             )
         ]
-    if total > competition.max_award_amount:
-        return [over_cap_refusal(total, competition.max_award_amount)]
+    return []
+
+
+def over_cap_problems(application: Application) -> list[ValidationError]:
+    """A draft's total over its call's cap, by how much: saved, but not to be submitted so."""
+    cap = application.competition.max_award_amount
+    if application.requested_amount > cap:
+        return [over_cap_refusal(application.requested_amount, cap)]
     return []
 
 
@@ -239,7 +278,8 @@ def _draft_saved(
     by: User,
 ) -> None:
     for field, value in vars(details).items():
-        setattr(application, field, value)
+        if field != "keep" and field not in details.keep:
+            setattr(application, field, value)
     application.requested_amount = total
     changed_by(application, by).save()
     for activity in removed:
@@ -471,7 +511,7 @@ def application_save_draft(
     application: Application,
     by: User,
     details: ApplicationDetails,
-    activities: Sequence[ActivityData],
+    activities: Sequence[ActivityData] | None,
     new_files: Sequence = (),
     removed_document_ids: Sequence[int] = (),
 ) -> Application:

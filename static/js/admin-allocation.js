@@ -4,10 +4,16 @@
   var remaining = parseFloat(summary.dataset.remaining);
   var lastEvent = summary.dataset.lastEvent;
   var texts = {after: summary.dataset.textAfter, over: summary.dataset.textOver};
-  // As competitions.formatting.format_money writes it: 9 800,00 €, with no-break spaces.
+  // As competitions.formatting.format_money writes it in the page's language: 9 800,00 €
+  // with no-break spaces in Latvian, €9,800.00 in English.
+  var english = /^en\b/.test(document.documentElement.lang || "");
   function money(value) {
     var parts = Math.abs(value).toFixed(2).split(".");
-    return (value < 0 ? "-" : "") + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0") + "," + parts[1] + "\u00a0€";
+    var sign = value < 0 ? "-" : "";
+    if (english) {
+      return sign + "€" + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + parts[1];
+    }
+    return sign + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0") + "," + parts[1] + "\u00a0€";
   }
   function amount(text) {
     var cleaned = text.replace(/[\s\u00a0\u202f€]/g, "").replace(",", ".");
