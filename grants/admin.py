@@ -30,7 +30,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -487,9 +487,14 @@ class GrantAdmin(ObjectToolsAdmin):
     def to_repay(self, grant):
         return money(grant.to_repay) if grant.to_repay else "—"
 
-    @admin.display(description=_("report overdue"), boolean=True, ordering="-overdue")
+    @admin.display(description=_("report overdue"), ordering="-overdue")
     def overdue_report(self, grant):
-        return grant.overdue
+        # In words, not Django's yes/no icons: a green tick for "overdue" reads as "all well".
+        if not grant.overdue:
+            return "—"
+        return format_html(
+            '<strong class="text-overdue">{}</strong>', pgettext("report", "overdue")
+        )
 
     # Payments and the close, each a screen of its own through its service.
 

@@ -279,3 +279,13 @@ def test_the_public_csv_carries_the_stage_and_the_money_of_each_grant(gulbene, c
     accountability = page[page.index('id="accountability"') :]
     assert "Atmaksāts" in accountability
     assert spaced("500,00 €") in accountability
+
+
+def test_the_portfolio_names_an_overdue_report_in_words_not_with_a_tick(gulbene):
+    grant, _staff, vpr = gulbene
+    type(grant.competition).objects.filter(pk=grant.competition.pk).update(
+        report_due_on=TODAY.replace(year=TODAY.year - 1)
+    )
+    page = signed_in(vpr).get(reverse("admin:grants_grant_changelist")).content.decode()
+    assert '<strong class="text-overdue">nokavēts</strong>' in page
+    assert "icon-yes.svg" not in page
