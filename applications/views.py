@@ -75,7 +75,9 @@ def admin_workplace(user) -> str | None:
 def dashboard(request):
     """The calls open to the user's municipalities and their applications: three queries of
     its own (five with the session's and the user's), whatever the numbers of calls and
-    applications. Reviewers and coordinators who act for no municipality work in the admin."""
+    applications; the template adds the open requests and unread messages
+    (``conversations``) and the grants under way with their next steps (``grants``), two
+    queries each. Reviewers and coordinators who act for no municipality work in the admin."""
     now = timezone.now()
     municipalities = {m.pk: m for m in roles.municipalities_of(request.user)}
     if not municipalities and (workplace := admin_workplace(request.user)):

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,7 +37,13 @@ from .forms import (
     report_line_forms,
 )
 from .models import Agreement, Grant, PlanVersion, Report, ReportDocument, ReportKind
-from .selectors import award_as_decided, grant_next_step, plan_history, return_being_answered
+from .selectors import (
+    award_as_decided,
+    grant_next_step,
+    grants_with_next_steps,
+    plan_history,
+    return_being_answered,
+)
 
 #: Where the grant's plan can still be changed (the service has the last word).
 PLAN_EDITABLE = (Grant.Status.AGREEING, Grant.Status.IN_PROGRESS)
@@ -65,31 +70,7 @@ def _latest(grant: Grant) -> PlanVersion | None:
 def grant_list(request):
     """The grants of the user's municipalities, each with its next step: two queries of its
     own, whatever their number."""
-    grants = list(
-        Grant.objects.of_municipality_staff(request.user)
-        .select_related("application__competition", "application__municipality")
-        .prefetch_related(
-            Prefetch(
-                "plan_versions",
-                queryset=PlanVersion.objects.defer("frozen").order_by("number"),
-                to_attr="versions",
-            ),
-            Prefetch(
-                "reports",
-                queryset=Report.objects.defer("snapshot", "summary"),
-                to_attr="all_reports",
-            ),
-        )
-        .order_by("-application__competition__decided_at", "application__municipality__name")
-    )
-    for grant in grants:
-        newest_first = grant.versions[::-1]
-        grant.next_step = grant_next_step(
-            grant,
-            newest_first[0] if newest_first else None,
-            return_being_answered(newest_first),
-            grant.all_reports,
-        )
+    grants = grants_with_next_steps(request.user)
     return render(request, "grants/list.html", {"grants": grants})
 
 

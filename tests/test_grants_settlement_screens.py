@@ -289,3 +289,25 @@ def test_the_portfolio_names_an_overdue_report_in_words_not_with_a_tick(gulbene)
     page = signed_in(vpr).get(reverse("admin:grants_grant_changelist")).content.decode()
     assert '<strong class="text-overdue">nokavēts</strong>' in page
     assert "icon-yes.svg" not in page
+
+
+def test_the_dashboard_shows_each_grants_next_step_and_an_overdue_report_in_red(gulbene):
+    grant, staff, _vpr = gulbene
+    dashboard = reverse("applications:dashboard")
+    page = squeezed(signed_in(staff).get(dashboard).content.decode())
+    assert 'id="dashboard-grants"' in page
+    assert grant.application.reference in page
+    assert "text-danger" not in page.split('id="dashboard-grants"')[1]
+
+    type(grant.competition).objects.filter(pk=grant.competition.pk).update(
+        interim_report_due_on=None, report_due_on=TODAY.replace(year=TODAY.year - 1)
+    )
+    page = squeezed(signed_in(staff).get(dashboard).content.decode())
+    grants = page.split('id="dashboard-grants"')[1]
+    due = TODAY.replace(year=TODAY.year - 1).strftime("%d.%m.%Y")
+    assert f"Nokavēts: pārskata iesniegšanas termiņš bija {due}." in grants
+    assert 'text-danger fw-semibold" id="report-due"' in grants
+    # A grant whose life is over has nothing left to do: the dashboard leaves it out.
+    type(grant).objects.filter(pk=grant.pk).update(status="terminated")
+    page = signed_in(staff).get(dashboard).content.decode()
+    assert 'id="dashboard-grants"' not in page
