@@ -74,6 +74,9 @@ def _thread_application(request, application_id) -> Application:
 @admin.register(Message)
 class MessageAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
     list_display = ["thread_link", "kind", "side", "author", "sent_at", "request_state", "read"]
+    # A message is read in its thread: the first column links there, not to a change page
+    # (a link in a link would leave the outer one empty).
+    list_display_links = None
     list_filter = [UnreadFilter, OpenRequestFilter, "kind", "side"]
     list_select_related = ["application__municipality", "author", "answer_to"]
     date_hierarchy = "sent_at"

@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 # The demo's users (grants/management/commands/load_demo.py), password "demo".
 COORDINATOR = "coordinator"
@@ -32,8 +33,15 @@ REVIEWER = "reviewer1"
 SMILTENE = "smiltene"  # an empty draft in the open call; an award of 2019 and its grant
 VALKA = "valka"  # a filled draft in the open call
 VALMIERA = "valmiera"  # a submitted application in the open call
-CESIS = "cesis"  # a grant of a second call whose plan is being agreed
+CESIS = "cesis"  # a grant of a second call whose plan is being agreed; its objection period open
 GULBENE = "gulbene"  # has turned two-factor authentication on: asked for the code first
+# The grants of 2019 (grants/demo.py, conversations/demo.py): Smiltene's and Valka's are
+# closed; Valmiera's final report was returned once and is submitted again, and its thread has
+# a request answered with a file; Gulbene's final report is overdue and a request is open to
+# it; Cēsis spent less than agreed and owes a repayment. Valka has objected to its decision in
+# the second call.
+#: Gulbene's second member of staff, without two-factor authentication: walks its grant.
+GULBENE_STAFF = "gulbene-finance"
 PUBLIC = None
 
 
@@ -87,10 +95,12 @@ def build_world() -> World:
 
     from applications import demo, services
     from applications.models import Application
-    from competitions.models import Competition, Municipality
-    from grants.models import Grant
+    from applications.services import letter_issue
+    from competitions.models import Competition, JobRun, Municipality
+    from conversations.services import objection_lodge
+    from grants.models import Grant, Payment, Report
 
-    from .factories import decided_grant
+    from .factories import decided_grants
     from .source_case import activities_costing
 
     call_command("load_demo", force=True, verbosity=0)
@@ -132,9 +142,42 @@ def build_world() -> World:
     )
     submitted = services.application_submit(application=submitted, by=users[VALMIERA])
     TOTPDevice.objects.create(user=users[GULBENE], name="TOTP", confirmed=True)
-    agreeing = decided_grant("cesu-novads")
+    users[GULBENE_STAFF] = _user_model().objects.create_user(
+        GULBENE_STAFF, "finanses@gulbene.example.lv", "demo", first_name="Ilze", last_name="Kalna"
+    )
+    Municipality.objects.get(slug="gulbenes-novads").staff.add(users[GULBENE_STAFF])
+    second_call = decided_grants(
+        {
+            "cesu-novads": (Decimal("7500.00"), Decimal("4000.00")),
+            "valkas-novads": (Decimal("5000.00"), Decimal("3000.00")),
+        }
+    )
+    agreeing = second_call["cesu-novads"]
+    for second in second_call.values():
+        letter_issue(application=second.application, by=users[COORDINATOR])
+    objection = objection_lodge(
+        application=second_call["valkas-novads"].application,
+        by=users[VALKA],
+        reasons="Piešķīrums ir mazāks par pieprasīto, lai gan vērtējums ir augsts.",
+    )
     awarded = Application.objects.get(competition=decided, municipality__slug="smiltenes-novads")
     grant = Grant.objects.get(application=awarded)
+    grants = {
+        g.application.municipality.slug: g
+        for g in Grant.objects.filter(application__competition=decided).select_related(
+            "application__municipality"
+        )
+    }
+    final = Report.objects.filter(grant=grants["valmieras-pilseta"], kind=Report.Kind.FINAL)
+    job = JobRun.objects.create(
+        title="Lēmumu vēstules: Remigrācijas atbalsta konkurss",
+        status=JobRun.Status.FAILED,
+        total=5,
+        done=4,
+        failures=["REM-2019-05 (Cēsu novads): vēstules PDF neizdevās izveidot."],
+        started_by=users[COORDINATOR],
+        finished_at=timezone.now(),
+    )
     return World(
         objects={
             "users": users,
@@ -150,14 +193,31 @@ def build_world() -> World:
             "version": grant.plan_versions.order_by("number").last(),
             "agreement": grant.agreements.order_by("pk").last(),
             "review": submitted.reviews.first(),
+            "grants": grants,
+            "returned_report": final.get(status=Report.Status.RETURNED),
+            "submitted_report": final.get(status=Report.Status.SUBMITTED),
+            "accepted_report": grants["gulbenes-novads"].reports.get(status=Report.Status.ACCEPTED),
+            "payment": Payment.objects.filter(
+                grant=grants["gulbenes-novads"], reverses__isnull=True
+            ).first(),
+            "answered": grants["valmieras-pilseta"].application,
+            "asked": grants["gulbenes-novads"].application,
+            "objecting": agreeing.application,
+            "objection": objection,
+            "message": grants["valmieras-pilseta"].application.messages.first(),
+            "job": job,
         }
     )
 
 
-def _users():
+def _user_model():
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.all()
+    return get_user_model()
+
+
+def _users():
+    return _user_model().objects.all()
 
 
 def url_patterns(resolver=None, prefix="", namespace=None):
@@ -214,6 +274,26 @@ def unreadable_plan_cost(page) -> None:
 def refused_submission(page) -> None:
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#submit-application").click()
+    page.wait_for_load_state()
+
+
+def report_over_tolerance(page) -> None:
+    """The first line's actual cost far over what the call allows, and the report submitted:
+    the draft is saved as typed, the submission refused and the line marked."""
+    page.locator("input[name$=actual_cost]").first.fill("99999")
+    page.locator("#submit-report").click()
+    page.wait_for_load_state()
+
+
+def payment_over_due(page) -> None:
+    page.fill("input[name=amount]", "99999")
+    page.fill("input[name=reference]", "MU-2020-999")
+    page.locator("main form [type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def report_returned_without_comment(page) -> None:
+    page.locator("#return-report").click()
     page.wait_for_load_state()
 
 
@@ -299,9 +379,11 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
     "grants:detail": (
         visit(SMILTENE, lambda w: reverse("grants:detail", args=[w.grant.pk])),
         visit(CESIS, lambda w: reverse("grants:detail", args=[w.agreeing.pk])),
+        visit(CESIS, lambda w: _grant(w, "cesu-novads")),
+        visit(VALMIERA, lambda w: _grant(w, "valmieras-pilseta")),
+        visit(GULBENE_STAFF, lambda w: _grant(w, "gulbenes-novads")),
     ),
     "grants:plan": (
-        visit(SMILTENE, lambda w: reverse("grants:plan", args=[w.grant.pk])),
         visit(CESIS, lambda w: reverse("grants:plan", args=[w.agreeing.pk])),
         visit(
             CESIS,
@@ -326,6 +408,62 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
     ),
     "grants:agreement_upload": not_a_page("POST only: stores a signed file and redirects"),
     "grants:agreement_download": DOWNLOAD,
+    "grants:report": (
+        visit(GULBENE_STAFF, lambda w: _report_form(w, "gulbenes-novads"), state="empty"),
+        visit(
+            GULBENE_STAFF,
+            lambda w: _report_form(w, "gulbenes-novads"),
+            state="error",
+            then=report_over_tolerance,
+        ),
+        # The draft saved over the limit: the page says where.
+        visit(GULBENE_STAFF, lambda w: _report_form(w, "gulbenes-novads")),
+    ),
+    "grants:report_version": (
+        visit(VALMIERA, lambda w: _report_version(w.returned_report)),
+        visit(VALMIERA, lambda w: _report_version(w.submitted_report)),
+        visit(GULBENE_STAFF, lambda w: _report_version(w.accepted_report)),
+    ),
+    "grants:report_document": DOWNLOAD,
+    "grants:closing_statement": not_a_page("a PDF download: the closed grant's statement"),
+    # Messages and objections.
+    "conversations:thread": (
+        visit(
+            VALMIERA,
+            lambda w: reverse("conversations:thread", args=[w.submitted.pk]),
+            state="empty",
+        ),
+        visit(VALMIERA, lambda w: reverse("conversations:thread", args=[w.answered.pk])),
+        visit(GULBENE_STAFF, lambda w: reverse("conversations:thread", args=[w.asked.pk])),
+        visit(
+            VALMIERA,
+            lambda w: reverse("conversations:thread", args=[w.answered.pk]),
+            state="error",
+            then=post_empty_form,
+        ),
+    ),
+    "conversations:write": not_a_page(
+        "POST only: sends a message; posted empty, the thread again with the error (walked)"
+    ),
+    "conversations:objection": (
+        visit(
+            CESIS,
+            lambda w: reverse("conversations:objection", args=[w.objecting.pk]),
+            state="empty",
+        ),
+        visit(
+            CESIS,
+            lambda w: reverse("conversations:objection", args=[w.objecting.pk]),
+            state="error",
+            then=post_empty_form,
+        ),
+        # The period of 2019 is over: the page says so.
+        visit(VALMIERA, lambda w: reverse("conversations:objection", args=[w.answered.pk])),
+    ),
+    "conversations:attachment": DOWNLOAD,
+    # The load balancer's.
+    "healthz": not_a_page("the load balancer's health check: JSON"),
+    "readyz": not_a_page("the load balancer's readiness check: JSON"),
     # The admin: reviewers' and coordinators' pages.
     "admin:index": (
         admin(COORDINATOR, lambda w: _admin("index")),
@@ -345,6 +483,7 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
         admin(COORDINATOR, lambda w: reverse("admin:app_list", args=["applications"])),
         admin(COORDINATOR, lambda w: reverse("admin:app_list", args=["competitions"])),
         admin(COORDINATOR, lambda w: reverse("admin:app_list", args=["grants"])),
+        admin(COORDINATOR, lambda w: reverse("admin:app_list", args=["conversations"])),
     ),
     "admin/(?P<url>.*)$": not_a_page("the admin's catch-all: a 404 for an unknown address"),
     # Users, groups and the log of logins: the superuser's.
@@ -378,6 +517,11 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
             "grants/grant",
             "grants/planversion",
             "grants/agreement",
+            "grants/payment",
+            "grants/report",
+            "competitions/jobrun",
+            "conversations/message",
+            "conversations/objection",
         )
     },
     # Calls, municipalities, categories.
@@ -404,6 +548,21 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
     ),
     "admin:competitions_competition_allocation_state": not_a_page("JSON for the live figures"),
     "admin:competitions_competition_export": DOWNLOAD,
+    "admin:competitions_competition_issue_letters": not_a_page(
+        "POST only: starts the letters' job and redirects to its page"
+    ),
+    # Jobs on the workers.
+    "admin:competitions_jobrun_changelist": admin(
+        COORDINATOR, lambda w: _admin("competitions_jobrun_changelist")
+    ),
+    "admin:competitions_jobrun_add": not_a_page("jobs are started by their screens: 403 here"),
+    "admin:competitions_jobrun_change": admin(
+        COORDINATOR, lambda w: _admin("competitions_jobrun_change", w.job.pk)
+    ),
+    "admin:competitions_jobrun_history": admin(
+        COORDINATOR, lambda w: _admin("competitions_jobrun_history", w.job.pk)
+    ),
+    "admin:competitions_jobrun_delete": not_a_page("jobs are never deleted: 403 to everyone"),
     "admin:competitions_municipality_changelist": admin(
         COORDINATOR, lambda w: _admin("competitions_municipality_changelist")
     ),
@@ -541,7 +700,130 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
         COORDINATOR, lambda w: _admin("grants_agreement_countersign", w.agreement.pk)
     ),
     "admin:grants_agreement_issue_again": not_a_page("POST only: issues the agreement again"),
+    "admin:grants_grant_pay": (
+        admin(COORDINATOR, lambda w: _admin("grants_grant_pay", w.grants["cesu-novads"].pk)),
+        admin(
+            COORDINATOR,
+            lambda w: _admin("grants_grant_pay", w.grants["gulbenes-novads"].pk),
+            state="error",
+            then=payment_over_due,
+        ),
+    ),
+    "admin:grants_grant_close": (
+        admin(COORDINATOR, lambda w: _admin("grants_grant_close", w.grants["cesu-novads"].pk)),
+        # Refused: Cēsis owes a repayment; the difference is named.
+        admin(
+            COORDINATOR,
+            lambda w: _admin("grants_grant_close", w.grants["cesu-novads"].pk),
+            state="error",
+            then=post_empty_form,
+        ),
+    ),
+    # The payment ledger.
+    "admin:grants_payment_changelist": admin(
+        COORDINATOR, lambda w: _admin("grants_payment_changelist")
+    ),
+    "admin:grants_payment_add": not_a_page("payments are recorded on the grant's pay screen"),
+    "admin:grants_payment_change": admin(
+        COORDINATOR, lambda w: _admin("grants_payment_change", w.payment.pk)
+    ),
+    "admin:grants_payment_history": admin(
+        COORDINATOR, lambda w: _admin("grants_payment_history", w.payment.pk)
+    ),
+    "admin:grants_payment_delete": not_a_page("the ledger is append-only: 403 to everyone"),
+    "admin:grants_payment_reverse": (
+        admin(COORDINATOR, lambda w: _admin("grants_payment_reverse", w.payment.pk), state="empty"),
+        admin(
+            COORDINATOR,
+            lambda w: _admin("grants_payment_reverse", w.payment.pk),
+            state="error",
+            then=post_empty_form,
+        ),
+    ),
+    "admin:grants_payment_register": DOWNLOAD,
+    # Reports.
+    "admin:grants_report_changelist": admin(
+        COORDINATOR, lambda w: _admin("grants_report_changelist")
+    ),
+    "admin:grants_report_add": not_a_page("reports are written on the portal"),
+    "admin:grants_report_change": (
+        admin(COORDINATOR, lambda w: _admin("grants_report_change", w.submitted_report.pk)),
+        admin(COORDINATOR, lambda w: _admin("grants_report_change", w.returned_report.pk)),
+    ),
+    "admin:grants_report_history": admin(
+        COORDINATOR, lambda w: _admin("grants_report_history", w.submitted_report.pk)
+    ),
+    "admin:grants_report_delete": not_a_page("reports are never deleted: 403 to everyone"),
+    "admin:grants_report_review": (
+        admin(COORDINATOR, lambda w: _admin("grants_report_review", w.submitted_report.pk)),
+        admin(
+            COORDINATOR,
+            lambda w: _admin("grants_report_review", w.submitted_report.pk),
+            state="error",
+            then=report_returned_without_comment,
+        ),
+        # Decided already: shown, not reviewable.
+        admin(COORDINATOR, lambda w: _admin("grants_report_review", w.accepted_report.pk)),
+    ),
+    # Messages and objections.
+    "admin:conversations_message_changelist": (
+        admin(COORDINATOR, lambda w: _admin("conversations_message_changelist")),
+        admin(REVIEWER, lambda w: _admin("conversations_message_changelist")),
+    ),
+    "admin:conversations_message_add": not_a_page("messages are written in their thread"),
+    "admin:conversations_message_change": not_a_page("redirects to the message in its thread"),
+    "admin:conversations_message_history": admin(
+        COORDINATOR, lambda w: _admin("conversations_message_history", w.message.pk)
+    ),
+    "admin:conversations_message_delete": not_a_page("messages are never deleted: 403"),
+    "admin:conversations_message_thread": (
+        admin(COORDINATOR, lambda w: _admin("conversations_message_thread", w.answered.pk)),
+        admin(REVIEWER, lambda w: _admin("conversations_message_thread", w.answered.pk)),
+        admin(
+            COORDINATOR,
+            lambda w: _admin("conversations_message_thread", w.objection.application_id),
+        ),
+        admin(
+            COORDINATOR,
+            lambda w: _admin("conversations_message_thread", w.asked.pk),
+            state="error",
+            then=post_empty_form,
+        ),
+    ),
+    "admin:conversations_message_write": not_a_page(
+        "POST only: sends a message; posted empty, the thread again with the error (walked)"
+    ),
+    "admin:conversations_objection_changelist": admin(
+        COORDINATOR, lambda w: _admin("conversations_objection_changelist")
+    ),
+    "admin:conversations_objection_add": not_a_page("objections are lodged on the portal"),
+    "admin:conversations_objection_change": not_a_page("redirects to the objection's decide page"),
+    "admin:conversations_objection_history": admin(
+        COORDINATOR, lambda w: _admin("conversations_objection_history", w.objection.pk)
+    ),
+    "admin:conversations_objection_delete": not_a_page("objections are never deleted: 403"),
+    "admin:conversations_objection_decide": (
+        admin(COORDINATOR, lambda w: _admin("conversations_objection_decide", w.objection.pk)),
+        admin(
+            COORDINATOR,
+            lambda w: _admin("conversations_objection_decide", w.objection.pk),
+            state="error",
+            then=post_empty_form,
+        ),
+    ),
 }
+
+
+def _grant(world, slug) -> str:
+    return reverse("grants:detail", args=[world.grants[slug].pk])
+
+
+def _report_form(world, slug) -> str:
+    return reverse("grants:report", args=[world.grants[slug].pk, "final"])
+
+
+def _report_version(report) -> str:
+    return reverse("grants:report_version", args=[report.grant_id, report.pk])
 
 
 def visits(entry) -> tuple[Visit, ...]:
