@@ -306,7 +306,7 @@ def test_the_dashboard_shows_each_grants_next_step_and_an_overdue_report_in_red(
     grants = page.split('id="dashboard-grants"')[1]
     due = TODAY.replace(year=TODAY.year - 1).strftime("%d.%m.%Y")
     assert f"Nokavēts: pārskata iesniegšanas termiņš bija {due}." in grants
-    assert 'text-danger fw-semibold" id="report-due"' in grants
+    assert 'text-danger-emphasis fw-semibold" id="report-due"' in grants
     # A grant whose life is over has nothing left to do: the dashboard leaves it out.
     type(grant).objects.filter(pk=grant.pk).update(status="terminated")
     page = signed_in(staff).get(dashboard).content.decode()
