@@ -338,3 +338,16 @@ def test_a_published_call_is_not_published_again():
     )
     assert codes(error) == ["not_draft"]
     assert "Published" in text(error) or "published" in text(error)
+
+
+@pytest.mark.parametrize(
+    ("pool", "cap", "named"),
+    [("40000.005", "10000", "The pool"), ("40000", "9999.999", "The maximum award")],
+)
+def test_a_limit_that_is_not_an_amount_in_cents_is_refused_naming_the_limit(pool, cap, named):
+    case = build_source_case()
+    error = refused(lambda: limits(case, pool, cap), language="en")
+    assert codes(error) == ["invalid_amount"]
+    assert text(error) == f"{named} must be an amount in euros with at most two decimal places."
+    call = Competition.objects.get()
+    assert (call.pool_amount, call.max_award_amount) == (Decimal("40000.00"), Decimal("10000.00"))
