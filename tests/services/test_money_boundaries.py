@@ -351,3 +351,21 @@ def test_a_limit_that_is_not_an_amount_in_cents_is_refused_naming_the_limit(pool
     assert text(error) == f"{named} must be an amount in euros with at most two decimal places."
     call = Competition.objects.get()
     assert (call.pool_amount, call.max_award_amount) == (Decimal("40000.00"), Decimal("10000.00"))
+
+
+def test_a_reason_typed_for_one_rejection_is_enough_without_a_default():
+    case = build_source_case()
+    cesis = case.applications["cesu-novads"]
+    for slug in ["smiltenes-novads", "valkas-novads", "valmieras-pilseta", "gulbenes-novads"]:
+        award(case, slug, Application.objects.get(pk=case.applications[slug].pk).requested_amount)
+    services.competition_decide(
+        competition=case.competition,
+        by=case.coordinator,
+        rejection_reason="",
+        reasons={cesis.pk: "Vērtējums zem slieksņa"},
+    )
+    cesis.refresh_from_db()
+    assert (cesis.status, cesis.decision_reason) == (
+        ApplicationStatus.REJECTED,
+        "Vērtējums zem slieksņa",
+    )
