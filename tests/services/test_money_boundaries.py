@@ -369,3 +369,46 @@ def test_a_reason_typed_for_one_rejection_is_enough_without_a_default():
         ApplicationStatus.REJECTED,
         "Vērtējums zem slieksņa",
     )
+
+
+def test_a_decision_without_reasons_names_each_application_it_would_reject():
+    case = build_source_case()
+    valka, cesis = case.applications["valkas-novads"], case.applications["cesu-novads"]
+    for slug in ["smiltenes-novads", "valmieras-pilseta", "gulbenes-novads"]:
+        award(case, slug, Application.objects.get(pk=case.applications[slug].pk).requested_amount)
+
+    def decide():
+        services.competition_decide(competition=case.competition, by=case.coordinator)
+
+    error = refused(decide, language="en")
+    assert codes(error) == ["reason_required"]
+    assert text(error) in {
+        f"Give a reason for rejecting applications {first}, {second}."
+        for first, second in [
+            (valka.reference, cesis.reference),
+            (cesis.reference, valka.reference),
+        ]
+    }
+    award(case, "valkas-novads", Decimal("10000"))
+    assert text(refused(decide, language="en")) == (
+        f"Give a reason for rejecting application {cesis.reference}."
+    )
+    assert Competition.objects.get().status == Competition.Status.PUBLISHED
+
+
+def test_a_reason_typed_for_a_partial_award_is_the_one_recorded_and_the_decision_has_its_author():
+    case = build_source_case()
+    services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
+    cesis = case.applications["cesu-novads"]
+    services.competition_decide(
+        competition=case.competition,
+        by=case.coordinator,
+        rejection_reason="Nepietiek",
+        reasons={cesis.pk: "Fonda atlikums: 4 000 € no pieprasītajiem 7 500 €"},
+    )
+    cesis.refresh_from_db()
+    assert cesis.status == ApplicationStatus.AWARDED
+    assert cesis.decision_reason == "Fonda atlikums: 4 000 € no pieprasītajiem 7 500 €"
+    assert cesis.history.order_by("-history_id").first().history_user == case.coordinator
+    call = Competition.objects.get()
+    assert call.history.order_by("-history_id").first().history_user == case.coordinator
