@@ -1,5 +1,6 @@
-"""The benchmarks' data: calls of 100, 1 000 and 10 000 applications, and a decided call of
-200 for the letters, written in bulk into a database of their own.
+"""The benchmarks' data: calls of 100, 1 000 and 10 000 applications, decided calls of 200 (for
+the letters) and of 10 000, and the deadline rush's staff and their drafts, written in bulk
+into a database of their own.
 
 Each call is keyed by its slug (``bench-100``…) and generated once: a call that is already
 there with all its applications is reused, so only the first run pays for it. ``--rebuild``
@@ -60,6 +61,21 @@ COORDINATOR = "bench-coordinator"
 STAFF = "bench-staff"
 LETTER_CALL = "bench-letters"
 OPEN_CALL = "bench-open"
+#: The decided calls whose public results and application pages are measured, by size.
+DECIDED_SIZES = (LETTER_CALL_SIZE, max(SIZES))
+#: The deadline rush: this many municipal users, each acting for this many municipalities
+#: with a draft on the rush's open call.
+RUSH_STAFF = 50
+RUSH_DRAFTS_EACH = 4
+
+
+def decided_slug(size: int) -> str:
+    """The decided call of ``size``: the letters' call of 200, or ``bench-decided-<n>``."""
+    return LETTER_CALL if size == LETTER_CALL_SIZE else f"bench-decided-{size}"
+
+
+def rush_username(n: int) -> str:
+    return f"bench-rush-{n:02d}"
 
 
 def call_slug(size: int) -> str:
@@ -179,6 +195,36 @@ def _competition(slug: str, size: int, *, status: str, closed: bool, users: Benc
     return competition
 
 
+def _filled(competition, municipality, *, rng, moment, categories) -> tuple[Application, list]:
+    """An application with every field a submission needs, and its activities (unsaved)."""
+    application = Application(
+        competition=competition,
+        municipality=municipality,
+        contact_name="Ilze Bērziņa",
+        contact_email="ilze.berzina@example.lv",
+        contact_phone="+371 64700000",
+        goals=GOALS,
+        target_groups="Diaspora, remigranti, pašvaldības speciālisti.",
+        summary=SUMMARY,
+    )
+    own = [
+        PlannedActivity(
+            category=categories[k % len(categories)],
+            title=f"Aktivitāte {k + 1}: informatīvā brošūra un vizīte pie diasporas",
+            description=DESCRIPTION,
+            starts_on=moment.date() + timedelta(days=30),
+            ends_on=moment.date() + timedelta(days=120),
+            target_group="Remigranti",
+            expected_result="500 eksemplāri un elektroniska versija",
+            cost=Decimal(rng.randrange(200, 2000)),
+            order=k,
+        )
+        for k in range(ACTIVITIES)
+    ]
+    application.requested_amount = sum(activity.cost for activity in own)
+    return application, own
+
+
 def _applications(competition, municipalities, *, users: BenchUsers, decided: bool, seed: int):
     """One submitted application per municipality, with its activities and reviews; in a
     decided call, the first ones by score awarded and the rest rejected, within the pool."""
@@ -189,35 +235,15 @@ def _applications(competition, municipalities, *, users: BenchUsers, decided: bo
     size = len(municipalities)
     applications, activities = [], []
     for n, municipality in enumerate(municipalities):
-        application = Application(
-            competition=competition,
-            municipality=municipality,
-            status=Application.Status.SUBMITTED,
-            reference=f"{competition.slug.upper()}-{n:05d}",
-            submitted_at=moment - timedelta(seconds=size - n),
-            submitted_by=users.staff,
-            contact_name="Ilze Bērziņa",
-            contact_email="ilze.berzina@example.lv",
-            contact_phone="+371 64700000",
-            goals=GOALS,
-            target_groups="Diaspora, remigranti, pašvaldības speciālisti.",
-            summary=SUMMARY,
+        application, own = _filled(
+            competition, municipality, rng=rng, moment=moment, categories=categories
         )
-        own = [
-            PlannedActivity(
-                category=categories[k % len(categories)],
-                title=f"Aktivitāte {k + 1}: informatīvā brošūra un vizīte pie diasporas",
-                description=DESCRIPTION,
-                starts_on=moment.date() + timedelta(days=30),
-                ends_on=moment.date() + timedelta(days=120),
-                target_group="Remigranti",
-                expected_result="500 eksemplāri un elektroniska versija",
-                cost=Decimal(rng.randrange(200, 2000)),
-                order=k,
-            )
-            for k in range(ACTIVITIES)
-        ]
-        application.requested_amount = sum(activity.cost for activity in own)
+        application.status = Application.Status.SUBMITTED
+        # At most 20 characters: ``BENCH-10000-00001``, ``BENCH-D10000-00001``.
+        prefix = competition.slug.upper().replace("DECIDED-", "D")
+        application.reference = f"{prefix}-{n:05d}"
+        application.submitted_at = moment - timedelta(seconds=size - n)
+        application.submitted_by = users.staff
         # Frozen as the submission service freezes it: the whole application, with a digest.
         application.snapshot = build_snapshot(application, own, [])
         application.snapshot_sha256 = snapshot_digest(application.snapshot)
@@ -310,7 +336,7 @@ def ensure_data(*, log) -> dict[str, Competition]:
     calls = {}
     for slug, size, decided in [
         *((call_slug(size), size, False) for size in SIZES),
-        (LETTER_CALL, LETTER_CALL_SIZE, True),
+        *((decided_slug(size), size, True) for size in DECIDED_SIZES),
     ]:
         calls[slug] = _ensure_call(
             slug,
@@ -329,6 +355,7 @@ def ensure_data(*, log) -> dict[str, Competition]:
         )
         open_call.eligible_municipalities.set(Municipality.objects.all())
     calls[OPEN_CALL] = open_call
+    ensure_rush_staff()
     with connections["default"].cursor() as cursor:
         # What autovacuum does soon after: the planner gets the tables' statistics, and the
         # visibility map lets counts read an index without the table.
@@ -373,3 +400,70 @@ def ensure_grants(competition: Competition, *, log) -> int:
     with transaction.atomic():
         Grant.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+# --- the deadline rush ----------------------------------------------------------------------
+
+
+def rush_municipalities():
+    """The municipalities of the rush's staff (``bench-r000``…), which no other call has."""
+    return list(Municipality.objects.filter(slug__startswith="bench-r").order_by("slug"))
+
+
+def ensure_rush_staff() -> None:
+    """``RUSH_STAFF`` municipal users, each acting for ``RUSH_DRAFTS_EACH`` municipalities of
+    its own."""
+    wanted = RUSH_STAFF * RUSH_DRAFTS_EACH
+    if len(rush_municipalities()) < wanted:
+        Municipality.objects.bulk_create(
+            Municipality(name=f"Steidzības novads {n:03d}", slug=f"bench-r{n:03d}")
+            for n in range(len(rush_municipalities()), wanted)
+        )
+    own = rush_municipalities()
+    for n in range(RUSH_STAFF):
+        user = _user(rush_username(n), roles.MUNICIPAL_STAFF, is_staff=False)
+        for municipality in own[n * RUSH_DRAFTS_EACH : (n + 1) * RUSH_DRAFTS_EACH]:
+            municipality.staff.add(user)
+
+
+def new_rush_call(*, log) -> tuple[Competition, dict[str, list[int]]]:
+    """A new open call with one complete draft (five activities, every field a submission
+    needs) for each of the rush's municipalities, and the drafts' ids by rush user. Calls of
+    earlier runs are closed first, so that no page lists them as open."""
+    now = timezone.now()
+    Competition.objects.filter(slug__startswith="bench-rush-", closes_at__gt=now).update(
+        closes_at=now - timedelta(seconds=1)
+    )
+    users = ensure_users()
+    number = Competition.objects.filter(slug__startswith="bench-rush-").count() + 1
+    municipalities = rush_municipalities()
+    with transaction.atomic():
+        competition = _competition(
+            f"bench-rush-{number}",
+            len(municipalities),
+            status=Competition.Status.PUBLISHED,
+            closed=False,
+            users=users,
+        )
+        competition.eligible_municipalities.set(municipalities)
+        rng = random.Random(number)
+        categories = list(ActivityCategory.objects.order_by("order"))
+        drafts = [
+            _filled(competition, municipality, rng=rng, moment=now, categories=categories)
+            for municipality in municipalities
+        ]
+        created = Application.objects.bulk_create(application for application, _own in drafts)
+        for application, (_unsaved, own) in zip(created, drafts, strict=True):
+            for activity in own:
+                activity.application = application
+        PlannedActivity.objects.bulk_create(activity for _a, own in drafts for activity in own)
+    acting = dict(
+        Municipality.staff.through.objects.filter(
+            user__username__startswith="bench-rush-"
+        ).values_list("municipality_id", "user__username")
+    )
+    by_user: dict[str, list[int]] = {}
+    for application in created:
+        by_user.setdefault(acting[application.municipality_id], []).append(application.pk)
+    log(f"  {competition.slug}: {len(created)} drafts of {len(by_user)} users")
+    return competition, by_user

@@ -6,6 +6,10 @@ Every case is run several times, each run of the case next to a run of its basel
 see the same load of a shared machine), and the medians are reported with their ratio. The
 figures go to standard output as a table and to ``var/bench.json`` as a flat object of
 ``name: number``. bench/README.md explains each case and how to read the table.
+
+The pages, the exports and the rush are served by gunicorn with these settings; the letters in
+bulk by Celery workers. Both use the Redis at ``BENCH_REDIS_URL`` (by default database 7 of
+the local server) as their cache and broker, as production uses one.
 """
 
 import argparse
@@ -24,10 +28,17 @@ CASES = (  # cases.CASES
     "portfolio",
     "dashboard",
     "allocation",
+    "decision",
+    "results",
+    "application",
+    "csv",
+    "xlsx",
+    "rush",
     "letters",
     "bulk",
     "http",
 )
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 
 def configure() -> None:
@@ -36,6 +47,10 @@ def configure() -> None:
     os.environ.pop("DJANGO_DEBUG", None)
     # One key for this run and its servers, so that a session made here is valid there.
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+    # Production's shared cache and task queue, in a Redis database of the benchmark's own.
+    os.environ["CACHE_URL"] = REDIS
+    os.environ["CACHE_KEY_PREFIX"] = "bench"
+    os.environ["CELERY_BROKER_URL"] = REDIS
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 
@@ -57,7 +72,7 @@ def main(argv=None) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from bench import cases, data
+    from bench import cases, data, table
 
     started = time.perf_counter()
     data.ensure_database(rebuild=args.rebuild, log=log)
@@ -68,6 +83,7 @@ def main(argv=None) -> int:
     machine = {
         "nproc": os.cpu_count() or 0,
         "load_before": round(os.getloadavg()[0], 2),
+        "load5_before": round(os.getloadavg()[1], 2),
     }
     figures: dict[str, float] = {}
     selected = args.only or CASES
@@ -75,6 +91,7 @@ def main(argv=None) -> int:
         log(f"case {name}")
         figures.update(cases.CASES[name](calls=calls, runs=args.runs, log=log))
     machine["load_after"] = round(os.getloadavg()[0], 2)
+    machine["load5_after"] = round(os.getloadavg()[1], 2)
     figures.update({f"machine_{key}": value for key, value in machine.items()})
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
 
@@ -82,11 +99,13 @@ def main(argv=None) -> int:
     previous = json.loads(OUTPUT.read_text()) if args.only and OUTPUT.exists() else {}
     figures = {**previous, **figures}
     OUTPUT.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    print(cases.table(figures))
+    print(table.table(figures))
     print(
         f"\nMachine: {machine['nproc']} CPUs "
-        f"({platform.processor() or platform.machine()}), load {machine['load_before']} before, "
-        f"{machine['load_after']} after; PostgreSQL {cases.postgres_version()}, "
+        f"({platform.processor() or platform.machine()}), load average (1 min | 5 min) "
+        f"{machine['load_before']} | {machine['load5_before']} before, "
+        f"{machine['load_after']} | {machine['load5_after']} after; "
+        f"{figures['bench_seconds']:.0f} s in all; PostgreSQL {cases.postgres_version()}, "
         f"Python {platform.python_version()}. Figures in {OUTPUT.relative_to(ROOT)}."
     )
     return 0

@@ -2,6 +2,8 @@
 
 - ``bench/bare/``: a bare Django view that renders one small template with one query, behind
   the same middleware as every page of the portal.
+- ``bench/bare-form/``: the deadline rush's baseline: GET a small form with its CSRF token,
+  POST it back (the CSRF check) and be redirected, one query each.
 - ``bench/floor/``: what every page for a signed-in user costs before it reads anything of
   its own: the login (session and user) and the portal's layout (``base.html``), no data.
 - ``bench/admin/``: an admin site with a bare changelist of the same model, applications:
@@ -13,7 +15,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 
 from applications.models import Application
@@ -24,6 +26,14 @@ from remigration_portal.urls import urlpatterns as portal_urlpatterns
 def bare(request):
     """One query, one small template."""
     return render(request, "bench/bare.html", {"count": Application.objects.count()})
+
+
+def bare_form(request):
+    """One query, one small form; a POST is checked for its CSRF token and redirected."""
+    if request.method == "POST":
+        Application.objects.count()
+        return redirect("bench_bare_form")
+    return render(request, "bench/bare_form.html", {"count": Application.objects.count()})
 
 
 @login_required
@@ -51,6 +61,7 @@ baseline_site.register(Grant, BareGrantAdmin)
 
 urlpatterns = [
     path("bench/bare/", bare, name="bench_bare"),
+    path("bench/bare-form/", bare_form, name="bench_bare_form"),
     path("bench/floor/", floor, name="bench_floor"),
     path("bench/admin/", baseline_site.urls),
     *portal_urlpatterns,
