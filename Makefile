@@ -41,7 +41,8 @@ test: packages-test $(STAMP) dirs
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks against baselines measured in the same run, on a PostgreSQL database of their own
-# (BENCH_DATABASE_URL, created if missing); BENCH_ARGS="--rebuild" regenerates the data.
+# (BENCH_DATABASE_URL, created if missing) and database 7 of the local Redis (BENCH_REDIS_URL);
+# BENCH_ARGS="--rebuild" regenerates the data, BENCH_ARGS="--only rush" runs one case.
 # See bench/README.md. Nothing here is a test: `make test` times nothing.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/remigration_bench
 
