@@ -130,7 +130,7 @@ CASES = {
     "rush": rush.rush_case,
     "letters": letter_cases.letters_case,
     "bulk": letter_cases.bulk,
-    "http": served.http,
+    "http": served.http_case,
 }
 
 

@@ -135,14 +135,19 @@ def timed(request, what):
     return run
 
 
-def page_figures(name, suffix, case, baseline, *, runs, log, fields=False):
+def page_figures(name, suffix, case, baseline, *, server, runs, log, fields=False):
     """A page against the baseline: ms, ratio, KB of HTML and (``fields``) the most fields
-    any of its forms posts. A failure is recorded as ``<name>_failed<suffix>``."""
+    any of its forms posts. A failure is recorded as ``<name>_failed<suffix>``, and whether
+    it was a worker killed at its timeout as ``<name>_timeout<suffix>``."""
+    timeouts = server.timeouts()
     try:
         case_s, baseline_s, answer, done = paired(case, baseline, runs=runs)
     except Failed as error:
         log(f"  {name}{suffix}: {error}")
-        return {f"{name}_failed{suffix}": 1}
+        return {
+            f"{name}_failed{suffix}": 1,
+            f"{name}_timeout{suffix}": int(server.timeouts() > timeouts),
+        }
     figures = {
         f"{name}_ms{suffix}": ms(case_s),
         f"{name}_baseline_ms{suffix}": ms(baseline_s),
@@ -193,6 +198,7 @@ def page_case(name: str, *, sizes, call_of, request, client_of, fields: bool = F
                         f"_{size}",
                         timed(lambda c=call: request(client, c), f"{name} {size}"),
                         baseline,
+                        server=server,
                         runs=runs,
                         log=log,
                         fields=fields,
@@ -446,6 +452,7 @@ def export_figures(export_format, baseline, *, calls, runs: int, log) -> dict[st
             name, suffix = f"{export_format}", f"_{size}"
             before = server.worker_memory() if size == largest else None
             peak = {"VmRSS": 0.0}
+            timeouts = server.timeouts()
             try:
                 case_s, baseline_s, answer, done = paired(
                     export_case(client, call, export_format, server, peak),
@@ -457,7 +464,7 @@ def export_figures(export_format, baseline, *, calls, runs: int, log) -> dict[st
             except Failed as error:
                 log(f"  {name}{suffix}: {error}")
                 figures[f"{name}_failed{suffix}"] = 1
-                figures[f"{name}_timeout{suffix}"] = int(server.timed_out())
+                figures[f"{name}_timeout{suffix}"] = int(server.timeouts() > timeouts)
                 figures[f"{name}_baseline_ms{suffix}"] = ms(in_process(baseline, call)()[0])
                 if before is not None:
                     figures[f"{name}_rss_before_mb"] = round(before["VmRSS"], 1)
@@ -507,7 +514,7 @@ def wrk(url: str, cookie: str, seconds: int) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
-def http(*, calls, runs: int, log) -> dict[str, float]:
+def http_case(*, calls, runs: int, log) -> dict[str, float]:
     """Requests per second of the dashboard and of the bare view, served by gunicorn with two
     workers on loopback, loaded by wrk in turns with the same settings."""
     if shutil.which("wrk") is None:

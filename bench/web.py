@@ -61,9 +61,9 @@ class Server:
         values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, flags=re.M))
         return {"pid": pid, **{key: int(value) / 1024 for key, value in values.items()}}
 
-    def timed_out(self) -> bool:
-        """Whether gunicorn has killed a worker for running past its timeout."""
-        return "WORKER TIMEOUT" in self.log.read_text(errors="replace")
+    def timeouts(self) -> int:
+        """How many times gunicorn has killed a worker for running past its timeout."""
+        return self.log.read_text(errors="replace").count("WORKER TIMEOUT")
 
 
 @contextmanager
