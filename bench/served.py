@@ -459,7 +459,7 @@ def export_figures(export_format, baseline, *, calls, runs: int, log) -> dict[st
                     in_process(baseline, call),
                     runs=EXPORT_RUNS if size == largest else runs,
                     seconds=PAGE_SECONDS,
-                    warm=size != largest,
+                    warm=False,  # the worker is warm from the call of 100 exported first
                 )
             except Failed as error:
                 log(f"  {name}{suffix}: {error}")
