@@ -38,6 +38,8 @@ CASES = (  # cases.CASES
     "bulk",
     "http",
 )
+#: The prefixes of each case's figures in var/bench.json, where they are not ``<case>_``.
+KEYS = {"letters": ("letter_",), "bulk": ("letters_per_s_bulk", "bulk_"), "http": ("http_rps",)}
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 
@@ -97,6 +99,9 @@ def main(argv=None) -> int:
 
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(OUTPUT.read_text()) if args.only and OUTPUT.exists() else {}
+    # The figures of the cases run now replace all of theirs, those of a failure included.
+    redone = tuple(prefix for name in selected for prefix in KEYS.get(name, (f"{name}_",)))
+    previous = {key: value for key, value in previous.items() if not key.startswith(redone)}
     figures = {**previous, **figures}
     OUTPUT.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
     print(table.table(figures))
