@@ -717,7 +717,7 @@ def decision_reasons_set(*, competition: Competition, reasons: Mapping[int, str]
             competition.applications.filter(pk__in=list(reasons)).select_related("municipality")
         )
         outside = sorted(
-            application.reference
+            application.reference or _("this draft")
             for application in applications
             if application.status != ApplicationStatus.SUBMITTED
         )
