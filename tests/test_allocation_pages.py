@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Count, Max, Sum
 from django.urls import reverse
 
 from applications import selectors, services
@@ -33,10 +33,7 @@ def decision_url(competition, query: str = "") -> str:
 def form_fields(html: str, form_id: str) -> dict[str, str]:
     """What a browser posts from a form of the page: its inputs and textareas (one button)."""
     form = html.split(f'id="{form_id}"')[1].split("</form>")[0]
-    inputs = {
-        name: value
-        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
-    }
+    inputs = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     areas = dict(re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', form))
     return {**inputs, **areas}
 
@@ -307,3 +304,63 @@ def test_reasons_are_saved_only_for_submitted_applications_of_an_undecided_call(
     assert Application.objects.get(pk=case.applications["cesu-novads"].pk).decision_reason != (
         "Vēlāk"
     )
+
+
+# --- a call of 1 500 from end to end (PostgreSQL) ----------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_call_of_1500_is_allocated_and_decided_through_the_admin(signed_in):
+    call = closed_call(1500, pool_amount=Decimal("1500000.00"), partial_awards_allowed=False)
+    # A municipality cannot submit a request above the cap (the factory writes some).
+    call.applications.filter(requested_amount__gt=call.max_award_amount).update(
+        requested_amount=call.max_award_amount
+    )
+    unscored = list(call.applications.order_by("-pk").values_list("pk", flat=True)[:40])
+    Application.objects.filter(pk__in=unscored).update(
+        score_mean=None, score_min=None, score_max=None, review_count=0
+    )
+    posts = []
+
+    def post(url, data):
+        posts.append(len(data))
+        response = signed_in.post(url, data)
+        assert response.status_code == 302, messages_of(response)
+        assert not [m for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+        return response
+
+    page = signed_in.get(allocation_url(call))
+    assert len(rows_of(page.text, "application")) == 100
+    post(allocation_url(call), {**form_fields(page.text, "apply-proposal"), "apply_proposal": "1"})
+
+    reasons_page = signed_in.get(decision_url(call, "?page=7"))
+    reasons = form_fields(reasons_page.text, "decision-reasons")
+    typed = rows_of(reasons_page.text, "decision")[5]
+    post(
+        decision_url(call, "?page=7"),
+        {**reasons, f"reason-{typed}": "Izmaksas nav pamatotas.", "save_reasons": "1"},
+    )
+    final = form_fields(signed_in.get(decision_url(call)).text, "record-decision")
+    kinds = [name for name in final if name.startswith("default-")]
+    # Below the funded ones, with partial awards not allowed: skipped (the pool is not empty).
+    assert set(kinds) == {"default-skipped", "default-not_scored"}
+    post(
+        decision_url(call),
+        {**final, **{name: f"Noklusējums: {name}" for name in kinds}, "decide": "1"},
+    )
+
+    assert max(posts) < 1000, posts
+    call.refresh_from_db()
+    assert call.is_decided
+    statuses = dict(call.applications.values_list("status").annotate(n=Count("pk")))
+    awarded = call.applications.filter(status=Application.Status.AWARDED)
+    assert set(statuses) == {Application.Status.AWARDED, Application.Status.REJECTED}
+    assert sum(statuses.values()) == 1500
+    totals = awarded.aggregate(total=Sum("awarded_amount"), highest=Max("awarded_amount"))
+    assert totals["total"] <= call.pool_amount
+    assert totals["highest"] <= call.max_award_amount
+    assert not call.applications.filter(awarded_amount__gt=0, status="rejected").exists()
+    given = dict(call.applications.values_list("pk", "decision_reason"))
+    assert given[typed] == "Izmaksas nav pamatotas."
+    assert {given[pk] for pk in unscored} == {"Noklusējums: default-not_scored"}
+    assert not call.applications.filter(status="rejected", decision_reason="").exists()
