@@ -376,7 +376,6 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
 
     form = CompetitionLimitsForm
     inlines = [ScoredCriterionInline]
-    actions = [*CompetitionAdmin.actions, "record_decision"]
     change_form_template = "admin/applications/competition/change_form.html"
     allocation_template = "admin/applications/competition/allocation.html"
     decision_template = "admin/applications/competition/record_decision.html"
@@ -752,21 +751,6 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
 
     def has_decide_permission(self, request):
         return roles.can_decide(request.user)
-
-    @admin.action(description=_("Record the decision…"), permissions=["decide"])
-    def record_decision(self, request, queryset):
-        """Lead to the decision screen of the one call selected, if it can be decided now."""
-        calls = list(queryset[:2])
-        if len(calls) != 1:
-            self.message_user(
-                request,
-                gettext("Select one call: a decision is recorded for one call at a time."),
-                messages.WARNING,
-            )
-            return None
-        if not self._decidable(request, calls[0]):
-            return None
-        return redirect("admin:competitions_competition_decision", calls[0].pk)
 
     def _decidable(self, request, competition) -> bool:
         """Said before any reason is typed: a call that cannot be decided now offers no

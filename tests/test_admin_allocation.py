@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from applications import selectors, services
 from applications.models import AllocationEvent, Application
-from competitions.models import Competition, Municipality
+from competitions.models import Municipality
 
 from .amounts import spaced
 from .factories import (
@@ -359,14 +359,6 @@ def decision_url(competition, query: str = "") -> str:
     return reverse("admin:competitions_competition_decision", args=[competition.pk]) + query
 
 
-def decision_page(client, competition):
-    """The action of the list of calls, which leads to the decision screen."""
-    return client.post(
-        reverse("admin:competitions_competition_changelist"),
-        {"action": "record_decision", "index": 0, "_selected_action": competition.pk},
-    )
-
-
 def decide(client, competition, **defaults):
     return client.post(decision_url(competition), {"decide": "1", **defaults})
 
@@ -387,10 +379,9 @@ def test_the_decision_records_awards_and_rejections_locks_and_notifies(
         by=case.coordinator,
         reason="x",
     )
-    led = decision_page(client, case.competition)
-    assert led.status_code == 302
-    assert led.url == decision_url(case.competition)
-    page = client.get(led.url)
+    page = client.get(allocation_url(case.competition))
+    assert decision_url(case.competition) in page.text.split('id="record-decision"')[1]
+    page = client.get(decision_url(case.competition))
     assert page.status_code == 200
     for application in case.applications.values():
         assert f'id="decision-{application.pk}"' in page.text
@@ -470,21 +461,6 @@ def test_a_decision_without_a_reason_for_a_rejection_is_refused_and_nothing_deci
     assert not mail.outbox
 
 
-def test_a_decision_is_recorded_for_one_call_at_a_time(case, client):
-    other = CompetitionFactory()
-    response = client.post(
-        reverse("admin:competitions_competition_changelist"),
-        {
-            "action": "record_decision",
-            "index": 0,
-            "_selected_action": [case.competition.pk, other.pk],
-        },
-        follow=True,
-    )
-    assert any("vienu konkursu" in text for text in messages_of(response))
-    assert not Competition.objects.filter(status=Competition.Status.DECIDED).exists()
-
-
 def test_a_call_still_open_offers_no_decision_and_the_service_refuses_it(client):
     case = build_source_case(close=False)
     client.force_login(case.coordinator)
@@ -499,22 +475,16 @@ def test_a_call_still_open_offers_no_decision_and_the_service_refuses_it(client)
 def test_the_decision_screen_of_a_call_still_open_says_so_before_any_reason_is_typed(client):
     case = build_source_case(close=False)
     client.force_login(case.coordinator)
-    response = decision_page(client, case.competition)
-    # No form to fill in: back to the list of calls, told why.
+    response = client.get(decision_url(case.competition))
+    # No form to fill in: back to the allocation, told why.
     assert response.status_code == 302
+    assert response.url == allocation_url(case.competition)
     assert any("vēl ir atvērts" in text for text in messages_of(response))
-    page = client.get(response.url)
-    assert 'name="decide"' not in page.text
-    # The screen's own address says the same and leads back to the allocation.
-    direct = client.get(decision_url(case.competition))
-    assert direct.url == allocation_url(case.competition)
-    assert any("vēl ir atvērts" in text for text in messages_of(direct))
+    assert 'name="decide"' not in client.get(response.url).text
 
 
 def test_reviewers_cannot_record_the_decision(case, client):
     client.force_login(case.reviewers[0])
-    calls = client.get(reverse("admin:competitions_competition_changelist"))
-    assert 'value="record_decision"' not in calls.text
     assert decide(client, case.competition, **{BELOW: "x"}).status_code == 403
     assert client.get(decision_url(case.competition)).status_code == 403
     case.competition.refresh_from_db()
