@@ -224,7 +224,12 @@ class AllocationRow:
     application: object  # applications.selectors.RankedApplication
     rank: int
     proposal: object  # applications.selectors.ProposedAmount, or None once decided
-    form: AwardForm | None
+    form: AwardForm | None  # the row's form as posted, when it was refused
+
+    @property
+    def amount_text(self) -> str:
+        """The awarded amount as the row's amount field shows it (``MoneyField``)."""
+        return format_money(self.application.awarded_amount, unit="", language="lv")
 
 
 # --- a page of a call's ranking ---------------------------------------------------------------
@@ -659,24 +664,21 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         else:
             position = {pk: rank for rank, pk in enumerate(order, start=1)}
             ranks = {pk: position[pk] for pk in page.object_list}
-        rows = []
-        for application in ranked_applications(pks=list(page.object_list), ranks=ranks):
-            form = None
-            if editable:
-                if refused and str(refused[0]) == str(application.pk):
-                    form = refused[1]
-                else:
-                    form = AwardForm(
-                        competition=competition,
-                        initial={
-                            "application": application.pk,
-                            "amount": application.awarded_amount,
-                        },
-                    )
-                form.auto_id = f"id_award_{application.pk}_%s"
-            rows.append(
-                AllocationRow(application, application.rank, steps.get(application.pk), form)
+        # A hundred forms are written as plain inputs by the template (a widget rendered a
+        # hundred times costs more than the rest of the page); a refused row shows its form.
+        refused_pk, refused_form = refused or (None, None)
+        rows = [
+            AllocationRow(
+                application,
+                application.rank,
+                steps.get(application.pk),
+                refused_form if editable and str(refused_pk) == str(application.pk) else None,
             )
+            for application in ranked_applications(pks=list(page.object_list), ranks=ranks)
+        ]
+        for row in rows:
+            if row.form is not None:
+                row.form.auto_id = f"id_award_{row.application.pk}_%s"
         ledger = allocation_ledger(competition=competition, limit=self.ledger_rows)
         now = timezone.now()
         return {
