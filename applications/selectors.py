@@ -172,15 +172,9 @@ class ProposalReason(models.TextChoices):
     NOT_SCORED = "not_scored", _("not funded: no review without a conflict of interest")
 
 
-def _explanation(reason: str, amount: Decimal, requested: Decimal) -> str:
-    text = str(ProposalReason(reason).label)
-    if reason == ProposalReason.PARTIAL:
-        return f"{text} ({format_money(amount)} / {format_money(requested)})"
-    return text
-
-
 class ProposedAmount(NamedTuple):
-    """One step of the proposal's walk down the ranking: an application's id and amount. A
+    """One step of the proposal's walk down the ranking: an application's id and amount, and
+    the application itself where the proposal was read with it (``allocation_proposal``). A
     tuple: a call of 10 000 is walked in ten thousand of them."""
 
     pk: int
@@ -189,33 +183,21 @@ class ProposedAmount(NamedTuple):
     amount: Decimal
     reason: ProposalReason
     remaining_after: Decimal
+    application: RankedApplication | None = None
+    score: Decimal | None = None
 
     @property
     def explanation(self) -> str:
-        return _explanation(self.reason, self.amount, self.requested)
-
-
-class ProposalRow(NamedTuple):
-    """A step of the walk with the application it proposes an amount for."""
-
-    pk: int
-    rank: int
-    requested: Decimal
-    amount: Decimal
-    reason: ProposalReason
-    remaining_after: Decimal
-    application: RankedApplication
-    score: Decimal | None
-
-    @property
-    def explanation(self) -> str:
-        return _explanation(self.reason, self.amount, self.requested)
+        text = str(ProposalReason(self.reason).label)
+        if self.reason == ProposalReason.PARTIAL:
+            return f"{text} ({format_money(self.amount)} / {format_money(self.requested)})"
+        return text
 
 
 @dataclass(frozen=True)
 class Proposal:
     competition: Competition
-    rows: list[ProposedAmount]  # ProposalRow from allocation_proposal
+    rows: list[ProposedAmount]  # each with its application from allocation_proposal
     pool: Decimal
     total: Decimal
     remaining: Decimal
@@ -302,7 +284,7 @@ def allocation_proposal(*, competition: Competition) -> Proposal:
         competition, ((a.pk, a.requested_amount, a.score_mean is not None) for a in ranking)
     )
     rows = [
-        ProposalRow(*step, application=application, score=application.score_mean)
+        step._replace(application=application, score=application.score_mean)
         for step, application in zip(steps, ranking, strict=True)
     ]
     return _proposal(competition, rows, remaining)
