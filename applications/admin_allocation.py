@@ -11,13 +11,14 @@ existing call through ``competition_set_limits``, amounts through ``allocation_s
 """
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -26,7 +27,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -44,13 +45,19 @@ from competitions.models import Competition
 
 from . import services as application_services
 from .exports import EXPORT_FORMATS
-from .models import RANKED_STATUSES, AllocationEvent, Application, CriterionScore
+from .models import RANKED_STATUSES, Application, CriterionScore
 from .selectors import (
+    REJECTION_KINDS,
+    ProposalReason,
     allocation_ledger,
-    allocation_proposal,
-    application_ranking,
+    decision_summary,
+    last_allocation_event,
     letters_to_issue,
     pool_state,
+    proposal_walk,
+    ranked_applications,
+    ranking_order_of,
+    rejection_kind,
 )
 from .services.common import riga_time
 from .tasks import call_letters_job
@@ -214,37 +221,155 @@ ISSUE_CALL_LETTERS_LABELS = {"lv": _("Issue the call's letters in Latvian")}
 
 @dataclass
 class AllocationRow:
-    application: Application
+    application: object  # applications.selectors.RankedApplication
     rank: int
-    proposal: object  # applications.selectors.ProposalRow, or None once decided
-    form: AwardForm | None
+    proposal: object  # applications.selectors.ProposedAmount, or None once decided
+    form: AwardForm | None  # the row's form as posted, when it was refused
+
+    @property
+    def amount_text(self) -> str:
+        """The awarded amount as the row's amount field shows it (``MoneyField``)."""
+        return format_money(self.application.awarded_amount, unit="", language="lv")
 
 
-class DecisionForm(forms.Form):
-    rejection_reason = forms.CharField(
-        label=_("Reason for the rejections"),
+# --- a page of a call's ranking ---------------------------------------------------------------
+
+#: How many applications a page of the allocation and decision screens shows.
+PAGE_SIZE = 100
+
+#: The score bands of the screens' filter, on the weighted score's scale of 0 to 100.
+SCORE_BANDS = {
+    "75": (_("75 and above"), Q(score_mean__gte=75)),
+    "50": (_("50 to under 75"), Q(score_mean__gte=50, score_mean__lt=75)),
+    "0": (_("below 50"), Q(score_mean__lt=50)),
+    "none": (_("not scored"), Q(score_mean__isnull=True)),
+}
+
+#: The status filter before the decision (every application is submitted: whether it holds
+#: an amount) and after it (the decision's statuses).
+UNDECIDED_STATUSES = {
+    "funded": (_("with an awarded amount"), Q(awarded_amount__gt=0)),
+    "unfunded": (_("without an awarded amount"), Q(awarded_amount=0)),
+}
+DECIDED_STATUSES = {
+    status: (Application.Status(status).label, Q(status=status))
+    for status in RANKED_STATUSES
+    if status != Application.Status.SUBMITTED
+}
+
+
+class RankingFilterForm(forms.Form):
+    """The filters of a page of the ranking: they narrow the rows, never the ranks."""
+
+    q = forms.CharField(label=_("Municipality or reference"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    band = forms.ChoiceField(
+        label=_("Score"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Given to every rejected application that has no reason of its own below."),
+        choices=[("", _("any score")), *((key, label) for key, (label, _q) in SCORE_BANDS.items())],
     )
 
-    def __init__(self, *args, applications, **kwargs):
+    def __init__(self, data, *, decided: bool):
+        super().__init__(data)
+        self.statuses = DECIDED_STATUSES if decided else UNDECIDED_STATUSES
+        self.fields["status"].choices = [
+            ("", _("any status")),
+            *((key, label) for key, (label, _q) in self.statuses.items()),
+        ]
+
+    def condition(self) -> Q | None:
+        """The filters chosen, or None when none is (or they cannot be read)."""
+        if not self.is_valid():
+            return None
+        conditions = []
+        if text := self.cleaned_data["q"].strip():
+            conditions.append(Q(municipality__name__icontains=text) | Q(reference__icontains=text))
+        if status := self.cleaned_data["status"]:
+            conditions.append(self.statuses[status][1])
+        if band := self.cleaned_data["band"]:
+            conditions.append(SCORE_BANDS[band][1])
+        if not conditions:
+            return None
+        return Q(*conditions)
+
+
+def ranking_page(request, competition, *, order: list[int], statuses) -> tuple[Page, dict]:
+    """The page asked for of the call's ranking (``order``: every id, best first), narrowed
+    by the filters; and the context that shows the filters and the page links."""
+    filters = RankingFilterForm(request.GET, decided=competition.is_decided)
+    condition = filters.condition()
+    if condition is not None:
+        matching = set(
+            Application.objects.filter(
+                condition, competition=competition, status__in=statuses
+            ).values_list("pk", flat=True)
+        )
+        order = [pk for pk in order if pk in matching]
+    paginator = Paginator(order, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return page, {
+        "filters": filters,
+        "filtered": condition is not None,
+        "page": page,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+    }
+
+
+class DefaultReasonsForm(forms.Form):
+    """The decision's default reason for each kind of rejection in the call: given to every
+    rejection of that kind without a reason of its own."""
+
+    LABELS = {
+        ProposalReason.POOL_EXHAUSTED: _(
+            "Not funded: ranked below the funded applications, nothing left in the pool"
+        ),
+        ProposalReason.NOT_SCORED: _("Not funded: no review without a conflict of interest"),
+        ProposalReason.SKIPPED_PARTIAL_NOT_ALLOWED: _(
+            "Not funded: partial awards are not allowed and the rest of the pool does not "
+            "cover the request"
+        ),
+    }
+
+    def __init__(self, *args, summary, **kwargs):
         super().__init__(*args, **kwargs)
-        self.applications = applications
-        for application in applications:
-            self.fields[f"reason_{application.pk}"] = forms.CharField(
-                label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        for kind in REJECTION_KINDS:
+            if kind not in summary.rejected:
+                continue
+            missing = summary.without_reason.get(kind, 0)
+            self.fields[f"default-{kind}"] = forms.CharField(
+                label=self.LABELS[kind],
+                # Needed only while some rejection of the kind has no reason of its own.
+                required=bool(missing),
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=ngettext(
+                    "%(count)s rejection of this kind (%(without)s without a reason of its own).",
+                    "%(count)s rejections of this kind (%(without)s without a reason of their "
+                    "own).",
+                    summary.rejected[kind],
+                )
+                % {"count": summary.rejected[kind], "without": missing},
             )
 
-    def rows(self):
-        return [(a, self[f"reason_{a.pk}"]) for a in self.applications]
-
-    def reasons(self) -> dict[int, str]:
+    def reasons(self) -> dict[str, str]:
         return {
-            application.pk: text
-            for application in self.applications
-            if (text := self.cleaned_data[f"reason_{application.pk}"].strip())
+            name.removeprefix("default-"): text
+            for name, text in self.cleaned_data.items()
+            if text.strip()
         }
+
+
+def typed_reasons(data) -> dict[int, str] | None:
+    """The reasons of a page of the decision screen (``reason-<id>`` fields), or None when
+    a field's name is not one the page writes."""
+    reasons = {}
+    for key, value in data.items():
+        if key.startswith("reason-"):
+            pk = key.removeprefix("reason-")
+            if not pk.isdigit() or len(value) > 2000:
+                return None
+            reasons[int(pk)] = value
+    return reasons
 
 
 # --- the call's admin with this app's screens ---------------------------------------------------
@@ -256,7 +381,6 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
 
     form = CompetitionLimitsForm
     inlines = [ScoredCriterionInline]
-    actions = [*CompetitionAdmin.actions, "record_decision"]
     change_form_template = "admin/applications/competition/change_form.html"
     allocation_template = "admin/applications/competition/allocation.html"
     decision_template = "admin/applications/competition/record_decision.html"
@@ -364,6 +488,11 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
                 name="competitions_competition_allocation_state",
             ),
             path(
+                "<int:object_id>/decision/",
+                view(self.decision_view),
+                name="competitions_competition_decision",
+            ),
+            path(
                 "<int:object_id>/issue-letters/<str:language>/",
                 view(require_POST(self.issue_letters_view)),
                 name="competitions_competition_issue_letters",
@@ -422,12 +551,14 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         if request.method == "POST":
             if not roles.can_allocate(request.user):
                 raise PermissionDenied
+            # Back to the same page and filters, which the forms post to.
+            here = request.get_full_path()
             if "apply_proposal" in request.POST:
                 self._apply_proposal(request, competition)
-                return redirect(request.path)
+                return redirect(here)
             form = AwardForm(request.POST, competition=competition)
             if self._set_amount(request, competition, form):
-                return redirect(f"{request.path}#application-{form.cleaned_data['application'].pk}")
+                return redirect(f"{here}#application-{form.cleaned_data['application'].pk}")
             if form.is_valid() or "application" not in form.errors:
                 refused = (form["application"].value(), form)
         return TemplateResponse(
@@ -437,20 +568,18 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         )
 
     def _apply_proposal(self, request, competition):
-        try:
-            shown = {
-                int(key.removeprefix("shown-")): Decimal(value)
-                for key, value in request.POST.items()
-                if key.startswith("shown-")
-            }
-        except (ValueError, InvalidOperation):
+        last_event = request.POST.get("last_event", "")
+        if not last_event.isdigit() and last_event != "":
             self.message_user(
                 request, gettext("The proposal could not be read; reload the page."), messages.ERROR
             )
             return
         try:
             application_services.allocation_apply_shown_proposal(
-                competition=competition, shown=shown, by=request.user
+                competition=competition,
+                digest=request.POST.get("digest", ""),
+                last_event=int(last_event) if last_event else None,
+                by=request.user,
             )
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
@@ -520,30 +649,36 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         return True
 
     def allocation_context(self, request, competition, refused=None) -> dict:
+        """The pool and the proposal of the whole call; the applications of one page."""
         editable = roles.can_allocate(request.user) and not competition.is_decided
         if competition.is_decided:
-            proposal = None
-            ranked = application_ranking(competition=competition, statuses=RANKED_STATUSES)
-            rows = [AllocationRow(a, a.rank, None, None) for a in ranked]
+            proposal, steps = None, {}
+            order = ranking_order_of(competition=competition, statuses=RANKED_STATUSES)
         else:
-            proposal = allocation_proposal(competition=competition)
-            rows = []
-            for proposed in proposal.rows:
-                application = proposed.application
-                form = None
-                if editable:
-                    if refused and str(refused[0]) == str(application.pk):
-                        form = refused[1]
-                    else:
-                        form = AwardForm(
-                            competition=competition,
-                            initial={
-                                "application": application.pk,
-                                "amount": application.awarded_amount,
-                            },
-                        )
-                    form.auto_id = f"id_award_{application.pk}_%s"
-                rows.append(AllocationRow(application, proposed.rank, proposed, form))
+            proposal = proposal_walk(competition=competition)
+            steps = proposal.by_pk()
+            order = list(steps)
+        page, paging = ranking_page(request, competition, order=order, statuses=RANKED_STATUSES)
+        if steps:
+            ranks = {pk: steps[pk].rank for pk in page.object_list}
+        else:
+            position = {pk: rank for rank, pk in enumerate(order, start=1)}
+            ranks = {pk: position[pk] for pk in page.object_list}
+        # A hundred forms are written as plain inputs by the template (a widget rendered a
+        # hundred times costs more than the rest of the page); a refused row shows its form.
+        refused_pk, refused_form = refused or (None, None)
+        rows = [
+            AllocationRow(
+                application,
+                application.rank,
+                steps.get(application.pk),
+                refused_form if editable and str(refused_pk) == str(application.pk) else None,
+            )
+            for application in ranked_applications(pks=list(page.object_list), ranks=ranks)
+        ]
+        for row in rows:
+            if row.form is not None:
+                row.form.auto_id = f"id_award_{row.application.pk}_%s"
         ledger = allocation_ledger(competition=competition, limit=self.ledger_rows)
         now = timezone.now()
         return {
@@ -557,10 +692,10 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
             "state": pool_state(competition=competition),
             "proposal": proposal,
             "rows": rows,
-            "totals": {
-                "requested": sum((row.application.requested_amount for row in rows), Decimal(0)),
-                "awarded": sum((row.application.awarded_amount for row in rows), Decimal(0)),
-            },
+            **paging,
+            "totals": Application.objects.filter(
+                competition=competition, status__in=RANKED_STATUSES
+            ).aggregate(requested=Sum("requested_amount"), awarded=Sum("awarded_amount")),
             "editable": editable,
             "ledger": ledger,
             "last_event": ledger[0].pk if ledger else None,
@@ -600,12 +735,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
         coordinator allocates."""
         competition = self._get_call(request, object_id)
         state = pool_state(competition=competition)
-        last_event = (
-            AllocationEvent.objects.filter(competition=competition)
-            .order_by("-at", "-id")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        last_event = last_allocation_event(competition=competition)
         return JsonResponse(
             {
                 "pool": format_money(state.pool),
@@ -624,68 +754,48 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
     def has_decide_permission(self, request):
         return roles.can_decide(request.user)
 
-    @admin.action(description=_("Record the decision…"), permissions=["decide"])
-    def record_decision(self, request, queryset):
-        """Show every submitted application as it will be decided, ask for the reasons of the
-        rejections, then record the decision (which also locks the allocation and notifies the
-        municipalities)."""
-        calls = list(queryset[:2])
-        if len(calls) != 1:
-            self.message_user(
-                request,
-                gettext("Select one call: a decision is recorded for one call at a time."),
-                messages.WARNING,
-            )
-            return None
-        competition = calls[0]
-        # Said before the reasons are typed, not after: a call that cannot be decided now
-        # offers no decision form.
+    def _decidable(self, request, competition) -> bool:
+        """Said before any reason is typed: a call that cannot be decided now offers no
+        decision screen."""
         problems = application_services.decision_problems(
             competition=competition, now=timezone.now()
         )
-        if problems:
-            self.message_user(
-                request,
-                " ".join(message for problem in problems for message in problem.messages),
-                messages.ERROR,
-            )
-            return None
-        applications = application_ranking(competition=competition)
-        if request.POST.get("post") == "yes":
-            form = DecisionForm(request.POST, applications=applications)
-            if form.is_valid():
-                try:
-                    application_services.competition_decide(
-                        competition=competition,
-                        by=request.user,
-                        rejection_reason=form.cleaned_data["rejection_reason"].strip(),
-                        reasons=form.reasons(),
-                    )
-                except ValidationError as error:
-                    self.message_user(request, " ".join(error.messages), messages.ERROR)
-                else:
-                    awarded = [a for a in applications if a.awarded_amount]
-                    self.message_user(
-                        request,
-                        gettext(
-                            "The decision on “%(call)s” is recorded. Awarded: %(awarded)s "
-                            "(%(total)s); rejected: %(rejected)s. The allocation is locked and "
-                            "the municipalities are notified by e-mail."
-                        )
-                        % {
-                            "call": competition,
-                            "awarded": len(awarded),
-                            "total": format_money(
-                                sum((a.awarded_amount for a in awarded), Decimal(0))
-                            ),
-                            "rejected": len(applications) - len(awarded),
-                        },
-                        messages.SUCCESS,
-                    )
-                    return redirect("admin:competitions_competition_allocation", competition.pk)
+        for problem in problems:
+            self.message_user(request, " ".join(problem.messages), messages.ERROR)
+        return not problems
+
+    def decision_view(self, request, object_id):
+        """The decision a page at a time: the whole call's totals, the reasons typed for the
+        applications of a page (saved page by page), and the default reason of each kind of
+        rejection, posted with the decision itself."""
+        competition = self._get_call(request, object_id)
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        if not self._decidable(request, competition):
+            return redirect("admin:competitions_competition_allocation", competition.pk)
+        if request.method == "POST" and "save_reasons" in request.POST:
+            self._save_reasons(request, competition)
+            return redirect(request.get_full_path())
+        walk = proposal_walk(competition=competition)
+        summary = decision_summary(competition=competition, walk=walk)
+        if request.method == "POST":
+            form = DefaultReasonsForm(request.POST, summary=summary)
+            if form.is_valid() and self._decide(request, competition, form, summary):
+                return redirect("admin:competitions_competition_allocation", competition.pk)
         else:
-            form = DecisionForm(applications=applications)
-        state = pool_state(competition=competition)
+            form = DefaultReasonsForm(summary=summary)
+        steps = walk.by_pk()
+        page, paging = ranking_page(
+            request, competition, order=list(steps), statuses=[Application.Status.SUBMITTED]
+        )
+        pks = list(page.object_list)
+        typed = dict(Application.objects.filter(pk__in=pks).values_list("pk", "decision_reason"))
+        rows = [
+            (application, rejection_kind(steps[application.pk]).label, typed[application.pk])
+            for application in ranked_applications(
+                pks=pks, ranks={pk: steps[pk].rank for pk in pks}
+            )
+        ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -695,11 +805,62 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
             "title": gettext("Record the decision: %(call)s") % {"call": competition},
             "competition": competition,
             "form": form,
-            "state": state,
-            "unscored": [a for a in applications if a.score_mean is None],
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "summary": summary,
+            "state": pool_state(competition=competition),
+            "rows": rows,
+            **paging,
         }
         return TemplateResponse(request, self.decision_template, context)
+
+    def _save_reasons(self, request, competition):
+        reasons = typed_reasons(request.POST)
+        if reasons is None:
+            self.message_user(
+                request, gettext("The reasons could not be read; reload the page."), messages.ERROR
+            )
+            return
+        try:
+            changed = application_services.decision_reasons_set(
+                competition=competition, reasons=reasons, by=request.user
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "The reasons of this page are saved (%(count)s changed).",
+                "The reasons of this page are saved (%(count)s changed).",
+                changed,
+            )
+            % {"count": changed},
+            messages.SUCCESS,
+        )
+
+    def _decide(self, request, competition, form, summary) -> bool:
+        try:
+            application_services.competition_decide(
+                competition=competition, by=request.user, default_reasons=form.reasons()
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            gettext(
+                "The decision on “%(call)s” is recorded. Awarded: %(awarded)s "
+                "(%(total)s); rejected: %(rejected)s. The allocation is locked and "
+                "the municipalities are notified by e-mail."
+            )
+            % {
+                "call": competition,
+                "awarded": summary.awarded,
+                "total": format_money(summary.awarded_total),
+                "rejected": summary.rejected_count,
+            },
+            messages.SUCCESS,
+        )
+        return True
 
     # The export.
 

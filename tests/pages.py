@@ -21,6 +21,7 @@ English and at both widths; admin pages at 1280 px in Latvian (the admin is a de
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management import call_command
@@ -100,7 +101,7 @@ def build_world() -> World:
     from conversations.services import objection_lodge
     from grants.models import Grant, Payment, Report
 
-    from .factories import decided_grants
+    from .factories import CompetitionFactory, call_with_reviewed_applications, decided_grants
     from .source_case import activities_costing
 
     call_command("load_demo", force=True, verbosity=0)
@@ -178,11 +179,20 @@ def build_world() -> World:
         started_by=users[COORDINATOR],
         finished_at=timezone.now(),
     )
+    # A call past its deadline and not yet decided: the decision screen's.
+    closed = call_with_reviewed_applications(
+        3,
+        competition=CompetitionFactory(
+            opens_at=timezone.now() - timedelta(days=40),
+            closes_at=timezone.now() - timedelta(days=1),
+        ),
+    )
     return World(
         objects={
             "users": users,
             "decided": decided,
             "open_call": open_call,
+            "closed_call": closed,
             "empty": empty,
             "filled": filled,
             "submitted": submitted,
@@ -545,8 +555,14 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
     "admin:competitions_competition_allocation": (
         admin(COORDINATOR, lambda w: _admin("competitions_competition_allocation", w.decided.pk)),
         admin(COORDINATOR, lambda w: _admin("competitions_competition_allocation", w.open_call.pk)),
+        admin(
+            COORDINATOR, lambda w: _admin("competitions_competition_allocation", w.closed_call.pk)
+        ),
     ),
     "admin:competitions_competition_allocation_state": not_a_page("JSON for the live figures"),
+    "admin:competitions_competition_decision": admin(
+        COORDINATOR, lambda w: _admin("competitions_competition_decision", w.closed_call.pk)
+    ),
     "admin:competitions_competition_export": DOWNLOAD,
     "admin:competitions_competition_issue_letters": not_a_page(
         "POST only: starts the letters' job and redirects to its page"

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from applications import selectors, services
 from applications.models import AllocationEvent, Application
-from competitions.models import Competition, Municipality
+from competitions.models import Municipality
 
 from .amounts import spaced
 from .factories import (
@@ -54,13 +54,19 @@ def awarded(case) -> dict[str, Decimal]:
     }
 
 
+def form_fields(html: str, form_id: str) -> dict[str, str]:
+    """The named inputs of a form of the page, as a browser would post them (buttons aside)."""
+    form = html.split(f'id="{form_id}"')[1].split("</form>")[0]
+    return {
+        name: value
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+        if name != "csrfmiddlewaretoken"
+    }
+
+
 def shown_proposal(client, competition) -> dict[str, str]:
     """The hidden fields of the "apply the proposal" form, as the page rendered them."""
-    response = client.get(allocation_url(competition))
-    return {
-        f"shown-{row.application.pk}": f"{row.amount:.2f}"
-        for row in response.context["proposal"].rows
-    }
+    return form_fields(client.get(allocation_url(competition)).text, "apply-proposal")
 
 
 def apply_proposal(client, competition):
@@ -282,12 +288,9 @@ def test_the_screen_takes_the_same_queries_at_any_size(client):
 
 def test_the_proposal_as_shown_is_applied_through_the_ledger():
     case = build_source_case()
-    shown = {
-        row.application.pk: row.amount
-        for row in selectors.allocation_proposal(competition=case.competition).rows
-    }
+    digest = selectors.allocation_proposal(competition=case.competition).digest
     services.allocation_apply_shown_proposal(
-        competition=case.competition, shown=shown, by=case.coordinator
+        competition=case.competition, digest=digest, last_event=None, by=case.coordinator
     )
     assert awarded(case) == AWARDS
     assert AllocationEvent.objects.count() == 5
@@ -295,10 +298,7 @@ def test_the_proposal_as_shown_is_applied_through_the_ledger():
 
 def test_a_proposal_that_is_no_longer_the_one_shown_is_refused_and_nothing_written():
     case = build_source_case()
-    shown = {
-        row.application.pk: row.amount
-        for row in selectors.allocation_proposal(competition=case.competition).rows
-    }
+    digest = selectors.proposal_walk(competition=case.competition).digest
     services.competition_set_limits(
         competition=case.competition,
         pool_amount=Decimal("39000"),
@@ -308,32 +308,65 @@ def test_a_proposal_that_is_no_longer_the_one_shown_is_refused_and_nothing_writt
     )
     with pytest.raises(ValidationError) as error:
         services.allocation_apply_shown_proposal(
-            competition=case.competition, shown=shown, by=case.coordinator
+            competition=case.competition, digest=digest, last_event=None, by=case.coordinator
         )
     assert [e.code for e in error.value.error_list] == ["proposal_changed"]
     assert not AllocationEvent.objects.exists()
     assert set(awarded(case).values()) == {Decimal("0.00")}
 
 
-# --- the decision ------------------------------------------------------------------------------
+def test_a_proposal_applied_after_an_amount_set_meanwhile_is_refused():
+    """The same proposal, but the ledger moved on: another coordinator's amount would be
+    overwritten unseen."""
+    case = build_source_case()
+    digest = selectors.proposal_walk(competition=case.competition).digest
+    services.allocation_set(
+        application=case.applications["valkas-novads"],
+        amount=Decimal("5000"),
+        by=case.coordinator,
+        reason="Cits koordinators",
+    )
+    with pytest.raises(ValidationError) as error:
+        services.allocation_apply_shown_proposal(
+            competition=case.competition, digest=digest, last_event=None, by=case.coordinator
+        )
+    assert [e.code for e in error.value.error_list] == ["proposal_changed"]
+    assert AllocationEvent.objects.count() == 1
 
 
-def decision_page(client, competition, **extra):
-    return client.post(
-        reverse("admin:competitions_competition_changelist"),
-        {"action": "record_decision", "index": 0, "_selected_action": competition.pk, **extra},
+def test_the_light_walk_proposes_what_the_whole_proposal_does():
+    case = build_source_case()
+    whole = selectors.allocation_proposal(competition=case.competition)
+    light = selectors.proposal_walk(competition=case.competition)
+    assert [(r.pk, r.rank, r.amount, r.reason) for r in light.rows] == [
+        (r.application.pk, r.application.rank, r.amount, r.reason) for r in whole.rows
+    ]
+    assert (light.total, light.remaining, light.digest) == (
+        whole.total,
+        whole.remaining,
+        whole.digest,
     )
 
 
-def decide(client, competition, **reasons):
+# --- the decision ------------------------------------------------------------------------------
+
+
+#: The default reason of a rejection ranked below the funded ones, as the screen posts it.
+BELOW = "default-pool_exhausted"
+
+
+def decision_url(competition, query: str = "") -> str:
+    return reverse("admin:competitions_competition_decision", args=[competition.pk]) + query
+
+
+def decide(client, competition, **defaults):
+    return client.post(decision_url(competition), {"decide": "1", **defaults})
+
+
+def save_reasons(client, competition, reasons: dict, query: str = ""):
     return client.post(
-        reverse("admin:competitions_competition_changelist"),
-        {
-            "action": "record_decision",
-            "_selected_action": competition.pk,
-            "post": "yes",
-            **reasons,
-        },
+        decision_url(competition, query),
+        {"save_reasons": "1", **{f"reason-{pk}": text for pk, text in reasons.items()}},
     )
 
 
@@ -346,19 +379,27 @@ def test_the_decision_records_awards_and_rejections_locks_and_notifies(
         by=case.coordinator,
         reason="x",
     )
-    page = decision_page(client, case.competition)
+    page = client.get(allocation_url(case.competition))
+    assert decision_url(case.competition) in page.text.split('id="record-decision"')[1]
+    page = client.get(decision_url(case.competition))
     assert page.status_code == 200
     for application in case.applications.values():
         assert f'id="decision-{application.pk}"' in page.text
     assert spaced("30 000,00 € no kopējā finansējuma paliek nepiešķirti.") in page.text
     valka = case.applications["valkas-novads"]
+    saved = save_reasons(
+        client,
+        case.competition,
+        {
+            valka.pk: "Aktivitātes nav pietiekami pamatotas.",
+            case.applications["cesu-novads"].pk: "",
+        },
+        query="?page=1",
+    )
+    assert saved.status_code == 302
+    assert saved.url == decision_url(case.competition, "?page=1")
     with django_capture_on_commit_callbacks(execute=True):
-        response = decide(
-            client,
-            case.competition,
-            rejection_reason="Nepietika finansējuma.",
-            **{f"reason_{valka.pk}": "Aktivitātes nav pietiekami pamatotas."},
-        )
+        response = decide(client, case.competition, **{BELOW: "Nepietika finansējuma."})
     assert response.status_code == 302
     assert response.url == allocation_url(case.competition)
     statuses = {slug: Application.objects.get(pk=a.pk) for slug, a in case.applications.items()}
@@ -383,7 +424,8 @@ def test_after_the_decision_the_screen_leads_to_the_letters_which_mail_each_muni
     case, client, django_capture_on_commit_callbacks
 ):
     services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
-    response = decide(client, case.competition, rejection_reason="x")
+    response = decide(client, case.competition)
+    assert response.status_code == 302
     mail.outbox.clear()
     page = client.get(response.url)
     # The decision is news, not an error: no red box, and the way on to the letters.
@@ -413,25 +455,10 @@ def test_after_the_decision_the_screen_leads_to_the_letters_which_mail_each_muni
 def test_a_decision_without_a_reason_for_a_rejection_is_refused_and_nothing_decided(case, client):
     response = decide(client, case.competition)
     assert response.status_code == 200
-    assert any(case.applications["cesu-novads"].reference in text for text in messages_of(response))
+    assert response.context["form"].errors == {BELOW: ["Šis lauks ir nepieciešams."]}
     case.competition.refresh_from_db()
     assert not case.competition.is_decided
     assert not mail.outbox
-
-
-def test_a_decision_is_recorded_for_one_call_at_a_time(case, client):
-    other = CompetitionFactory()
-    response = client.post(
-        reverse("admin:competitions_competition_changelist"),
-        {
-            "action": "record_decision",
-            "index": 0,
-            "_selected_action": [case.competition.pk, other.pk],
-        },
-        follow=True,
-    )
-    assert any("vienu konkursu" in text for text in messages_of(response))
-    assert not Competition.objects.filter(status=Competition.Status.DECIDED).exists()
 
 
 def test_a_call_still_open_offers_no_decision_and_the_service_refuses_it(client):
@@ -439,7 +466,7 @@ def test_a_call_still_open_offers_no_decision_and_the_service_refuses_it(client)
     client.force_login(case.coordinator)
     page = client.get(allocation_url(case.competition))
     assert 'id="record-decision"' not in page.text
-    response = decide(client, case.competition, rejection_reason="x")
+    response = decide(client, case.competition, **{BELOW: "x"})
     assert any("vēl ir atvērts" in text for text in messages_of(response))
     case.competition.refresh_from_db()
     assert not case.competition.is_decided
@@ -448,19 +475,18 @@ def test_a_call_still_open_offers_no_decision_and_the_service_refuses_it(client)
 def test_the_decision_screen_of_a_call_still_open_says_so_before_any_reason_is_typed(client):
     case = build_source_case(close=False)
     client.force_login(case.coordinator)
-    response = decision_page(client, case.competition)
-    # No form to fill in: back to the list of calls, told why.
+    response = client.get(decision_url(case.competition))
+    # No form to fill in: back to the allocation, told why.
     assert response.status_code == 302
+    assert response.url == allocation_url(case.competition)
     assert any("vēl ir atvērts" in text for text in messages_of(response))
-    page = client.get(response.url)
-    assert 'name="rejection_reason"' not in page.text
+    assert 'name="decide"' not in client.get(response.url).text
 
 
 def test_reviewers_cannot_record_the_decision(case, client):
     client.force_login(case.reviewers[0])
-    calls = client.get(reverse("admin:competitions_competition_changelist"))
-    assert 'value="record_decision"' not in calls.text
-    decide(client, case.competition, rejection_reason="x")
+    assert decide(client, case.competition, **{BELOW: "x"}).status_code == 403
+    assert client.get(decision_url(case.competition)).status_code == 403
     case.competition.refresh_from_db()
     assert not case.competition.is_decided
 

@@ -335,6 +335,15 @@ EXPECTED = {
         403,
         200,
     ),
+    # The world's call is decided: the coordinator is sent back to its allocation screen.
+    "admin:competitions_competition_decision": (
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        403,
+        403,
+        REDIRECT,
+    ),
     "admin:competitions_competition_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404, 200, 200),
     "admin:competitions_competition_issue_letters": (
         ADMIN_LOGIN,
@@ -732,6 +741,10 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
             "admin:competitions_competition_allocation_state": (
                 "get",
                 admin_url("competitions_competition_allocation_state", w.decided.pk),
+            ),
+            "admin:competitions_competition_decision": (
+                "get",
+                admin_url("competitions_competition_decision", w.decided.pk),
             ),
             "admin:competitions_competition_issue_letters": (
                 "post",

@@ -55,15 +55,16 @@ def test_the_admin_counts_results_with_the_right_plural(client):
 
 def test_a_refusal_for_one_unexplained_rejection_speaks_of_one_application():
     case = only_smiltene_allocated()
+    services.decision_reasons_set(
+        competition=case.competition,
+        reasons={
+            application.pk: "Nepietiek līdzekļu."
+            for slug, application in case.applications.items()
+            if slug not in ("smiltenes-novads", "valkas-novads")
+        },
+        by=case.coordinator,
+    )
     with pytest.raises(ValidationError) as refused:
-        services.competition_decide(
-            competition=case.competition,
-            by=case.coordinator,
-            reasons={
-                application.pk: "Nepietiek līdzekļu."
-                for slug, application in case.applications.items()
-                if slug not in ("smiltenes-novads", "valkas-novads")
-            },
-        )
+        services.competition_decide(competition=case.competition, by=case.coordinator)
     reference = case.applications["valkas-novads"].reference
     assert refused.value.messages == [f"Norādiet pamatojumu pieteikuma {reference} noraidīšanai."]

@@ -50,6 +50,7 @@ from .money import (
     competition_decide,
     competition_set_limits,
     decision_problems,
+    decision_reasons_set,
     limits_problems,
 )
 from .reviews import review_problems, review_record, weighted_score
@@ -79,6 +80,7 @@ __all__ = [
     "competition_issue_letters",
     "competition_set_limits",
     "decision_problems",
+    "decision_reasons_set",
     "document_add",
     "document_delete",
     "files_removed_on_failure",

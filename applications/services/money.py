@@ -24,7 +24,13 @@ from ..models import (
     Application,
     ApplicationStatus,
 )
-from ..selectors import Proposal, allocation_proposal
+from ..selectors import (
+    Proposal,
+    allocation_proposal,
+    last_allocation_event,
+    proposal_walk,
+    rejection_kind,
+)
 from .common import as_money, lock_competition, riga_time
 
 
@@ -547,18 +553,20 @@ def competition_decide(
     *,
     competition: Competition,
     by: User,
+    default_reasons: Mapping[str, str] | None = None,
     rejection_reason: str = "",
-    reasons: Mapping[int, str] | None = None,
 ) -> Competition:
     """Record the decision: every submitted application is awarded its allocated amount or
     rejected with a reason, and the call's allocation is locked.
 
-    ``reasons`` gives a rejection reason per application id; ``rejection_reason`` is used for
-    the others.
+    A rejected application is given the reason typed for it (``decision_reasons_set``), else
+    the default of its kind of rejection (``default_reasons``, keyed by ``REJECTION_KINDS``:
+    ranked below the funded ones, not scored, skipped because partial awards are not
+    allowed), else ``rejection_reason``.
     """
     with transaction.atomic():
         competition = lock_competition(competition.pk)
-        reasons = reasons or {}
+        defaults = {kind: text.strip() for kind, text in (default_reasons or {}).items()}
         now = timezone.now()
         refuse_if_any(decision_problems(competition=competition, now=now))
         applications = list(
@@ -568,11 +576,23 @@ def competition_decide(
             .filter(status=ApplicationStatus.SUBMITTED)
             .select_related("municipality")  # pragma: no mutate (a query saved, not a rule)
         )
+        # Read under the lock, as the decision will be: which kind each rejection is.
+        kinds = {
+            step.pk: rejection_kind(step) for step in proposal_walk(competition=competition).rows
+        }
+        reasons = {
+            application.pk: application.decision_reason.strip()
+            or (
+                ""
+                if application.awarded_amount
+                else defaults.get(kinds[application.pk]) or rejection_reason.strip()
+            )
+            for application in applications
+        }
         unexplained = [
             application.reference
             for application in applications
-            if not application.awarded_amount
-            and not (reasons.get(application.pk) or rejection_reason).strip()
+            if not application.awarded_amount and not reasons[application.pk]
         ]
         if unexplained:
             raise refusal(
@@ -590,12 +610,12 @@ def competition_decide(
                 application.status = ApplicationStatus.AWARDED
                 # A partial award states its reason: the one typed now, or else the one the
                 # ledger recorded when the amount was set.
-                application.decision_reason = reasons.get(application.pk) or (
+                application.decision_reason = reasons[application.pk] or (
                     recorded.get(application.pk, "") if application.is_partial_award else ""
                 )
             else:
                 application.status = ApplicationStatus.REJECTED
-                application.decision_reason = reasons.get(application.pk) or rejection_reason
+                application.decision_reason = reasons[application.pk]
             application.decided_at = now
             changed_by(application, by).save(
                 update_fields=["status", "decision_reason", "decided_at", "updated_at"]
@@ -648,28 +668,73 @@ def decision_problems(*, competition: Competition, now) -> list[ValidationError]
 
 
 def allocation_apply_shown_proposal(
-    *, competition: Competition, shown: Mapping[int, Decimal], by
+    *, competition: Competition, digest: str, last_event: int | None, by
 ) -> Proposal:
     """Apply the proposal only if it is still the one the coordinator saw.
 
-    ``shown`` maps application ids to the proposed amounts on the coordinator's screen. A
-    review recorded or a request withdrawn since then changes the proposal; applying the new
-    one unseen would put amounts in the ledger that nobody looked at.
+    ``digest`` is ``Proposal.digest`` of the proposal on the coordinator's screen (every id
+    and amount of the whole call, in rank order) and ``last_event`` the call's newest ledger
+    row then. A review recorded, a request withdrawn or a limit changed since then changes
+    the proposal, and an amount set meanwhile changes the ledger; applying either unseen
+    would put amounts in the ledger that nobody looked at.
     """
     with transaction.atomic():
         # Taken before reading the proposal so that nothing changes between this comparison
         # and the application of the same proposal below (it re-locks the same row: a no-op).
         competition = lock_competition(competition.pk)
-        current = {
-            row.application.pk: row.amount
-            for row in allocation_proposal(competition=competition).rows
-        }
-        if current != {pk: Decimal(amount) for pk, amount in shown.items()}:
+        if (
+            proposal_walk(competition=competition).digest != digest
+            or last_allocation_event(competition=competition) != last_event
+        ):
             raise refusal(
                 _(
-                    "The proposal has changed since the page was loaded (a review, a request or "
-                    "a limit of the call changed). Check the new proposal and apply it again."
+                    "The proposal has changed since the page was loaded (a review, a request, "
+                    "an amount or a limit of the call changed). Check the new proposal and "
+                    "apply it again."
                 ),
                 "proposal_changed",
             )
         return allocation_apply_proposal(competition=competition, by=by)
+
+
+def decision_reasons_set(*, competition: Competition, reasons: Mapping[int, str], by: User) -> int:
+    """Save the reasons typed for the decision of some of the call's submitted applications
+    (a page of the decision screen), before the decision; returns how many changed.
+
+    The decision gives each rejection the reason saved here, else its kind's default. Each
+    change is kept in the application's history.
+    """
+    with transaction.atomic():
+        # The decision takes the same lock: a reason is saved before the decision reads it,
+        # or refused once the call is decided.
+        competition = lock_competition(competition.pk)
+        if competition.is_decided:
+            raise refusal(
+                _("The call has been decided; its reasons can no longer change."),
+                "already_decided",
+            )
+        applications = list(
+            competition.applications.filter(pk__in=list(reasons)).select_related("municipality")
+        )
+        outside = sorted(
+            application.reference or _("this draft")
+            for application in applications
+            if application.status != ApplicationStatus.SUBMITTED
+        )
+        if outside or len(applications) != len(reasons):
+            raise refusal(
+                _(
+                    "A reason for the decision can be saved only for a submitted application "
+                    "of this call, not for: %(references)s."
+                ),
+                "not_submitted",
+                references=", ".join(outside) or _("an application of another call"),
+            )
+        changed = 0
+        for application in applications:
+            text = reasons[application.pk].strip()
+            if text != application.decision_reason:
+                application.decision_reason = text
+                changed_by(application, by).save(update_fields=["decision_reason", "updated_at"])
+                changed += 1
+        return changed

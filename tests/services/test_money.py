@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from applications import services
 from applications.models import AllocationEvent, Application
+from applications.selectors import ProposalReason
 
 from ..amounts import spaced
 from ..factories import coordinator
@@ -305,12 +306,16 @@ def test_decision_awards_the_allocated_and_rejects_the_rest_with_a_reason(
             by=case.coordinator,
             reason="x",
         )
+    services.decision_reasons_set(
+        competition=case.competition,
+        reasons={case.applications["cesu-novads"].pk: "Zemākais vērtējums."},
+        by=case.coordinator,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.competition_decide(
             competition=case.competition,
             by=case.coordinator,
-            rejection_reason="Nepietika finansējuma.",
-            reasons={case.applications["cesu-novads"].pk: "Zemākais vērtējums."},
+            default_reasons={ProposalReason.POOL_EXHAUSTED: "Nepietika finansējuma."},
         )
     statuses = {slug: Application.objects.get(pk=a.pk) for slug, a in case.applications.items()}
     assert statuses["smiltenes-novads"].status == Application.Status.AWARDED

@@ -358,12 +358,12 @@ def test_a_reason_typed_for_one_rejection_is_enough_without_a_default():
     cesis = case.applications["cesu-novads"]
     for slug in ["smiltenes-novads", "valkas-novads", "valmieras-pilseta", "gulbenes-novads"]:
         award(case, slug, Application.objects.get(pk=case.applications[slug].pk).requested_amount)
-    services.competition_decide(
+    services.decision_reasons_set(
         competition=case.competition,
-        by=case.coordinator,
-        rejection_reason="",
         reasons={cesis.pk: "Vērtējums zem slieksņa"},
+        by=case.coordinator,
     )
+    services.competition_decide(competition=case.competition, by=case.coordinator)
     cesis.refresh_from_db()
     assert (cesis.status, cesis.decision_reason) == (
         ApplicationStatus.REJECTED,
@@ -400,11 +400,13 @@ def test_a_reason_typed_for_a_partial_award_is_the_one_recorded_and_the_decision
     case = build_source_case()
     services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
     cesis = case.applications["cesu-novads"]
-    services.competition_decide(
+    services.decision_reasons_set(
         competition=case.competition,
-        by=case.coordinator,
-        rejection_reason="Nepietiek",
         reasons={cesis.pk: "Fonda atlikums: 4 000 € no pieprasītajiem 7 500 €"},
+        by=case.coordinator,
+    )
+    services.competition_decide(
+        competition=case.competition, by=case.coordinator, rejection_reason="Nepietiek"
     )
     cesis.refresh_from_db()
     assert cesis.status == ApplicationStatus.AWARDED
