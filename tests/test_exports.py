@@ -33,6 +33,11 @@ def export_url(competition, export_format) -> str:
     return reverse("admin:competitions_competition_export", args=[competition.pk, export_format])
 
 
+def body(response) -> bytes:
+    """A download's bytes: every export is streamed, never held whole in a response."""
+    return b"".join(response.streaming_content)
+
+
 def read_csv(content: bytes) -> list[dict[str, str]]:
     assert content.startswith("\ufeff".encode())
     return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
@@ -47,7 +52,7 @@ def test_csv_has_one_row_per_activity_in_rank_order_with_scores_and_awards(case,
         response["Content-Disposition"]
         == f'attachment; filename="{case.competition.slug}-applications.csv"'
     )
-    rows = read_csv(response.content)
+    rows = read_csv(body(response))
     assert len(rows) == 10  # five applications, two activities each
     first = rows[0]
     assert first["Vieta"] == "1"
@@ -82,7 +87,7 @@ def test_formula_looking_text_is_escaped_in_csv(case, client):
         title=FORMULAS[3], expected_result=FORMULAS[4]
     )
     client.force_login(case.coordinator)
-    rows = read_csv(client.get(export_url(case.competition, "csv")).content)
+    rows = read_csv(body(client.get(export_url(case.competition, "csv"))))
     assert rows[0]["Aktivitāte"] == "'" + FORMULAS[0]
     assert rows[0]["Apraksts"] == "'+1+1"
     assert rows[0]["Mērķa grupa"] == "'-2+3"
@@ -107,7 +112,8 @@ def test_xlsx_holds_typed_amounts_scores_and_reviews_and_never_a_formula(case, c
     response = client.get(export_url(case.competition, "xlsx"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    workbook = load_workbook(io.BytesIO(response.content))
+    content = body(response)
+    workbook = load_workbook(io.BytesIO(content))
     assert workbook.sheetnames == ["Pieteikumi un aktivitātes", "Vērtējumi"]
 
     sheet = workbook["Pieteikumi un aktivitātes"]
@@ -127,7 +133,7 @@ def test_xlsx_holds_typed_amounts_scores_and_reviews_and_never_a_formula(case, c
     assert title.value == FORMULAS[0]  # shown as typed ...
     assert title.data_type == "s"  # ... stored as text ...
     assert title.quotePrefix  # ... and marked so that a spreadsheet never evaluates it
-    with zipfile.ZipFile(io.BytesIO(response.content)) as package:
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
         for name in package.namelist():
             if name.startswith("xl/worksheets/"):
                 assert b"<f>" not in package.read(name)
@@ -162,14 +168,31 @@ def test_drafts_are_left_out_and_withdrawn_applications_come_last_without_a_rank
     assert [row["Vieta"] for row in rows[:-2]] == ["1", "1", "2", "2", "3", "3", "4", "4"]
 
 
-def test_the_export_takes_the_same_queries_for_any_number_of_applications(
+def test_the_export_takes_the_same_queries_for_any_number_of_applications_in_a_chunk(
     django_assert_num_queries,
 ):
+    """The criteria, the categories, the applications; then per chunk their activities, their
+    points and (in the XLSX) their reviews."""
     small, large = call_with_reviewed_applications(5), call_with_reviewed_applications(40)
     for call in (small, large):
+        with django_assert_num_queries(5):
+            rows = read_csv(exports.export_csv(call))
+        assert len(rows) in {5, 40}
         with django_assert_num_queries(6):
-            sheets = exports.export_sheets(call)
-        assert len(sheets[0].rows) in {5, 40}
+            exports.export_xlsx(call)
+
+
+def test_the_export_reads_a_chunk_of_applications_at_a_time(
+    monkeypatch, django_assert_num_queries
+):
+    call = call_with_reviewed_applications(40)
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 10)
+    with django_assert_num_queries(3 + 2 * 4):
+        rows = read_csv(exports.export_csv(call))
+    assert [row["Vieta"] for row in rows] == [str(rank) for rank in range(1, 41)]
+    with django_assert_num_queries(3 + 3 * 4):
+        workbook = load_workbook(io.BytesIO(exports.export_xlsx(call)))
+    assert workbook["Vērtējumi"].max_row == 1 + 40 * 2  # two reviewers
 
 
 def test_the_export_is_for_coordinators_only(case, client):
