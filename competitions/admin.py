@@ -24,7 +24,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -392,9 +392,12 @@ class JobRunAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
         if job.file:
             return posixpath.basename(job.file.name)
         if job.is_finished and job.status == JobRun.Status.DONE and job.total:
-            return gettext("removed %(days)s days after the job ended") % {
-                "days": settings.JOB_FILE_DAYS
-            }
+            days = settings.JOB_FILE_DAYS
+            return ngettext(
+                "removed %(days)s day after the job ended",
+                "removed %(days)s days after the job ended",
+                days,
+            ) % {"days": days}
         return "—"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
