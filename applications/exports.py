@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
@@ -201,18 +201,30 @@ def _quantized(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(CENT)
 
 
+class ExportedApplication(NamedTuple):
+    """One application's share of the export: its row head (its own columns, the same on each
+    of its rows), one tail per planned activity (the activity's columns), and its reviews'
+    rows. A row of the applications' table is ``head + tail``."""
+
+    head: list[Any]
+    activities: list[list[Any]]
+    reviews: list[list[Any]]
+
+
 class CallExport:
-    """The tables of a call's export in the active language, as lists of rows a chunk of
-    applications at a time."""
+    """The tables of a call's export in the active language, a chunk of applications at a
+    time."""
 
     def __init__(self, competition: Competition):
         self.competition = competition
         self.criteria = list(competition.criteria.all())
-        self.categories = ActivityCategory.objects.in_bulk()
+        # Names and labels in the active language, read once rather than on every row.
+        self.categories = {pk: c.name for pk, c in ActivityCategory.objects.in_bulk().items()}
+        self.statuses = {status.value: str(status.label) for status in ApplicationStatus}
 
-    def chunks(self, *, reviews: bool) -> Iterator[tuple[list[list[Any]], list[list[Any]]]]:
-        """Pairs of (rows of the applications' table, rows of the reviews' table), a chunk of
-        applications each; the second is empty unless ``reviews``."""
+    def chunks(self, *, reviews: bool) -> Iterator[list[ExportedApplication]]:
+        """The applications in the export's order, a chunk at a time; their reviews only with
+        ``reviews``."""
         applications = (
             exported_applications(self.competition)
             .values_list(*APPLICATION_FIELDS)
@@ -221,15 +233,15 @@ class CallExport:
         while chunk := list(islice(applications, CHUNK_SIZE)):
             yield self._chunk(chunk, reviews=reviews)
 
-    def _chunk(self, chunk: list[tuple], *, reviews: bool):
+    def _chunk(self, chunk: list[tuple], *, reviews: bool) -> list[ExportedApplication]:
         ids = [application[0] for application in chunk]
         activities = defaultdict(list)
-        for activity in (
+        for application_id, category_id, *details in (
             PlannedActivity.objects.filter(application_id__in=ids)
             .order_by("application_id", "order", "id")
             .values_list(*ACTIVITY_FIELDS)
         ):
-            activities[activity[0]].append(activity)
+            activities[application_id].append([self.categories[category_id], *details])
         counted = defaultdict(lambda: defaultdict(list))  # application -> criterion -> points
         points = defaultdict(dict)  # review -> criterion -> points
         for application_id, review_id, criterion_id, value, conflict in (
@@ -246,16 +258,15 @@ class CallExport:
             if not conflict:
                 counted[application_id][criterion_id].append(value)
             points[review_id][criterion_id] = value
-        review_rows = []
+        by_application = defaultdict(list)
         if reviews:
-            by_application = defaultdict(list)
             for review in (
                 Review.objects.filter(application_id__in=ids)
                 .order_by("application_id", "created_at", "id")
                 .values_list(*REVIEW_FIELDS)
             ):
                 by_application[review[0]].append(review)
-        activity_rows = []
+        exported = []
         for application in chunk:
             pk, rank, status, reference, municipality, *figures = application
             submitted_at, requested, mean, count, lowest, highest, awarded, reason = figures
@@ -264,7 +275,7 @@ class CallExport:
                 rank if status in RANKED_STATUSES else None,
                 reference,
                 municipality,
-                str(ApplicationStatus(status).label),
+                self.statuses[status],
                 submitted_at,
                 requested,
                 _quantized(mean),
@@ -275,16 +286,20 @@ class CallExport:
                 awarded,
                 reason,
             ]
-            activity_rows.extend(
-                [*head, number, self.categories[activity[1]].name, *activity[2:]]
-                for number, activity in enumerate(activities[pk], start=1)
-            )
-            if reviews:
-                review_rows.extend(
-                    self._review_row(reference, municipality, review, points[review[1]])
-                    for review in by_application[pk]
+            exported.append(
+                ExportedApplication(
+                    head,
+                    [
+                        [number, *activity]
+                        for number, activity in enumerate(activities[pk], start=1)
+                    ],
+                    [
+                        self._review_row(reference, municipality, review, points[review[1]])
+                        for review in by_application[pk]
+                    ],
                 )
-        return activity_rows, review_rows
+            )
+        return exported
 
     def _review_row(self, reference, municipality, review, points) -> list[Any]:
         _application, _pk, first, last, username, conflict, note, score, comment, at = review
@@ -304,19 +319,21 @@ class CallExport:
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def _csv_value(value: Any, kind: str) -> str:
-    if value is None or value == "":
-        return ""
-    if kind == "yes_no":
-        return _("yes") if value else _("no")
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, int):
-        return str(value)
+def _csv_formats() -> dict[type, Callable[[Any], str]]:
+    """How a value of each type is written: amounts and scores with two decimals and a point,
+    times in Riga time, dates as ISO, text escaped (``_csv_value`` for any other type)."""
+    here = timezone.get_current_timezone()
+    return {
+        type(None): lambda value: "",
+        str: escape_formula,
+        Decimal: lambda value: f"{value:.2f}",
+        int: str,
+        datetime: lambda value: value.astimezone(here).strftime("%Y-%m-%d %H:%M"),
+        date: date.isoformat,
+    }
+
+
+def _csv_value(value: Any) -> str:
     return escape_formula(str(value))
 
 
@@ -325,7 +342,7 @@ def csv_chunks(competition: Competition, *, progress: Callable[[int], None] | No
     chunk of applications at a time, the first piece with the byte order mark and the
     headings. ``progress`` is told how many rows each chunk wrote."""
     export = CallExport(competition)
-    kinds = [column.kind for column in applications_columns(export.criteria)]
+    formats = _csv_formats()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -335,18 +352,22 @@ def csv_chunks(competition: Competition, *, progress: Callable[[int], None] | No
         buffer.truncate()
         return text
 
+    def cells(values: list[Any]) -> list[str]:
+        return [formats.get(type(value), _csv_value)(value) for value in values]
+
     writer.writerow(
         [escape_formula(column.label) for column in applications_columns(export.criteria)]
     )
     yield "\ufeff" + written()
-    for rows, _reviews in export.chunks(reviews=False):
-        writer.writerows(
-            [_csv_value(value, kind) for value, kind in zip(row, kinds, strict=True)]
-            for row in rows
-        )
+    for chunk in export.chunks(reviews=False):
+        rows = 0
+        for application in chunk:
+            head = cells(application.head)  # written once, on each of its activities' rows
+            writer.writerows([*head, *cells(activity)] for activity in application.activities)
+            rows += len(application.activities)
         yield written()
         if progress:
-            progress(len(rows))
+            progress(rows)
 
 
 def write_csv(
@@ -374,30 +395,6 @@ NUMBER_FORMATS = {
 SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 
 
-def _xlsx_value(sheet, value: Any, kind: str) -> Any:
-    """What is appended to a write-only sheet for ``value``: the value itself, or a cell when
-    it needs a number format or must be kept from being read as a formula."""
-    if value is None or value == "":
-        return None
-    if kind == "yes_no":
-        return _("yes") if value else _("no")
-    if isinstance(value, datetime):
-        # Spreadsheets have no time zones: the cell holds Riga time, as everything shown.
-        value = timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, str):
-        if not looks_like_formula(value):
-            return value
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        cell.quotePrefix = True
-        return cell
-    if kind not in NUMBER_FORMATS:
-        return value
-    cell = WriteOnlyCell(sheet, value)
-    cell.number_format = NUMBER_FORMATS[kind]
-    return cell
-
-
 class _XlsxSheet:
     """A write-only sheet with its headings, widths, frozen panes and filter."""
 
@@ -405,6 +402,8 @@ class _XlsxSheet:
         self.sheet = workbook.create_sheet(title.translate(SHEET_TITLE_FORBIDDEN)[:31])
         self.kinds = [column.kind for column in columns]
         self.rows = 1
+        self.here = timezone.get_current_timezone()
+        self.yes_no = (_("no"), _("yes"))
         # Widths and panes come before the first row: a write-only sheet writes them first.
         for index, column in enumerate(columns, start=1):
             self.sheet.column_dimensions[get_column_letter(index)].width = column.width
@@ -420,13 +419,40 @@ class _XlsxSheet:
             headings.append(cell)
         self.sheet.append(headings)
 
-    def append(self, rows: list[list[Any]]) -> None:
-        sheet, kinds = self.sheet, self.kinds
-        for row in rows:
-            sheet.append(
-                [_xlsx_value(sheet, value, kind) for value, kind in zip(row, kinds, strict=True)]
-            )
-        self.rows += len(rows)
+    def cells(self, values: list[Any], first: int = 0) -> list[Any]:
+        """What is appended for ``values`` (the columns from ``first`` on): each value itself,
+        or a cell where it needs a number format or must be kept from being read as a
+        formula. A cell may be appended again on the next row (written at once, it is only
+        read)."""
+        return [
+            self._cell(value, kind)
+            for value, kind in zip(values, self.kinds[first : first + len(values)], strict=True)
+        ]
+
+    def _cell(self, value: Any, kind: str) -> Any:
+        if value is None or value == "":
+            return None
+        if kind == "yes_no":
+            return self.yes_no[bool(value)]
+        if isinstance(value, datetime):
+            # Spreadsheets have no time zones: the cell holds Riga time, as everything shown.
+            value = value.astimezone(self.here).replace(tzinfo=None)
+        if isinstance(value, str):
+            if not looks_like_formula(value):
+                return value
+            cell = WriteOnlyCell(self.sheet, value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            return cell
+        if kind not in NUMBER_FORMATS:
+            return value
+        cell = WriteOnlyCell(self.sheet, value)
+        cell.number_format = NUMBER_FORMATS[kind]
+        return cell
+
+    def append(self, cells: list[Any]) -> None:
+        self.sheet.append(cells)
+        self.rows += 1
 
     def close(self) -> None:
         self.sheet.auto_filter.ref = f"A1:{get_column_letter(len(self.kinds))}{self.rows}"
@@ -446,11 +472,17 @@ def write_xlsx(
         workbook, _("Applications and activities"), applications_columns(export.criteria)
     )
     reviews = _XlsxSheet(workbook, _("Reviews"), reviews_columns(export.criteria))
-    for activity_rows, review_rows in export.chunks(reviews=True):
-        applications.append(activity_rows)
-        reviews.append(review_rows)
+    for chunk in export.chunks(reviews=True):
+        rows = 0
+        for application in chunk:
+            head = applications.cells(application.head)  # the same on each activity's row
+            for activity in application.activities:
+                applications.append(head + applications.cells(activity, len(head)))
+            for review in application.reviews:
+                reviews.append(reviews.cells(review))
+            rows += len(application.activities)
         if progress:
-            progress(len(activity_rows))
+            progress(rows)
     applications.close()
     reviews.close()
     workbook.save(file)
