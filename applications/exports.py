@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -404,6 +404,16 @@ class _XlsxSheet:
         self.rows = 1
         self.here = timezone.get_current_timezone()
         self.yes_no = (_("no"), _("yes"))
+        # Each kind's style made once and given to each new cell of that kind, rather than
+        # looked up again for every cell: ``Cell(style_array=...)`` copies it.
+        self.styles = {}
+        for kind, number_format in NUMBER_FORMATS.items():
+            template = WriteOnlyCell(self.sheet)
+            template.number_format = number_format
+            self.styles[kind] = template._style
+        template = WriteOnlyCell(self.sheet)
+        template.quotePrefix = True
+        self.styles["quoted"] = template._style
         # Widths and panes come before the first row: a write-only sheet writes them first.
         for index, column in enumerate(columns, start=1):
             self.sheet.column_dimensions[get_column_letter(index)].width = column.width
@@ -440,15 +450,12 @@ class _XlsxSheet:
         if isinstance(value, str):
             if not looks_like_formula(value):
                 return value
-            cell = WriteOnlyCell(self.sheet, value)
+            cell = Cell(self.sheet, row=1, column=1, value=value, style_array=self.styles["quoted"])
             cell.data_type = "s"
-            cell.quotePrefix = True
             return cell
         if kind not in NUMBER_FORMATS:
             return value
-        cell = WriteOnlyCell(self.sheet, value)
-        cell.number_format = NUMBER_FORMATS[kind]
-        return cell
+        return Cell(self.sheet, row=1, column=1, value=value, style_array=self.styles[kind])
 
     def append(self, cells: list[Any]) -> None:
         self.sheet.append(cells)
