@@ -31,7 +31,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import IO, Any, NamedTuple
 
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -193,8 +193,8 @@ def export_row_count(competition: Competition) -> int:
     )
 
 
-def _mean(values: list[int]) -> Decimal | None:
-    return (Decimal(sum(values)) / len(values)).quantize(CENT) if values else None
+def _mean(total: int, count: int) -> Decimal:
+    return (Decimal(total) / count).quantize(CENT)
 
 
 def _quantized(value: Decimal | None) -> Decimal | None:
@@ -242,22 +242,33 @@ class CallExport:
             .values_list(*ACTIVITY_FIELDS)
         ):
             activities[application_id].append([self.categories[category_id], *details])
-        counted = defaultdict(lambda: defaultdict(list))  # application -> criterion -> points
+        means = defaultdict(dict)  # application -> criterion -> mean points
         points = defaultdict(dict)  # review -> criterion -> points
-        for application_id, review_id, criterion_id, value, conflict in (
-            CriterionScore.objects.filter(review__application_id__in=ids)
-            .order_by()
-            .values_list(
+        scores = CriterionScore.objects.filter(review__application_id__in=ids).order_by()
+        if reviews:
+            counted = defaultdict(lambda: defaultdict(list))
+            for application_id, review_id, criterion_id, value, conflict in scores.values_list(
                 "review__application_id",
                 "review_id",
                 "criterion_id",
                 "points",
                 "review__conflict_of_interest",
-            )
-        ):
-            if not conflict:
-                counted[application_id][criterion_id].append(value)
-            points[review_id][criterion_id] = value
+            ):
+                if not conflict:
+                    counted[application_id][criterion_id].append(value)
+                points[review_id][criterion_id] = value
+            for application_id, criteria in counted.items():
+                for criterion_id, values in criteria.items():
+                    means[application_id][criterion_id] = _mean(sum(values), len(values))
+        else:
+            # Without the reviews' own rows, only the sums and counts are read.
+            for application_id, criterion_id, total, count in (
+                scores.filter(review__conflict_of_interest=False)
+                .values("review__application_id", "criterion_id")
+                .annotate(total=Sum("points"), count=Count("pk"))
+                .values_list("review__application_id", "criterion_id", "total", "count")
+            ):
+                means[application_id][criterion_id] = _mean(total, count)
         by_application = defaultdict(list)
         if reviews:
             for review in (
@@ -270,7 +281,7 @@ class CallExport:
         for application in chunk:
             pk, rank, status, reference, municipality, *figures = application
             submitted_at, requested, mean, count, lowest, highest, awarded, reason = figures
-            means = counted[pk]
+            mean_points = means[pk]
             head = [
                 rank if status in RANKED_STATUSES else None,
                 reference,
@@ -282,7 +293,7 @@ class CallExport:
                 count,
                 lowest,
                 highest,
-                *(_mean(means[criterion.pk]) for criterion in self.criteria),
+                *(mean_points.get(criterion.pk) for criterion in self.criteria),
                 awarded,
                 reason,
             ]
