@@ -718,7 +718,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
             )
             return redirect("admin:competitions_jobrun_change", job.pk)
         rows = export_row_count(competition)
-        if rows <= settings.EXPORT_INLINE_MAX_ROWS:
+        if rows <= settings.EXPORT_INLINE_MAX_ROWS[export_format]:
             return export_response(competition, export_format)
         context = {
             **self.admin_site.each_context(request),

@@ -559,7 +559,7 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
     ),
     "admin:competitions_competition_allocation_state": not_a_page("JSON for the live figures"),
     "admin:competitions_competition_export": not_a_page(
-        "a file download; past EXPORT_INLINE_MAX_ROWS rows, the offer of a background job "
+        "a file download; past EXPORT_INLINE_MAX_ROWS, the offer of a background job "
         "(tests/test_exports.py)"
     ),
     "admin:competitions_competition_issue_letters": not_a_page(

@@ -280,7 +280,7 @@ def job_download_url(job) -> str:
 
 @pytest.fixture
 def small_inline_limit(settings):
-    settings.EXPORT_INLINE_MAX_ROWS = 4  # the source case has ten rows
+    settings.EXPORT_INLINE_MAX_ROWS = {"csv": 4, "xlsx": 4}  # the source case has ten rows
 
 
 def test_a_big_export_is_offered_as_a_job_and_downloaded_from_its_page(
