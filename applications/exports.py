@@ -20,7 +20,6 @@ openpyxl's write-only mode to a file. A file too big to be written within a requ
 by a background job (``applications.tasks.export_job``) and downloaded from the job's page.
 """
 
-import csv
 import io
 import tempfile
 from collections import defaultdict
@@ -43,7 +42,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from competitions.models import ActivityCategory, Competition
-from competitions.spreadsheets import escape_formula, looks_like_formula
+from competitions.spreadsheets import csv_pieces, escape_formula, looks_like_formula
 
 from .models import (
     RANKED_STATUSES,
@@ -354,31 +353,22 @@ def csv_chunks(competition: Competition, *, progress: Callable[[int], None] | No
     headings. ``progress`` is told how many rows each chunk wrote."""
     export = CallExport(competition)
     formats = _csv_formats()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def written() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
 
     def cells(values: list[Any]) -> list[str]:
         return [formats.get(type(value), _csv_value)(value) for value in values]
 
-    writer.writerow(
-        [escape_formula(column.label) for column in applications_columns(export.criteria)]
-    )
-    yield "\ufeff" + written()
-    for chunk in export.chunks(reviews=False):
-        rows = 0
-        for application in chunk:
-            head = cells(application.head)  # written once, on each of its activities' rows
-            writer.writerows([*head, *cells(activity)] for activity in application.activities)
-            rows += len(application.activities)
-        yield written()
-        if progress:
-            progress(rows)
+    def batches():
+        yield [[escape_formula(column.label) for column in applications_columns(export.criteria)]]
+        for chunk in export.chunks(reviews=False):
+            rows = []
+            for application in chunk:
+                head = cells(application.head)  # written once, on each of its activities' rows
+                rows.extend([*head, *cells(activity)] for activity in application.activities)
+            yield rows
+            if progress:
+                progress(len(rows))
+
+    return csv_pieces(batches())
 
 
 def write_csv(
