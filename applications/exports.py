@@ -379,7 +379,7 @@ def write_csv(
 
 
 def export_csv(competition: Competition) -> bytes:
-    """The whole CSV at once, for a small call (tests, the command line)."""
+    """The whole CSV at once, for a small call (the tests)."""
     return "".join(csv_chunks(competition)).encode("utf-8")
 
 
@@ -497,7 +497,7 @@ def write_xlsx(
 
 
 def export_xlsx(competition: Competition) -> bytes:
-    """The whole workbook at once, for a small call (tests, the command line)."""
+    """The whole workbook at once, for a small call (the tests)."""
     buffer = io.BytesIO()
     write_xlsx(competition, buffer)
     return buffer.getvalue()
