@@ -19,15 +19,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -44,7 +43,7 @@ from competitions.forms import MoneyField
 from competitions.models import Competition
 
 from . import services as application_services
-from .exports import EXPORT_FORMATS
+from .exports import EXPORT_FORMATS, export_response, export_row_count
 from .models import RANKED_STATUSES, Application, CriterionScore
 from .selectors import (
     REJECTION_KINDS,
@@ -60,7 +59,7 @@ from .selectors import (
     rejection_kind,
 )
 from .services.common import riga_time
-from .tasks import call_letters_job
+from .tasks import call_letters_job, export_job
 
 # --- criteria once scored -----------------------------------------------------------------------
 
@@ -384,6 +383,7 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
     change_form_template = "admin/applications/competition/change_form.html"
     allocation_template = "admin/applications/competition/allocation.html"
     decision_template = "admin/applications/competition/record_decision.html"
+    export_template = "admin/applications/competition/export.html"
     fields_saved_elsewhere = LIMIT_FIELDS
     #: How many of the newest ledger rows the allocation screen shows.
     ledger_rows = 50
@@ -865,13 +865,30 @@ class CompetitionAllocationAdmin(CompetitionAdmin):
     # The export.
 
     def export_view(self, request, object_id, export_format):
+        """The export as a download; one too big to be written within a request is offered as
+        a background job, started by a POST, and downloaded from the job's page."""
         competition = self._get_call(request, object_id)
-        export = EXPORT_FORMATS.get(export_format)
-        if export is None:
+        if export_format not in EXPORT_FORMATS:
             raise Http404
-        response = HttpResponse(export.render(competition), content_type=export.content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"{competition.slug}-applications.{export.extension}"
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        if request.method == "POST":
+            job = export_job(
+                competition=competition,
+                by=request.user,
+                export_format=export_format,
+                language=get_language(),
+            )
+            return redirect("admin:competitions_jobrun_change", job.pk)
+        rows = export_row_count(competition)
+        if rows <= settings.EXPORT_INLINE_MAX_ROWS[export_format]:
+            return export_response(competition, export_format)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": competition,
+            "breadcrumb": export_format.upper(),
+            "title": gettext("Export of the call: %(call)s") % {"call": competition},
+            "rows": rows,
+            "export_format": export_format.upper(),
+            "days": settings.JOB_FILE_DAYS,
+        }
+        return TemplateResponse(request, self.export_template, context)

@@ -11,30 +11,54 @@ scores and dates are typed cells that the spreadsheet shows in its reader's own 
 Text typed by municipalities and reviewers may begin with ``=``, ``+``, ``-`` or ``@``, which a
 spreadsheet would evaluate as a formula; every text cell is escaped by
 ``competitions.spreadsheets``, as in every other file the portal writes.
+
+A call may have thousands of applications, so neither file is ever held whole in memory: the
+applications are read from a server-side cursor in rank order, ``CHUNK_SIZE`` at a time, with
+three more queries a chunk (their activities, their reviews' points, and for the XLSX the
+reviews); the CSV is written out chunk by chunk as it is read, and the XLSX is written by
+openpyxl's write-only mode to a file. A file too big to be written within a request is built
+by a background job (``applications.tasks.export_job``) and downloaded from the job's page.
 """
 
-import csv
 import io
-from collections.abc import Callable
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from itertools import islice
+from typing import IO, Any, NamedTuple
 
-from django.db.models import Prefetch
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from competitions.models import Competition
-from competitions.spreadsheets import escape_formula, looks_like_formula
+from competitions.models import ActivityCategory, Competition
+from competitions.spreadsheets import csv_pieces, escape_formula, looks_like_formula
 
-from .models import Application, ApplicationStatus, PlannedActivity, Review
-from .selectors import ranks_within_calls
+from .models import (
+    RANKED_STATUSES,
+    Application,
+    ApplicationStatus,
+    CriterionScore,
+    PlannedActivity,
+    Review,
+    ranking_order,
+)
 
 CENT = Decimal("0.01")
+
+#: How many applications are read from the cursor at a time (with their activities and
+#: reviews, about three times as many rows): the most an export holds in memory at once.
+CHUNK_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -44,69 +68,15 @@ class Column:
     width: int = 14
 
 
-@dataclass(frozen=True)
-class Sheet:
-    title: str
-    columns: list[Column]
-    rows: list[list[Any]]
-
-
-def _applications(competition: Competition) -> list[Application]:
-    """Every application of the call except drafts (which are the municipality's own),
-    ranked ones in rank order, then the withdrawn ones. Five queries, whatever the size."""
-    applications = list(
-        Application.objects.filter(competition=competition)
-        .exclude(status=ApplicationStatus.DRAFT)
-        .select_related("municipality")
-        .prefetch_related(
-            Prefetch("activities", queryset=PlannedActivity.objects.select_related("category")),
-            Prefetch(
-                "reviews",
-                queryset=Review.objects.select_related("reviewer")
-                .prefetch_related("scores")
-                .order_by("created_at", "id"),
-            ),
-        )
-    )
-    ranks = ranks_within_calls(competition_ids=[competition.pk])
-    for application in applications:
-        application.call_rank = ranks.get(application.pk)
-    return sorted(
-        applications,
-        key=lambda a: (a.call_rank is None, a.call_rank or 0, a.reference or ""),
-    )
-
-
-def _criterion_means(application: Application, criteria) -> list[Decimal | None]:
-    """Each criterion's mean points over the reviews that count (no conflict of interest)."""
-    points: dict[int, list[int]] = {criterion.pk: [] for criterion in criteria}
-    for review in application.reviews.all():
-        if review.conflict_of_interest:
-            continue
-        for score in review.scores.all():
-            points.setdefault(score.criterion_id, []).append(score.points)
+def _criterion_columns(criteria, label: str, kind: str) -> list[Column]:
     return [
-        (Decimal(sum(values)) / len(values)).quantize(CENT) if values else None
-        for values in (points[criterion.pk] for criterion in criteria)
+        Column(label % {"criterion": criterion.name, "max": criterion.max_points}, kind, 14)
+        for criterion in criteria
     ]
 
 
-def _quantized(value: Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(CENT)
-
-
-def export_sheets(competition: Competition) -> list[Sheet]:
-    """The tables of the export, in the active language."""
-    criteria = list(competition.criteria.all())
-    applications = _applications(competition)
+def applications_columns(criteria) -> list[Column]:
     return [
-        _applications_sheet(applications, criteria),
-        _reviews_sheet(applications, criteria),
-    ]
-
-
-def _applications_sheet(applications: list[Application], criteria) -> Sheet:
-    columns = [
         Column(_("Rank"), "number", 8),
         Column(_("Reference"), "text", 15),
         Column(_("Municipality"), "text", 22),
@@ -130,43 +100,10 @@ def _applications_sheet(applications: list[Application], criteria) -> Sheet:
         Column(_("Expected result"), "text", 30),
         Column(_("Cost (EUR)"), "money", 13),
     ]
-    rows = []
-    for application in applications:
-        head = [
-            application.call_rank,
-            application.reference,
-            application.municipality.name,
-            application.get_status_display(),
-            application.submitted_at,
-            application.requested_amount,
-            _quantized(application.score_mean),
-            application.review_count,
-            application.score_min,
-            application.score_max,
-            *_criterion_means(application, criteria),
-            application.awarded_amount,
-            application.decision_reason,
-        ]
-        rows.extend(
-            [
-                *head,
-                number,
-                activity.category.name,
-                activity.title,
-                activity.description,
-                activity.starts_on,
-                activity.ends_on,
-                activity.target_group,
-                activity.expected_result,
-                activity.cost,
-            ]
-            for number, activity in enumerate(application.activities.all(), start=1)
-        )
-    return Sheet(_("Applications and activities"), columns, rows)
 
 
-def _reviews_sheet(applications: list[Application], criteria) -> Sheet:
-    columns = [
+def reviews_columns(criteria) -> list[Column]:
+    return [
         Column(_("Reference"), "text", 15),
         Column(_("Municipality"), "text", 22),
         Column(_("Reviewer"), "text", 22),
@@ -177,66 +114,273 @@ def _reviews_sheet(applications: list[Application], criteria) -> Sheet:
         Column(_("Comment"), "text", 40),
         Column(_("Last changed"), "datetime", 17),
     ]
-    rows = []
-    for application in applications:
-        for review in application.reviews.all():
-            points = {score.criterion_id: score.points for score in review.scores.all()}
-            rows.append(
-                [
-                    application.reference,
-                    application.municipality.name,
-                    review.reviewer.get_full_name() or review.reviewer.get_username(),
-                    review.conflict_of_interest,
-                    review.conflict_note,
-                    *(points.get(criterion.pk) for criterion in criteria),
-                    review.score,
-                    review.comment,
-                    review.updated_at,
-                ]
+
+
+# --- the rows, read a chunk at a time -----------------------------------------------------------
+
+APPLICATION_FIELDS = [
+    "pk",
+    "call_rank",
+    "status",
+    "reference",
+    "municipality__name",
+    "submitted_at",
+    "requested_amount",
+    "score_mean",
+    "review_count",
+    "score_min",
+    "score_max",
+    "awarded_amount",
+    "decision_reason",
+]
+ACTIVITY_FIELDS = [
+    "application_id",
+    "category_id",
+    "title",
+    "description",
+    "starts_on",
+    "ends_on",
+    "target_group",
+    "expected_result",
+    "cost",
+]
+REVIEW_FIELDS = [
+    "application_id",
+    "pk",
+    "reviewer__first_name",
+    "reviewer__last_name",
+    "reviewer__username",
+    "conflict_of_interest",
+    "conflict_note",
+    "score",
+    "comment",
+    "updated_at",
+]
+
+
+def exported_applications(competition: Competition) -> QuerySet:
+    """Every application of the call except drafts (which are the municipality's own), ranked
+    ones in rank order with their rank, then the withdrawn ones by reference."""
+    withdrawn = Case(
+        When(status__in=RANKED_STATUSES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    # The rank is the ranking's (``selectors.ranks_within_calls``): the withdrawn are numbered
+    # apart, and their numbers are not shown.
+    return (
+        Application.objects.filter(competition=competition)
+        .exclude(status=ApplicationStatus.DRAFT)
+        .annotate(
+            withdrawn=withdrawn,
+            call_rank=Window(RowNumber(), partition_by=[withdrawn], order_by=ranking_order()),
+        )
+        .order_by(
+            "withdrawn",
+            Case(When(withdrawn=1, then=F("reference"))).asc(),
+            *ranking_order(),
+        )
+    )
+
+
+def export_row_count(competition: Competition) -> int:
+    """How many rows the applications' table has: one per planned activity. One query."""
+    return (
+        PlannedActivity.objects.filter(application__competition=competition)
+        .exclude(application__status=ApplicationStatus.DRAFT)
+        .count()
+    )
+
+
+def _mean(total: int, count: int) -> Decimal:
+    return (Decimal(total) / count).quantize(CENT)
+
+
+def _quantized(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
+class ExportedApplication(NamedTuple):
+    """One application's share of the export: its row head (its own columns, the same on each
+    of its rows), one tail per planned activity (the activity's columns), and its reviews'
+    rows. A row of the applications' table is ``head + tail``."""
+
+    head: list[Any]
+    activities: list[list[Any]]
+    reviews: list[list[Any]]
+
+
+class CallExport:
+    """The tables of a call's export in the active language, a chunk of applications at a
+    time."""
+
+    def __init__(self, competition: Competition):
+        self.competition = competition
+        self.criteria = list(competition.criteria.all())
+        # Names and labels in the active language, read once rather than on every row.
+        self.categories = {pk: c.name for pk, c in ActivityCategory.objects.in_bulk().items()}
+        self.statuses = {status.value: str(status.label) for status in ApplicationStatus}
+
+    def chunks(self, *, reviews: bool) -> Iterator[list[ExportedApplication]]:
+        """The applications in the export's order, a chunk at a time; their reviews only with
+        ``reviews``."""
+        applications = (
+            exported_applications(self.competition)
+            .values_list(*APPLICATION_FIELDS)
+            .iterator(chunk_size=CHUNK_SIZE)
+        )
+        while chunk := list(islice(applications, CHUNK_SIZE)):
+            yield self._chunk(chunk, reviews=reviews)
+
+    def _chunk(self, chunk: list[tuple], *, reviews: bool) -> list[ExportedApplication]:
+        ids = [application[0] for application in chunk]
+        activities = defaultdict(list)
+        for application_id, category_id, *details in (
+            PlannedActivity.objects.filter(application_id__in=ids)
+            .order_by("application_id", "order", "id")
+            .values_list(*ACTIVITY_FIELDS)
+        ):
+            activities[application_id].append([self.categories[category_id], *details])
+        means = defaultdict(dict)  # application -> criterion -> mean points
+        points = defaultdict(dict)  # review -> criterion -> points
+        scores = CriterionScore.objects.filter(review__application_id__in=ids).order_by()
+        if reviews:
+            counted = defaultdict(lambda: defaultdict(list))
+            for application_id, review_id, criterion_id, value, conflict in scores.values_list(
+                "review__application_id",
+                "review_id",
+                "criterion_id",
+                "points",
+                "review__conflict_of_interest",
+            ):
+                if not conflict:
+                    counted[application_id][criterion_id].append(value)
+                points[review_id][criterion_id] = value
+            for application_id, criteria in counted.items():
+                for criterion_id, values in criteria.items():
+                    means[application_id][criterion_id] = _mean(sum(values), len(values))
+        else:
+            # Without the reviews' own rows, only the sums and counts are read.
+            for application_id, criterion_id, total, count in (
+                scores.filter(review__conflict_of_interest=False)
+                .values("review__application_id", "criterion_id")
+                .annotate(total=Sum("points"), count=Count("pk"))
+                .values_list("review__application_id", "criterion_id", "total", "count")
+            ):
+                means[application_id][criterion_id] = _mean(total, count)
+        by_application = defaultdict(list)
+        if reviews:
+            for review in (
+                Review.objects.filter(application_id__in=ids)
+                .order_by("application_id", "created_at", "id")
+                .values_list(*REVIEW_FIELDS)
+            ):
+                by_application[review[0]].append(review)
+        exported = []
+        for application in chunk:
+            pk, rank, status, reference, municipality, *figures = application
+            submitted_at, requested, mean, count, lowest, highest, awarded, reason = figures
+            mean_points = means[pk]
+            head = [
+                rank if status in RANKED_STATUSES else None,
+                reference,
+                municipality,
+                self.statuses[status],
+                submitted_at,
+                requested,
+                _quantized(mean),
+                count,
+                lowest,
+                highest,
+                *(mean_points.get(criterion.pk) for criterion in self.criteria),
+                awarded,
+                reason,
+            ]
+            exported.append(
+                ExportedApplication(
+                    head,
+                    [
+                        [number, *activity]
+                        for number, activity in enumerate(activities[pk], start=1)
+                    ],
+                    [
+                        self._review_row(reference, municipality, review, points[review[1]])
+                        for review in by_application[pk]
+                    ],
+                )
             )
-    return Sheet(_("Reviews"), columns, rows)
+        return exported
 
-
-def _criterion_columns(criteria, label: str, kind: str) -> list[Column]:
-    return [
-        Column(label % {"criterion": criterion.name, "max": criterion.max_points}, kind, 14)
-        for criterion in criteria
-    ]
+    def _review_row(self, reference, municipality, review, points) -> list[Any]:
+        _application, _pk, first, last, username, conflict, note, score, comment, at = review
+        return [
+            reference,
+            municipality,
+            f"{first} {last}".strip() or username,  # User.get_full_name() or its username
+            conflict,
+            note,
+            *(points.get(criterion.pk) for criterion in self.criteria),
+            score,
+            comment,
+            at,
+        ]
 
 
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def _csv_value(value: Any, kind: str) -> str:
-    if value is None or value == "":
-        return ""
-    if kind == "yes_no":
-        return _("yes") if value else _("no")
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, int):
-        return str(value)
+def _csv_formats() -> dict[type, Callable[[Any], str]]:
+    """How a value of each type is written: amounts and scores with two decimals and a point,
+    times in Riga time, dates as ISO, text escaped (``_csv_value`` for any other type)."""
+    here = timezone.get_current_timezone()
+    return {
+        type(None): lambda value: "",
+        str: escape_formula,
+        Decimal: lambda value: f"{value:.2f}",
+        int: str,
+        datetime: lambda value: value.astimezone(here).strftime("%Y-%m-%d %H:%M"),
+        date: date.isoformat,
+    }
+
+
+def _csv_value(value: Any) -> str:
     return escape_formula(str(value))
 
 
+def csv_chunks(competition: Competition, *, progress: Callable[[int], None] | None = None):
+    """The applications and their activities (the first table of the XLSX) as CSV text, a
+    chunk of applications at a time, the first piece with the byte order mark and the
+    headings. ``progress`` is told how many rows each chunk wrote."""
+    export = CallExport(competition)
+    formats = _csv_formats()
+
+    def cells(values: list[Any]) -> list[str]:
+        return [formats.get(type(value), _csv_value)(value) for value in values]
+
+    def batches():
+        yield [[escape_formula(column.label) for column in applications_columns(export.criteria)]]
+        for chunk in export.chunks(reviews=False):
+            rows = []
+            for application in chunk:
+                head = cells(application.head)  # written once, on each of its activities' rows
+                rows.extend([*head, *cells(activity)] for activity in application.activities)
+            yield rows
+            if progress:
+                progress(len(rows))
+
+    return csv_pieces(batches())
+
+
+def write_csv(
+    competition: Competition, file: IO[bytes], *, progress: Callable[[int], None] | None = None
+) -> None:
+    for text in csv_chunks(competition, progress=progress):
+        file.write(text.encode("utf-8"))
+
+
 def export_csv(competition: Competition) -> bytes:
-    """The applications and their activities (the first table of the XLSX) as CSV."""
-    sheet = export_sheets(competition)[0]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([escape_formula(column.label) for column in sheet.columns])
-    for row in sheet.rows:
-        writer.writerow(
-            [
-                _csv_value(value, column.kind)
-                for value, column in zip(row, sheet.columns, strict=True)
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """The whole CSV at once, for a small call (the tests)."""
+    return "".join(csv_chunks(competition)).encode("utf-8")
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -252,61 +396,154 @@ NUMBER_FORMATS = {
 SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 
 
-def _xlsx_cell(cell, value: Any, kind: str) -> None:
-    if value is None or value == "":
-        return
-    if kind == "yes_no":
-        cell.value = _("yes") if value else _("no")
-        return
-    if isinstance(value, datetime):
-        # Spreadsheets have no time zones: the cell holds Riga time, as everything shown.
-        value = timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, str):
-        cell.value = value
-        if looks_like_formula(value):
+class _XlsxSheet:
+    """A write-only sheet with its headings, widths, frozen panes and filter."""
+
+    def __init__(self, workbook: Workbook, title: str, columns: list[Column]):
+        self.sheet = workbook.create_sheet(title.translate(SHEET_TITLE_FORBIDDEN)[:31])
+        self.kinds = [column.kind for column in columns]
+        self.rows = 1
+        self.here = timezone.get_current_timezone()
+        self.yes_no = (_("no"), _("yes"))
+        # Each kind's style made once and given to each new cell of that kind, rather than
+        # looked up again for every cell: ``Cell(style_array=...)`` copies it.
+        self.styles = {}
+        for kind, number_format in NUMBER_FORMATS.items():
+            template = WriteOnlyCell(self.sheet)
+            template.number_format = number_format
+            self.styles[kind] = template._style
+        template = WriteOnlyCell(self.sheet)
+        template.quotePrefix = True
+        self.styles["quoted"] = template._style
+        # Widths and panes come before the first row: a write-only sheet writes them first.
+        for index, column in enumerate(columns, start=1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = column.width
+        self.sheet.freeze_panes = "C2"
+        headings = []
+        for column in columns:
+            cell = WriteOnlyCell(self.sheet, column.label)
+            if looks_like_formula(column.label):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            headings.append(cell)
+        self.sheet.append(headings)
+
+    def cells(self, values: list[Any], first: int = 0) -> list[Any]:
+        """What is appended for ``values`` (the columns from ``first`` on): each value itself,
+        or a cell where it needs a number format or must be kept from being read as a
+        formula. A cell may be appended again on the next row (written at once, it is only
+        read)."""
+        return [
+            self._cell(value, kind)
+            for value, kind in zip(values, self.kinds[first : first + len(values)], strict=True)
+        ]
+
+    def _cell(self, value: Any, kind: str) -> Any:
+        if value is None or value == "":
+            return None
+        if kind == "yes_no":
+            return self.yes_no[bool(value)]
+        if isinstance(value, datetime):
+            # Spreadsheets have no time zones: the cell holds Riga time, as everything shown.
+            value = value.astimezone(self.here).replace(tzinfo=None)
+        if isinstance(value, str):
+            if not looks_like_formula(value):
+                return value
+            cell = Cell(self.sheet, row=1, column=1, value=value, style_array=self.styles["quoted"])
             cell.data_type = "s"
-            cell.quotePrefix = True
-        return
-    cell.value = value
-    if kind in NUMBER_FORMATS:
-        cell.number_format = NUMBER_FORMATS[kind]
+            return cell
+        if kind not in NUMBER_FORMATS:
+            return value
+        return Cell(self.sheet, row=1, column=1, value=value, style_array=self.styles[kind])
+
+    def append(self, cells: list[Any]) -> None:
+        self.sheet.append(cells)
+        self.rows += 1
+
+    def close(self) -> None:
+        self.sheet.auto_filter.ref = f"A1:{get_column_letter(len(self.kinds))}{self.rows}"
+
+
+def write_xlsx(
+    competition: Competition, file: IO[bytes], *, progress: Callable[[int], None] | None = None
+) -> None:
+    """Both tables as a workbook written to ``file``, a chunk of applications at a time; each
+    write-only sheet keeps its rows in a temporary file of its own until the workbook is
+    saved. ``progress`` is told how many rows of the applications' table each chunk wrote."""
+    export = CallExport(competition)
+    workbook = Workbook(write_only=True)
+    workbook.properties.creator = competition.organiser
+    workbook.properties.title = competition.title
+    applications = _XlsxSheet(
+        workbook, _("Applications and activities"), applications_columns(export.criteria)
+    )
+    reviews = _XlsxSheet(workbook, _("Reviews"), reviews_columns(export.criteria))
+    for chunk in export.chunks(reviews=True):
+        rows = 0
+        for application in chunk:
+            head = applications.cells(application.head)  # the same on each activity's row
+            for activity in application.activities:
+                applications.append(head + applications.cells(activity, len(head)))
+            for review in application.reviews:
+                reviews.append(reviews.cells(review))
+            rows += len(application.activities)
+        if progress:
+            progress(rows)
+    applications.close()
+    reviews.close()
+    workbook.save(file)
 
 
 def export_xlsx(competition: Competition) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    workbook.properties.creator = competition.organiser
-    workbook.properties.title = competition.title
-    for sheet in export_sheets(competition):
-        worksheet = workbook.create_sheet(sheet.title.translate(SHEET_TITLE_FORBIDDEN)[:31])
-        for index, column in enumerate(sheet.columns, start=1):
-            cell = worksheet.cell(row=1, column=index)
-            _xlsx_cell(cell, column.label, "text")
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            worksheet.column_dimensions[get_column_letter(index)].width = column.width
-        for row_number, row in enumerate(sheet.rows, start=2):
-            for index, (value, column) in enumerate(zip(row, sheet.columns, strict=True), start=1):
-                _xlsx_cell(worksheet.cell(row=row_number, column=index), value, column.kind)
-        worksheet.freeze_panes = "C2"
-        worksheet.auto_filter.ref = worksheet.dimensions
+    """The whole workbook at once, for a small call (the tests)."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(competition, buffer)
     return buffer.getvalue()
+
+
+# --- the formats and the response --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ExportFormat:
-    render: Callable[[Competition], bytes]
+    write: Callable[..., None]  # (competition, file, *, progress) writes the whole file
     content_type: str
     extension: str
 
 
 EXPORT_FORMATS = {
-    "csv": ExportFormat(export_csv, "text/csv; charset=utf-8", "csv"),
+    "csv": ExportFormat(write_csv, "text/csv; charset=utf-8", "csv"),
     "xlsx": ExportFormat(
-        export_xlsx,
+        write_xlsx,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "xlsx",
     ),
 }
+
+
+def export_filename(competition: Competition, export_format: str) -> str:
+    return f"{competition.slug}-applications.{EXPORT_FORMATS[export_format].extension}"
+
+
+def export_response(competition: Competition, export_format: str):
+    """The export as a download within the request: the CSV streamed as it is read from the
+    database, the XLSX written to a temporary file first (a workbook is a zip whose index
+    comes last) and sent from it. Neither is ever held whole in memory."""
+    export = EXPORT_FORMATS[export_format]
+    filename = export_filename(competition, export_format)
+    if export_format == "csv":
+        response = StreamingHttpResponse(csv_chunks(competition), content_type=export.content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=filename
+        )
+    else:
+        file = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it, and it is gone)
+        export.write(competition, file)
+        file.seek(0)
+        response = FileResponse(
+            file, as_attachment=True, filename=filename, content_type=export.content_type
+        )
+    response["Cache-Control"] = "private, no-store"
+    return response

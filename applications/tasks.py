@@ -1,18 +1,22 @@
-"""Work the portal hands to its Celery workers: the letters of a whole call. (Mail is the
-task ``notifications.send_mail``.)
+"""Work the portal hands to its Celery workers: the letters of a whole call, and the export of
+a call too big to be written within a request. (Mail is the task ``notifications.send_mail``.)
 
 Without a broker (``CELERY_BROKER_URL`` unset) each task runs in the process that queues it.
 """
 
+import tempfile
+
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from competitions.jobs import job_run, job_start
+from competitions.jobs import job_attach_file, job_files_remove_expired, job_run, job_start
 from competitions.models import Competition, JobRun
 
-from . import services
+from . import exports, services
 from .models import Application, AwardLetter
 from .selectors import letters_to_issue
 
@@ -114,5 +118,50 @@ def issue_selected_letters(job_id: int, application_ids: list[int], by_id: int, 
                 done += 1
                 progress()
         return done, failures
+
+    job_run(job_id, work)
+
+
+def export_job(*, competition: Competition, by, export_format: str, language: str) -> JobRun:
+    """Start the job that writes a call's export in ``export_format`` with headings in
+    ``language``, and queue it (called outside a transaction, as ``call_letters_job``). Its
+    count is the rows of the applications' table."""
+    job = job_start(
+        title=_("Export of the call “%(call)s” (%(format)s, %(language)s)")
+        % {"call": competition.title, "format": export_format.upper(), "language": language},
+        by=by,
+        total=exports.export_row_count(competition),
+    )
+    build_export.delay(job.pk, competition.pk, export_format, language)
+    job.refresh_from_db()
+    return job
+
+
+@shared_task(acks_late=True)
+def build_export(job_id: int, competition_id: int, export_format: str, language: str) -> None:
+    """A call's export, as the job ``job_id``: written to a temporary file a chunk at a time,
+    then kept in the default storage for the job's starter to download. The files of jobs
+    older than ``JOB_FILE_DAYS`` are removed first, so that they go even where no scheduler
+    runs the hourly sweep."""
+
+    def work(progress):
+        job_files_remove_expired()
+        competition = Competition.objects.get(pk=competition_id)
+        rows = 0
+
+        def count(written: int) -> None:
+            nonlocal rows
+            rows += written
+            progress(written)
+
+        with translation.override(language), tempfile.TemporaryFile() as file:
+            exports.EXPORT_FORMATS[export_format].write(competition, file, progress=count)
+            file.seek(0)
+            job_attach_file(
+                job_id=job_id,
+                name=exports.export_filename(competition, export_format),
+                file=File(file),
+            )
+        return rows, []
 
     job_run(job_id, work)

@@ -9,17 +9,22 @@ export, the pool and cap of a call that has applications, criteria already score
 and registers it again. This app imports no other app of the portal.
 """
 
+import posixpath
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -340,6 +345,13 @@ class CompetitionAdmin(VisibleOnlyMixin, SimpleHistoryAdmin):
 # --- background jobs ------------------------------------------------------------------------
 
 
+#: The types of the files jobs write, by extension (the rest are guessed from the name).
+JOB_FILE_TYPES = {
+    ".csv": "text/csv; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 @admin.register(JobRun)
 class JobRunAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
     """The jobs done on the workers (a call's letters, agreements in bulk): each one's page
@@ -354,6 +366,7 @@ class JobRunAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
         "status",
         "progress",
         "failure_list",
+        "file_name",
         "started_by",
         "created_at",
         "finished_at",
@@ -374,7 +387,53 @@ class JobRunAdmin(VisibleOnlyMixin, ReadOnlyAdmin):
             return "—"
         return format_html_join("\n", "<p>{}</p>", ((line,) for line in job.failures))
 
+    @admin.display(description=_("file"))
+    def file_name(self, job):
+        if job.file:
+            return posixpath.basename(job.file.name)
+        if job.is_finished and job.status == JobRun.Status.DONE and job.total:
+            days = settings.JOB_FILE_DAYS
+            return ngettext(
+                "removed %(days)s day after the job ended",
+                "removed %(days)s days after the job ended",
+                days,
+            ) % {"days": days}
+        return "—"
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, unquote(object_id))
-        extra_context = {**(extra_context or {}), "job_running": job and not job.is_finished}
+        extra_context = {
+            **(extra_context or {}),
+            "job_running": job and not job.is_finished,
+            "download_url": reverse("admin:competitions_jobrun_download", args=[job.pk])
+            if job and job.file and roles.can_download_job_file(request.user, job)
+            else None,
+        }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="competitions_jobrun_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, object_id):
+        """The job's file, to its starter only, never kept by a browser or a proxy."""
+        job = get_object_or_404(JobRun, pk=unquote(object_id))
+        if not roles.can_download_job_file(request.user, job):
+            raise PermissionDenied
+        if not job.file:
+            raise Http404
+        name = posixpath.basename(job.file.name)
+        response = FileResponse(
+            job.file.open("rb"),
+            as_attachment=True,
+            filename=name,
+            content_type=JOB_FILE_TYPES.get(posixpath.splitext(name)[1]),
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

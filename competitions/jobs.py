@@ -9,9 +9,12 @@ in the request, and the page shows the finished job at once.
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,9 +25,9 @@ logger = logging.getLogger(__name__)
 #: How long a running job's count stays in the cache: longer than any job runs.
 PROGRESS_SECONDS = 24 * 60 * 60
 
-#: What a job does: given a function to call after each item, it returns how many items were
-#: done and one line per item that failed.
-Work = Callable[[Callable[[], None]], tuple[int, list[str]]]
+#: What a job does: given a function to call after each item (or after several, with how many),
+#: it returns how many items were done and one line per item that failed.
+Work = Callable[[Callable[..., None]], tuple[int, list[str]]]
 
 
 def _progress_key(job_id: int) -> str:
@@ -44,9 +47,9 @@ def job_run(job_id: int, work: Work) -> JobRun:
     job.save(update_fields=["status"])
     done = 0
 
-    def progress() -> None:
+    def progress(count: int = 1) -> None:
         nonlocal done
-        done += 1
+        done += count
         cache.set(_progress_key(job_id), done, PROGRESS_SECONDS)
 
     try:
@@ -71,3 +74,26 @@ def done_so_far(job: JobRun) -> int:
     if job.status == JobRun.Status.RUNNING:
         return min(cache.get(_progress_key(job.pk), job.done), job.total or job.done)
     return job.done
+
+
+def job_attach_file(*, job_id: int, name: str, file: File) -> None:
+    """Keep the file a job wrote, in the default storage, for its starter to download."""
+    job = JobRun.objects.get(pk=job_id)
+    job.file.save(name, file, save=False)
+    job.save(update_fields=["file"])
+
+
+def job_files_remove_expired(*, now=None) -> int:
+    """Remove the files of the jobs that ended more than ``JOB_FILE_DAYS`` ago (an export is
+    a copy of what the portal shows, taken once: kept for a few days, not for ever). The job
+    stays, without its file. Returns how many files were removed."""
+    now = now or timezone.now()
+    expired = JobRun.objects.filter(
+        finished_at__lt=now - timedelta(days=settings.JOB_FILE_DAYS)
+    ).exclude(file="")
+    removed = 0
+    for job in expired:
+        job.file.delete(save=False)
+        job.save(update_fields=["file"])
+        removed += 1
+    return removed

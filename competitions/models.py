@@ -128,6 +128,10 @@ class SentReminder(models.Model):
         return f"{self.kind} · {self.key} · {self.user}"
 
 
+def job_file_path(job: "JobRun", filename: str) -> str:
+    return f"jobs/{job.pk}/{filename}"
+
+
 class JobRun(models.Model):
     """A piece of work in bulk done on a worker (a call's letters, agreements): who started it,
     how far it has got and what failed, for the admin's page that follows it. The count of
@@ -156,6 +160,10 @@ class JobRun(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    #: The file the job wrote (a call's export), in the default storage, never public: only
+    #: its starter downloads it, through the admin, until it is removed ``JOB_FILE_DAYS``
+    #: after the job ends (``competitions.jobs.job_files_remove_expired``).
+    file = models.FileField(_("file"), upload_to=job_file_path, blank=True, max_length=300)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -185,6 +185,12 @@ def is_coordinator(user) -> bool:
     return _holds(user, COORDINATOR_PERMISSIONS)
 
 
+def can_download_job_file(user, job) -> bool:
+    """A job's file (a call's export) is its starter's, while they may still export: it holds
+    what a coordinator sees, and another coordinator builds their own."""
+    return job.started_by_id == user.pk and is_coordinator(user)
+
+
 def can_allocate(user) -> bool:
     return _holds(user, ALLOCATOR_PERMISSIONS)
 

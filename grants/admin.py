@@ -23,13 +23,12 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -1096,13 +1095,7 @@ class PaymentAdmin(ObjectToolsAdmin):
         if export_format not in registers.REGISTER_FORMATS:
             raise Http404
         competition = get_object_or_404(Competition, pk=competition_id)
-        write, content_type = registers.REGISTER_FORMATS[export_format]
-        response = HttpResponse(write(competition), content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"{competition.slug}-payments.{export_format}"
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return registers.register_response(competition, export_format)
 
 
 # --- reports --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -187,6 +188,15 @@ def build_world() -> World:
             closes_at=timezone.now() - timedelta(days=1),
         ),
     )
+    export_job = JobRun.objects.create(
+        title=f"Konkursa “{decided.title}” datu eksports (XLSX, lv)",
+        status=JobRun.Status.DONE,
+        total=10,
+        done=10,
+        started_by=users[COORDINATOR],
+        finished_at=timezone.now(),
+    )
+    export_job.file.save(f"{decided.slug}-applications.xlsx", ContentFile(b"PK"))
     return World(
         objects={
             "users": users,
@@ -216,6 +226,7 @@ def build_world() -> World:
             "objection": objection,
             "message": grants["valmieras-pilseta"].application.messages.first(),
             "job": job,
+            "export_job": export_job,
         }
     )
 
@@ -563,7 +574,10 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
     "admin:competitions_competition_decision": admin(
         COORDINATOR, lambda w: _admin("competitions_competition_decision", w.closed_call.pk)
     ),
-    "admin:competitions_competition_export": DOWNLOAD,
+    "admin:competitions_competition_export": not_a_page(
+        "a file download; past EXPORT_INLINE_MAX_ROWS, the offer of a background job "
+        "(tests/test_exports.py)"
+    ),
     "admin:competitions_competition_issue_letters": not_a_page(
         "POST only: starts the letters' job and redirects to its page"
     ),
@@ -572,13 +586,16 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
         COORDINATOR, lambda w: _admin("competitions_jobrun_changelist")
     ),
     "admin:competitions_jobrun_add": not_a_page("jobs are started by their screens: 403 here"),
-    "admin:competitions_jobrun_change": admin(
-        COORDINATOR, lambda w: _admin("competitions_jobrun_change", w.job.pk)
+    "admin:competitions_jobrun_change": (
+        admin(COORDINATOR, lambda w: _admin("competitions_jobrun_change", w.job.pk)),
+        # An export done, its file offered to the coordinator who started it.
+        admin(COORDINATOR, lambda w: _admin("competitions_jobrun_change", w.export_job.pk)),
     ),
     "admin:competitions_jobrun_history": admin(
         COORDINATOR, lambda w: _admin("competitions_jobrun_history", w.job.pk)
     ),
     "admin:competitions_jobrun_delete": not_a_page("jobs are never deleted: 403 to everyone"),
+    "admin:competitions_jobrun_download": DOWNLOAD,
     "admin:competitions_municipality_changelist": admin(
         COORDINATOR, lambda w: _admin("competitions_municipality_changelist")
     ),

@@ -356,6 +356,8 @@ EXPECTED = {
     "admin:competitions_jobrun_change": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
     "admin:competitions_jobrun_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
     "admin:competitions_jobrun_history": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    # A job's file (a call's export) goes to its starter, here the coordinator, alone.
+    "admin:competitions_jobrun_download": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
     "admin:competitions_competition_delete": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 403),
     "admin:competitions_competition_export": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
     "admin:competitions_competition_history": (
@@ -754,6 +756,10 @@ def targets(world: World) -> dict[str, tuple[str, str]]:
                 "get",
                 admin_url("competitions_competition_export", w.decided.pk, "csv"),
             ),
+            "admin:competitions_jobrun_download": (
+                "get",
+                admin_url("competitions_jobrun_download", export_job(w).pk),
+            ),
             "admin:app_list": (
                 "get",
                 reverse("admin:app_list", kwargs={"app_label": "applications"}),
@@ -888,6 +894,20 @@ def outcome(response) -> str | int:
             return LOGIN
         return REDIRECT
     return response.status_code
+
+
+def export_job(w: World) -> JobRun:
+    """A finished export of the decided call, started by the coordinator, with its file."""
+    job = JobRun.objects.create(
+        title="Eksports",
+        started_by=w.users["coordinator"],
+        status=JobRun.Status.DONE,
+        total=10,
+        done=10,
+        finished_at=timezone.now(),
+    )
+    job.file.save(f"{w.decided.slug}-applications.csv", ContentFile(b"\xef\xbb\xbfVieta\r\n"))
+    return job
 
 
 def observe(world: World) -> dict[str, dict[str, str | int]]:

@@ -504,6 +504,13 @@ def project_endpoints(w: World) -> list[Endpoint]:
             reverse("admin:competitions_competition_issue_letters", args=[w.decided.pk, "lv"]),
             post_only=True,
         ),
+        # The export: a GET downloads it (or, past EXPORT_INLINE_MAX_ROWS, offers the job);
+        # a POST starts the job that builds it.
+        Endpoint(
+            "admin:competitions_competition_export",
+            "coordinator",
+            reverse("admin:competitions_competition_export", args=[w.decided.pk, "csv"]),
+        ),
         Endpoint(
             "admin:applications_application_issue_letter",
             "coordinator",
@@ -671,7 +678,7 @@ READ_ONLY = {
     "admin:applications_application_simple_history": "a past version, shown (a POST is 405)",
     "admin:competitions_competition_simple_history": "a past version, shown (a POST is 405)",
     "admin:competitions_competition_allocation_state": "the pool's figures as JSON",
-    "admin:competitions_competition_export": "a download",
+    "admin:competitions_jobrun_download": "a download",
     "competitions:detail": "a page",
     "competitions:regulations": "a download",
     "results:detail": "a page",

@@ -238,9 +238,11 @@ def test_the_payment_register_escapes_formulas_in_csv_and_xlsx(gulbene):
     rows = list(
         csv.reader(
             io.StringIO(
-                client.get(
-                    reverse("admin:grants_payment_register", args=[grant.competition.pk, "csv"])
-                ).content.decode("utf-8-sig")
+                b"".join(
+                    client.get(
+                        reverse("admin:grants_payment_register", args=[grant.competition.pk, "csv"])
+                    ).streaming_content
+                ).decode("utf-8-sig")
             )
         )
     )
@@ -249,11 +251,15 @@ def test_the_payment_register_escapes_formulas_in_csv_and_xlsx(gulbene):
     assert rows[1][5] == "'@MU-1"
     assert rows[1][1].startswith("VPR/")  # the agreement's number
     xlsx = client.get(reverse("admin:grants_payment_register", args=[grant.competition.pk, "xlsx"]))
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert "no-store" in xlsx["Cache-Control"]
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
     assert sheet["A2"].value == "=HYPERLINK(1)"
     assert sheet["A2"].data_type == "s"
     assert sheet["A2"].quotePrefix
     assert sheet["D2"].value == 2500
+    assert sheet["D2"].number_format == '#,##0.00 "€"'
+    assert sheet["E2"].is_date
+    assert sheet.freeze_panes == "A2"
 
 
 def test_the_public_csv_carries_the_stage_and_the_money_of_each_grant(gulbene, client):
