@@ -22,6 +22,8 @@ from django.utils import translation
 from competitions import roles
 from competitions.languages import languages_of
 
+from .models import Application
+
 logger = logging.getLogger(__name__)
 
 #: What a mail server's failure looks like: refused, dropped, or not answering.
@@ -109,6 +111,26 @@ def portal_link(path: str, language: str | None = None) -> str:
     if language:
         path = translate_url(path, language)
     return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def later(task, *args) -> None:
+    """Queue ``task`` with ``args``, for a worker to write and send its mail outside the request
+    that committed the change (without a broker, or with one that cannot be reached: run here,
+    now, as ``send`` does)."""
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.exception("Could not queue %s%r; running it now", task.name, args)
+        task.apply(args=args)
+
+
+@shared_task(acks_late=True)
+def application_submitted_mail(application_id: int) -> None:
+    """The mails of a submission, written where the task runs (``later``): the application is
+    read there, as committed."""
+    application_submitted(
+        Application.objects.select_related("competition", "municipality").get(pk=application_id)
+    )
 
 
 def application_submitted(application) -> None:
