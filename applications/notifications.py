@@ -1,7 +1,9 @@
 """Mail the portal sends. Called through ``transaction.on_commit`` by the services, so that
 nobody is told about a change that was rolled back. ``send`` is the one place mail leaves the
 portal: it queues the ``send_mail`` task, which a worker retries while the SMTP server fails;
-a mail server that fails never undoes the change that was already committed.
+a mail server that fails never undoes the change that was already committed. A mail costly to
+write (the submission's, in the deadline rush) is queued whole with ``later``: the task reads
+the committed row and writes the mail on a worker, not in the request that made the change.
 
 Each mail is written in its recipient's language (``competitions.languages``: the one they last
 used on the portal, Latvian when they never have): ``mails`` renders a template once per
