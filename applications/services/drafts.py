@@ -286,8 +286,8 @@ def over_cap_problems(application: Application) -> list[ValidationError]:
 ACTIVITY_SAVED_FIELDS = ("category_id", *ACTIVITY_DETAIL_FIELDS, "cost", "order")
 
 
-def _activity_values(activity: PlannedActivity) -> tuple:
-    return tuple(getattr(activity, field) for field in ACTIVITY_SAVED_FIELDS)
+def _activity_values(activity: PlannedActivity) -> dict:
+    return {field: getattr(activity, field) for field in ACTIVITY_SAVED_FIELDS}
 
 
 def _draft_saved(
@@ -297,7 +297,7 @@ def _draft_saved(
     total: Decimal,
     planned: Sequence[PlannedActivity],
     removed: Iterable[PlannedActivity],
-    saved: dict[int, tuple],
+    saved: dict[int, dict],
     by: User,
 ) -> None:
     """Write what changed, and only that: the application's row if any of its fields did, the
@@ -320,16 +320,19 @@ def _draft_saved(
     for activity in removed:
         changed_by(activity, by).delete()
     created = [activity for activity in planned if activity.pk is None]
-    updated = [
-        activity
-        for activity in planned
-        if activity.pk is not None and _activity_values(activity) != saved[activity.pk]
-    ]
+    updated, fields = [], set()
+    for activity in planned:
+        if activity.pk is None:
+            continue
+        before, now = saved[activity.pk], _activity_values(activity)
+        if changed_fields := {name for name in ACTIVITY_SAVED_FIELDS if now[name] != before[name]}:
+            updated.append(activity)
+            fields |= {name.removesuffix("_id") for name in changed_fields}
     if created:
         bulk_create_with_history(created, PlannedActivity, default_user=by)
     if updated:
-        fields = [field.removesuffix("_id") for field in ACTIVITY_SAVED_FIELDS]
-        bulk_update_with_history(updated, PlannedActivity, fields, default_user=by)
+        # One UPDATE of the fields that changed in any of them, and one INSERT of their history.
+        bulk_update_with_history(updated, PlannedActivity, sorted(fields), default_user=by)
 
 
 def _missing_for_submission(application: Application, activities) -> MissingToSubmit:
