@@ -12,11 +12,13 @@ language among the recipients, with the link in that language.
 
 import logging
 import smtplib
+import threading
 from collections.abc import Iterable
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mass_mail
+from django.db import close_old_connections
 from django.template.loader import render_to_string
 from django.urls import reverse, translate_url
 from django.utils import translation
@@ -115,15 +117,43 @@ def portal_link(path: str, language: str | None = None) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
+#: Without a broker, the tasks ``later`` keeps for the end of this thread's request.
+_after_response = threading.local()
+
+
 def later(task, *args) -> None:
     """Queue ``task`` with ``args``, for a worker to write and send its mail outside the request
-    that committed the change (without a broker, or with one that cannot be reached: run here,
-    now, as ``send`` does)."""
+    that committed the change. Without a broker it runs in this process once the response has
+    been sent (``request_finished``), or now outside a request; with a broker that cannot be
+    reached, here and now, as ``send`` does."""
+    pending = getattr(_after_response, "tasks", None)
+    if settings.CELERY_TASK_ALWAYS_EAGER and pending is not None:
+        pending.append((task, args))
+        return
     try:
         task.delay(*args)
     except Exception:
         logger.exception("Could not queue %s%r; running it now", task.name, args)
         task.apply(args=args)
+
+
+def request_started(**_signal) -> None:
+    run_after_response()  # anything a request left behind (its response was never closed)
+    _after_response.tasks = []
+
+
+def run_after_response(**_signal) -> None:
+    """The tasks kept by ``later`` during the request, run once its response is out; a
+    failure of one is logged, never raised to a response that is already sent."""
+    tasks, _after_response.tasks = getattr(_after_response, "tasks", None) or [], None
+    for task, args in tasks:
+        try:
+            task.apply(args=args, throw=True)
+        except Exception:
+            logger.exception("%s%r failed after the response", task.name, args)
+    if tasks:
+        # The request's database connection was let go before these ran: so is theirs.
+        close_old_connections()
 
 
 @shared_task(acks_late=True)

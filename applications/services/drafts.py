@@ -304,18 +304,17 @@ def _draft_saved(
     activities created, updated or removed (each with its history row, as ``by``'s); an
     activity saved as it was is not written again."""
     values = {
-        field: value
-        for field, value in vars(details).items()
-        if field != "keep" and field not in details.keep
+        **{
+            field: value
+            for field, value in vars(details).items()
+            if field != "keep" and field not in details.keep
+        },
+        "requested_amount": total,
     }
-    changed = [
-        field
-        for field, value in {**values, "requested_amount": total}.items()
-        if getattr(application, field) != value
-    ]
+    changed = [field for field, value in values.items() if getattr(application, field) != value]
+    for field in changed:
+        setattr(application, field, values[field])
     if changed:
-        for field in changed:
-            setattr(application, field, {**values, "requested_amount": total}[field])
         changed_by(application, by).save(update_fields=[*changed, "updated_at"])
     for activity in removed:
         changed_by(activity, by).delete()

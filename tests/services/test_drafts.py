@@ -462,6 +462,33 @@ def test_with_the_broker_down_the_submission_mail_is_written_and_sent_here(
     assert "running it now" in caplog.text
 
 
+def test_without_a_broker_the_mail_kept_during_a_request_leaves_after_its_response(
+    draft, smiltene, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from applications import notifications
+
+    # The test's own transaction must stay open: no connection is let go of here (the test
+    # client does the same around its requests).
+    monkeypatch.setattr(notifications, "close_old_connections", lambda: None)
+    save(draft, smiltene, ["100"])
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        request_started.send(sender=None)
+        with django_capture_on_commit_callbacks(execute=True):
+            submitted = services.application_submit(application=draft, by=smiltene)
+        assert mail.outbox == []  # committed, but the response is not out yet
+        request_finished.send(sender=None)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert [message.to for message in mail.outbox] == [[smiltene.email]]
+    assert submitted.reference in mail.outbox[0].subject
+
+
 # --- withdrawing and deleting -----------------------------------------------------------------
 
 
