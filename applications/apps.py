@@ -9,6 +9,8 @@ class ApplicationsConfig(AppConfig):
     def ready(self):
         # A call's publication and a moved deadline are mailed from here: competitions, which
         # sends the signals, has no mail helpers of its own.
+        from django.core.signals import request_finished, request_started
+
         from competitions.signals import call_published, deadline_changed
 
         from . import notifications
@@ -18,4 +20,11 @@ class ApplicationsConfig(AppConfig):
         )
         deadline_changed.connect(
             notifications.deadline_changed, dispatch_uid="applications.deadline_changed"
+        )
+        # Without a broker, mail that ``notifications.later`` keeps is sent after the response.
+        request_started.connect(
+            notifications.request_started, dispatch_uid="applications.after_response_start"
+        )
+        request_finished.connect(
+            notifications.run_after_response, dispatch_uid="applications.after_response"
         )

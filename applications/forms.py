@@ -68,6 +68,21 @@ class ApplicationForm(forms.ModelForm):
         )
 
 
+class ReadChoiceField(forms.ModelChoiceField):
+    """A choice of a row the page has already read (``rows``, by the text of their id): taken
+    from there rather than with a query of its own, as a formset would for each of its forms.
+    Any other id is looked up as ``ModelChoiceField`` does, and refused the same way."""
+
+    def __init__(self, *args, rows: dict[str, object] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows or {}
+
+    def to_python(self, value):
+        if isinstance(value, str) and value in self.rows:
+            return self.rows[value]
+        return super().to_python(value)
+
+
 class ActivityForm(forms.ModelForm):
     cost = MoneyField(label=_("Cost (EUR)"))
 
@@ -80,11 +95,15 @@ class ActivityForm(forms.ModelForm):
             "starts_on": DateInput(),
             "ends_on": DateInput(),
         }
+        field_classes = {"category": ReadChoiceField}
 
-    def __init__(self, *args, categories=None, category_choices=None, **kwargs):
+    def __init__(self, *args, categories=None, category_choices=None, category_rows=None, **kwargs):
         super().__init__(*args, **kwargs)
         if categories is not None:
             self.fields["category"].queryset = categories
+        if category_rows is not None:
+            # Read once by the formset: otherwise every row's choice queries its category.
+            self.fields["category"].rows = category_rows
         if category_choices is not None:
             # Read once by the formset: otherwise every row's select queries the categories.
             self.fields["category"].choices = category_choices
@@ -137,9 +156,12 @@ class ActivityForm(forms.ModelForm):
 class BaseActivityFormSet(BaseInlineFormSet):
     def __init__(self, *args, categories=None, **kwargs):
         self.categories = categories
-        self.category_choices = None
+        self.category_choices = self.category_rows = self._read_rows = None
         if categories is not None:
-            self.category_choices = [("", "---------")] + [(c.pk, c.name) for c in categories]
+            self.category_rows = {str(c.pk): c for c in categories}
+            self.category_choices = [("", "---------")] + [
+                (c.pk, c.name) for c in self.category_rows.values()
+            ]
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
@@ -147,7 +169,24 @@ class BaseActivityFormSet(BaseInlineFormSet):
             **super().get_form_kwargs(index),
             "categories": self.categories,
             "category_choices": self.category_choices,
+            "category_rows": self.category_rows,
         }
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Each row's id is one of the activities the formset has read: found there, not
+        # queried once a row (an id of another application is still looked up, and refused
+        # by the service).
+        if self._read_rows is None:
+            self._read_rows = {str(activity.pk): activity for activity in self.get_queryset()}
+        field = form.fields[self._pk_field.name]
+        form.fields[self._pk_field.name] = ReadChoiceField(
+            field.queryset,
+            rows=self._read_rows,
+            initial=field.initial,
+            required=False,
+            widget=field.widget,
+        )
 
     @property
     def empty_form(self):
@@ -158,6 +197,7 @@ class BaseActivityFormSet(BaseInlineFormSet):
             use_required_attribute=False,
             categories=self.categories,
             category_choices=self.category_choices,
+            category_rows=self.category_rows,
         )
         self.add_fields(form, None)
         return form

@@ -364,6 +364,34 @@ class PlannedActivity(models.Model):
     def __str__(self):
         return self.title
 
+    #: Each of ``Meta.constraints`` in Python: the fields it reads and whether a row keeps it
+    #: (a NULL keeps it, as in the database's CHECK).
+    CONSTRAINT_CHECKS = {
+        "activity_cost_positive": (("cost",), lambda row: row.cost is None or row.cost > 0),
+        "activity_ends_after_it_starts": (
+            ("starts_on", "ends_on"),
+            lambda row: (
+                row.starts_on is None or row.ends_on is None or row.ends_on >= row.starts_on
+            ),
+        ),
+    }
+
+    def constraint_errors(self, *, exclude: frozenset[str] = frozenset()) -> list[ValidationError]:
+        """What ``validate_constraints`` says of this row, without its query per constraint:
+        the errors of the constraints it breaks, leaving out those that read a field in
+        ``exclude`` (a field already in error), as ``full_clean`` does."""
+        errors = []
+        for constraint in self._meta.constraints:
+            fields, holds = self.CONSTRAINT_CHECKS[constraint.name]
+            if exclude.isdisjoint(fields) and not holds(self):
+                errors.append(
+                    ValidationError(
+                        constraint.get_violation_error_message(),
+                        code=constraint.violation_error_code,
+                    )
+                )
+        return errors
+
 
 def document_upload_path(document: "SupportingDocument", filename: str) -> str:
     # The upload service names the file with a random token, never with the user's name: it

@@ -1,7 +1,9 @@
 """Mail the portal sends. Called through ``transaction.on_commit`` by the services, so that
 nobody is told about a change that was rolled back. ``send`` is the one place mail leaves the
 portal: it queues the ``send_mail`` task, which a worker retries while the SMTP server fails;
-a mail server that fails never undoes the change that was already committed.
+a mail server that fails never undoes the change that was already committed. A mail costly to
+write (the submission's, in the deadline rush) is queued whole with ``later``: the task reads
+the committed row and writes the mail on a worker, not in the request that made the change.
 
 Each mail is written in its recipient's language (``competitions.languages``: the one they last
 used on the portal, Latvian when they never have): ``mails`` renders a template once per
@@ -10,17 +12,21 @@ language among the recipients, with the link in that language.
 
 import logging
 import smtplib
+import threading
 from collections.abc import Iterable
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mass_mail
+from django.db import close_old_connections
 from django.template.loader import render_to_string
 from django.urls import reverse, translate_url
 from django.utils import translation
 
 from competitions import roles
 from competitions.languages import languages_of
+
+from .models import Application
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +115,54 @@ def portal_link(path: str, language: str | None = None) -> str:
     if language:
         path = translate_url(path, language)
     return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+#: Without a broker, the tasks ``later`` keeps for the end of this thread's request.
+_after_response = threading.local()
+
+
+def later(task, *args) -> None:
+    """Queue ``task`` with ``args``, for a worker to write and send its mail outside the request
+    that committed the change. Without a broker it runs in this process once the response has
+    been sent (``request_finished``), or now outside a request; with a broker that cannot be
+    reached, here and now, as ``send`` does."""
+    pending = getattr(_after_response, "tasks", None)
+    if settings.CELERY_TASK_ALWAYS_EAGER and pending is not None:
+        pending.append((task, args))
+        return
+    try:
+        task.delay(*args)
+    except Exception:
+        logger.exception("Could not queue %s%r; running it now", task.name, args)
+        task.apply(args=args)
+
+
+def request_started(**_signal) -> None:
+    run_after_response()  # anything a request left behind (its response was never closed)
+    _after_response.tasks = []
+
+
+def run_after_response(**_signal) -> None:
+    """The tasks kept by ``later`` during the request, run once its response is out; a
+    failure of one is logged, never raised to a response that is already sent."""
+    tasks, _after_response.tasks = getattr(_after_response, "tasks", None) or [], None
+    for task, args in tasks:
+        try:
+            task.apply(args=args, throw=True)
+        except Exception:
+            logger.exception("%s%r failed after the response", task.name, args)
+    if tasks:
+        # The request's database connection was let go before these ran: so is theirs.
+        close_old_connections()
+
+
+@shared_task(acks_late=True)
+def application_submitted_mail(application_id: int) -> None:
+    """The mails of a submission, written where the task runs (``later``): the application is
+    read there, as committed."""
+    application_submitted(
+        Application.objects.select_related("competition", "municipality").get(pk=application_id)
+    )
 
 
 def application_submitted(application) -> None:

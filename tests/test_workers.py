@@ -8,6 +8,7 @@ import hashlib
 import re
 import time
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
@@ -137,3 +138,53 @@ def test_a_mail_the_smtp_server_refuses_once_is_delivered_on_the_retry(
     assert delivered["Subject"] == "Vēstule izdota / Letter issued"
     assert re.search(r"Task applications\.notifications\.send_mail\[[^]]+\] retry", log)
     assert time.monotonic() - started >= 1  # after the backoff, not at once
+
+
+def test_a_submission_queues_its_mail_which_a_worker_writes_and_sends(
+    tmp_path, settings, redis_queue
+):
+    from django.core import mail
+
+    from applications import services
+    from competitions.models import Municipality
+
+    from .factories import CompetitionFactory, category, coordinator, staff_of
+    from .source_case import DETAILS, activities_costing
+
+    coordinator()
+    staff = staff_of("smiltenes-novads")
+    application = services.application_start(
+        competition=CompetitionFactory(),
+        municipality=Municipality.objects.get(slug="smiltenes-novads"),
+        by=staff,
+    )
+    services.application_update_draft(
+        application=application,
+        by=staff,
+        details=DETAILS,
+        activities=activities_costing(Decimal("1000"), category().pk),
+    )
+    with smtp_sink() as (sink, port):
+        env = worker_env(
+            tmp_path / "w",
+            settings,
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(port),
+            MAIL_RETRY_BACKOFF="1",
+        )
+        with celery_worker(tmp_path / "w", "mail", env=env) as worker:
+            submitted = services.application_submit(application=application, by=staff)
+            assert mail.outbox == []  # nothing written nor sent by the submitting process
+            wait_until(lambda: len(sink.received) == 2, seconds=60, what="both mails")
+            log = worker.text()
+    assert sorted(envelope.rcpt_tos for envelope in sink.received) == [
+        ["coordinator@example.lv"],
+        [staff.email],
+    ]
+    for envelope in sink.received:
+        delivered = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert submitted.reference in delivered["Subject"]
+    assert re.search(
+        r"Task applications\.notifications\.application_submitted_mail\[[^]]+\] succeeded", log
+    )

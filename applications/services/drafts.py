@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from competitions.formatting import MONEY_LIMIT
 from competitions.history import changed_by
@@ -153,10 +154,12 @@ def application_update_draft(
                 total=application.requested_amount,
                 planned=(),
                 removed=(),
+                saved={},
                 by=by,
             )
             return application
         unclaimed = {activity.pk: activity for activity in application.activities.all()}
+        saved = {pk: _activity_values(activity) for pk, activity in unclaimed.items()}
         allowed_categories = set(competition.categories.values_list("pk", flat=True))
         planned, problems = [], []
         for position, data in enumerate(activities, start=1):
@@ -168,7 +171,13 @@ def application_update_draft(
         total = sum((activity.cost for activity in planned), Decimal("0.00"))
         refuse_if_any([*problems, *_total_problems(total)])
         _draft_saved(
-            application, details, total=total, planned=planned, removed=unclaimed.values(), by=by
+            application,
+            details,
+            total=total,
+            planned=planned,
+            removed=unclaimed.values(),
+            saved=saved,
+            by=by,
         )
         return application
 
@@ -233,18 +242,23 @@ def _activity_row_problems(position: int, activity: PlannedActivity) -> list[Val
     """The rules of one activity's row (``PlannedActivity.clean`` and its fields), each named
     with the activity's number."""
     try:
-        activity.full_clean(exclude=["application", "category"])
+        # The constraints are checked in Python below: ``full_clean`` would ask the database
+        # once for each constraint of each row.
+        activity.full_clean(exclude=["application", "category"], validate_constraints=False)
     except ValidationError as error:
-        return [
-            refusal(
-                _("Activity %(number)s: %(problem)s"),
-                problem.code or "invalid",
-                number=position,
-                problem=" ".join(problem.messages),
-            )
-            for problem in single_errors(error)
-        ]
-    return []
+        problems = single_errors(error)
+        in_error = frozenset(getattr(error, "error_dict", ()))
+    else:
+        problems, in_error = [], frozenset()
+    return [
+        refusal(
+            _("Activity %(number)s: %(problem)s"),
+            problem.code or "invalid",
+            number=position,
+            problem=" ".join(problem.messages),
+        )
+        for problem in [*problems, *activity.constraint_errors(exclude=in_error)]
+    ]
 
 
 def _total_problems(total: Decimal) -> list[ValidationError]:
@@ -268,6 +282,14 @@ def over_cap_problems(application: Application) -> list[ValidationError]:
     return []
 
 
+#: What an activity's row holds that a save may change.
+ACTIVITY_SAVED_FIELDS = ("category_id", *ACTIVITY_DETAIL_FIELDS, "cost", "order")
+
+
+def _activity_values(activity: PlannedActivity) -> dict:
+    return {field: getattr(activity, field) for field in ACTIVITY_SAVED_FIELDS}
+
+
 def _draft_saved(
     application: Application,
     details: ApplicationDetails,
@@ -275,17 +297,41 @@ def _draft_saved(
     total: Decimal,
     planned: Sequence[PlannedActivity],
     removed: Iterable[PlannedActivity],
+    saved: dict[int, dict],
     by: User,
 ) -> None:
-    for field, value in vars(details).items():
-        if field != "keep" and field not in details.keep:
-            setattr(application, field, value)
-    application.requested_amount = total
-    changed_by(application, by).save()
+    """Write what changed, and only that: the application's row if any of its fields did, the
+    activities created, updated or removed (each with its history row, as ``by``'s); an
+    activity saved as it was is not written again."""
+    values = {
+        **{
+            field: value
+            for field, value in vars(details).items()
+            if field != "keep" and field not in details.keep
+        },
+        "requested_amount": total,
+    }
+    changed = [field for field, value in values.items() if getattr(application, field) != value]
+    for field in changed:
+        setattr(application, field, values[field])
+    if changed:
+        changed_by(application, by).save(update_fields=[*changed, "updated_at"])
     for activity in removed:
         changed_by(activity, by).delete()
+    created = [activity for activity in planned if activity.pk is None]
+    updated, fields = [], set()
     for activity in planned:
-        changed_by(activity, by).save()
+        if activity.pk is None:
+            continue
+        before, now = saved[activity.pk], _activity_values(activity)
+        if changed_fields := {name for name in ACTIVITY_SAVED_FIELDS if now[name] != before[name]}:
+            updated.append(activity)
+            fields |= {name.removesuffix("_id") for name in changed_fields}
+    if created:
+        bulk_create_with_history(created, PlannedActivity, default_user=by)
+    if updated:
+        # One UPDATE of the fields that changed in any of them, and one INSERT of their history.
+        bulk_update_with_history(updated, PlannedActivity, sorted(fields), default_user=by)
 
 
 def _missing_for_submission(application: Application, activities) -> MissingToSubmit:
@@ -388,7 +434,11 @@ def application_submit(*, application: Application, by: User) -> Application:
         application.snapshot = build_snapshot(application, activities, application.documents.all())
         application.snapshot_sha256 = snapshot_digest(application.snapshot)
         changed_by(application, by).save()
-        transaction.on_commit(lambda: notifications.application_submitted(application))
+        # Written and sent by a worker once the submission is committed: never in the
+        # submitter's request, and never for a submission that was rolled back.
+        transaction.on_commit(
+            lambda: notifications.later(notifications.application_submitted_mail, application.pk)
+        )
         return application
 
 
@@ -521,7 +571,8 @@ def application_save_draft(
         application = application_update_draft(
             application=application, by=by, details=details, activities=activities
         )
-        for document in application.documents.filter(pk__in=removed_document_ids):
+        removed = application.documents.filter(pk__in=removed_document_ids)
+        for document in removed if removed_document_ids else ():
             document_delete(document=document, by=by)
         added = []
         try:

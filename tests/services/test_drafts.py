@@ -399,6 +399,96 @@ def test_submission_mails_the_municipality_and_the_coordinators(
     assert admin_page not in staff_mail.body
 
 
+def test_the_submission_mail_leaves_only_once_the_submission_is_committed(
+    draft, smiltene, django_capture_on_commit_callbacks
+):
+    coordinator()
+    save(draft, smiltene, ["100"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        submitted = services.application_submit(application=draft, by=smiltene)
+        assert mail.outbox == []
+    assert mail.outbox == []  # not yet committed: the callbacks have not run
+    for callback in callbacks:
+        callback()
+    assert [message.to for message in mail.outbox] == [
+        [smiltene.email],
+        ["coordinator@example.lv"],
+    ]
+    assert all(submitted.reference in message.subject for message in mail.outbox)
+
+
+def test_a_refused_submission_sends_no_mail(draft, smiltene, django_capture_on_commit_callbacks):
+    coordinator()
+    save(draft, smiltene, ["100000"])  # over the cap
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(ValidationError) as error,
+    ):
+        services.application_submit(application=draft, by=smiltene)
+    assert codes(error.value) == ["over_cap"]
+    assert callbacks == []
+    assert mail.outbox == []
+
+
+def test_with_a_broker_the_submission_queues_its_mail_by_id_and_writes_none_itself(
+    draft, smiltene, django_capture_on_commit_callbacks, monkeypatch
+):
+    from applications import notifications
+
+    queued = []
+    monkeypatch.setattr(notifications.application_submitted_mail, "delay", queued.append)
+    monkeypatch.setattr(notifications, "render", lambda *args: pytest.fail("rendered here"))
+    coordinator()
+    save(draft, smiltene, ["100"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_submit(application=draft, by=smiltene)
+    assert queued == [draft.pk]
+    assert mail.outbox == []
+
+
+def test_with_the_broker_down_the_submission_mail_is_written_and_sent_here(
+    draft, smiltene, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from applications import notifications
+
+    def down(*args):
+        raise ConnectionError("the broker does not answer")
+
+    monkeypatch.setattr(notifications.application_submitted_mail, "delay", down)
+    save(draft, smiltene, ["100"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_submit(application=draft, by=smiltene)
+    assert [message.to for message in mail.outbox] == [[smiltene.email]]
+    assert "running it now" in caplog.text
+
+
+def test_without_a_broker_the_mail_kept_during_a_request_leaves_after_its_response(
+    draft, smiltene, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from applications import notifications
+
+    # The test's own transaction must stay open: no connection is let go of here (the test
+    # client does the same around its requests).
+    monkeypatch.setattr(notifications, "close_old_connections", lambda: None)
+    save(draft, smiltene, ["100"])
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        request_started.send(sender=None)
+        with django_capture_on_commit_callbacks(execute=True):
+            submitted = services.application_submit(application=draft, by=smiltene)
+        assert mail.outbox == []  # committed, but the response is not out yet
+        request_finished.send(sender=None)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert [message.to for message in mail.outbox] == [[smiltene.email]]
+    assert submitted.reference in mail.outbox[0].subject
+
+
 # --- withdrawing and deleting -----------------------------------------------------------------
 
 

@@ -1,0 +1,179 @@
+"""What one save-and-submit costs the database: the same number of queries whatever the number
+of activities, and only the activities that changed written (each with its history row)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from applications import services
+from applications.models import Application, PlannedActivity
+
+from .factories import CompetitionFactory, category, municipality, staff_of
+from .test_portal_views import edit_url, form_data
+
+pytestmark = pytest.mark.django_db
+
+#: Queries of one save-and-submit through the form on PostgreSQL, whatever the number of
+#: activities (61 with 3 activities and 328 with 30 when every row was validated with its
+#: own queries and saved again, each with a history row).
+SAVE_AND_SUBMIT_QUERIES = 30
+
+#: The general part as ``form_data`` posts it: saved so, the user changes only an activity.
+GENERAL = services.ApplicationDetails(
+    contact_name="Ilze Bērziņa",
+    contact_email="ilze@example.lv",
+    contact_phone="+371 64700000",
+    goals="Sekmēt remigrāciju.",
+    target_groups="Diaspora",
+    summary="Brošūra",
+)
+
+
+def draft_with(user, count: int) -> Application:
+    """A draft of its own call with ``count`` complete activities of 10 € each, saved as
+    ``form_data`` posts them."""
+    application = services.application_start(
+        competition=CompetitionFactory(), municipality=municipality("smiltenes-novads"), by=user
+    )
+    services.application_update_draft(
+        application=application,
+        by=user,
+        details=GENERAL,
+        activities=[
+            services.ActivityData(
+                category_id=category().pk,
+                title=f"Aktivitāte {i + 1}",
+                description="Apraksts",
+                starts_on=date(2026, 12, 1),
+                ends_on=date(2027, 3, 1),
+                target_group="Remigranti",
+                expected_result="Rezultāts",
+                cost=Decimal("10.00"),
+            )
+            for i in range(count)
+        ],
+    )
+    return application
+
+
+def one_cost_changed(application, count: int, action: str = "submit") -> dict:
+    """What the form posts when the user changed the cost of the first activity only."""
+    rows = [{"cost": "10,00"} for _ in range(count)]
+    rows[0]["cost"] = "25,00"
+    return form_data(application, rows, action=action)
+
+
+def save_and_submit_queries(client, user, count: int) -> int:
+    application = draft_with(user, count)
+    data = one_cost_changed(application, count)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(edit_url(application), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    assert application.requested_amount == Decimal("10.00") * (count - 1) + Decimal("25.00")
+    return len(queries)
+
+
+def test_save_and_submit_takes_the_same_queries_for_3_and_30_activities(client):
+    user = staff_of("smiltenes-novads")
+    client.force_login(user)
+    # The first submission of a year creates its reference counter (three queries more).
+    save_and_submit_queries(client, user, 1)
+    counts = [save_and_submit_queries(client, user, count) for count in (3, 30)]
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= SAVE_AND_SUBMIT_QUERIES, counts
+
+
+# --- only what changed is written --------------------------------------------------------------
+
+
+def history_rows(application) -> tuple[int, list[tuple[str, str]]]:
+    """How many history rows the application has, and its activities' as (type, title)."""
+    activities = PlannedActivity.history.filter(application_id=application.pk)
+    return application.history.count(), [
+        (row.history_type, row.title) for row in activities.order_by("history_id")
+    ]
+
+
+def test_saving_again_unchanged_writes_nothing(client):
+    user = staff_of("smiltenes-novads")
+    client.force_login(user)
+    application = draft_with(user, 3)
+    before = history_rows(application)
+    updated_at = Application.objects.get(pk=application.pk).updated_at
+    response = client.post(edit_url(application), form_data(application, [{"cost": "10,00"}] * 3))
+    assert response.status_code == 302
+    assert history_rows(application) == before
+    assert Application.objects.get(pk=application.pk).updated_at == updated_at
+
+
+def test_a_save_writes_the_changed_added_and_removed_activities_each_with_its_history(client):
+    user = staff_of("smiltenes-novads")
+    client.force_login(user)
+    application = draft_with(user, 4)
+    applications_before, activities_before = history_rows(application)
+    rows = [
+        {"cost": "10,00"},
+        {"cost": "10,00", "title": "Jauns nosaukums"},  # changed
+        {"cost": "10,00"},  # the fourth is left out: removed
+        {"cost": "7,50", "title": "Pievienota"},  # a new row
+    ]
+    removed = list(application.activities.order_by("order"))[3]
+    data = form_data(application, rows)
+    # Three rows shown as saved, the fourth is a new one (``form_data`` numbers them all as
+    # the saved ones).
+    data["activities-INITIAL_FORMS"] = "3"
+    del data["activities-3-id"]
+    response = client.post(edit_url(application), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    applications_after, activities_after = history_rows(application)
+    # The total changed (30,00 + 7,50 instead of 40,00): one history row of the application.
+    assert applications_after == applications_before + 1
+    assert sorted(activities_after[len(activities_before) :]) == sorted(
+        [("~", "Jauns nosaukums"), ("+", "Pievienota"), ("-", removed.title)]
+    )
+    history = PlannedActivity.history.filter(application_id=application.pk)
+    assert {row.history_user for row in history} == {user}
+    application.refresh_from_db()
+    assert [a.title for a in application.activities.order_by("order")] == [
+        "Aktivitāte 1",
+        "Jauns nosaukums",
+        "Aktivitāte 3",
+        "Pievienota",
+    ]
+    assert application.requested_amount == Decimal("37.50")
+
+
+# --- the activities' constraints, checked without the database ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cost", "starts_on", "ends_on"),
+    [
+        (Decimal("10.00"), date(2027, 1, 1), date(2027, 2, 1)),
+        (Decimal("10.00"), date(2027, 2, 1), date(2027, 1, 1)),
+        (Decimal("10.00"), date(2027, 1, 1), date(2027, 1, 1)),
+        (Decimal("0.00"), None, date(2027, 1, 1)),
+        (Decimal("-5.00"), date(2027, 2, 1), None),
+        (Decimal("0.01"), None, None),
+    ],
+)
+def test_the_constraints_checked_in_python_say_what_the_database_says(cost, starts_on, ends_on):
+    row = PlannedActivity(cost=cost, starts_on=starts_on, ends_on=ends_on, title="A")
+    assert set(PlannedActivity.CONSTRAINT_CHECKS) == {
+        constraint.name for constraint in PlannedActivity._meta.constraints
+    }
+    in_python = [(error.code, error.messages) for error in row.constraint_errors()]
+    in_database = []
+    for constraint in PlannedActivity._meta.constraints:
+        try:
+            constraint.validate(PlannedActivity, row)  # a query
+        except ValidationError as error:
+            in_database.append((error.code, error.messages))
+    assert in_python == in_database
+    assert bool(in_python) == (cost <= 0 or bool(starts_on and ends_on and ends_on < starts_on))
