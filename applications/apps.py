@@ -19,3 +19,13 @@ class ApplicationsConfig(AppConfig):
         deadline_changed.connect(
             notifications.deadline_changed, dispatch_uid="applications.deadline_changed"
         )
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Application
+        from .results import application_changed
+
+        # The public results show each decided application's award, status and reason.
+        post_save.connect(application_changed, sender=Application, dispatch_uid="results.app.save")
+        post_delete.connect(
+            application_changed, sender=Application, dispatch_uid="results.app.delete"
+        )
