@@ -11,8 +11,7 @@ from decimal import Decimal
 
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext, ngettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy, pgettext_lazy
 
 from competitions import results_cache
 from competitions.formatting import format_money
@@ -89,11 +88,12 @@ class ChartBar:
     awarded: Decimal
 
 
+#: The chart's outcomes, short enough for the drawing's column of labels.
 OUTCOME_LABELS = {
-    "funded_in_full": _lazy("funded in full"),
-    "funded_in_part": _lazy("funded in part"),
-    "not_funded": _lazy("not funded"),
-    "declined": _lazy("award declined"),
+    "funded_in_full": pgettext_lazy("results chart", "in full"),
+    "funded_in_part": pgettext_lazy("results chart", "in part"),
+    "not_funded": pgettext_lazy("results chart", "not funded"),
+    "declined": pgettext_lazy("results chart", "declined"),
 }
 
 

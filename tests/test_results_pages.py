@@ -19,7 +19,7 @@ from applications.selectors import (
     competition_results,
     results_overview,
 )
-from competitions.models import ActivityCategory, Competition
+from competitions.models import ActivityCategory
 from grants import services as grant_services
 from grants import settlement
 from grants.models import Grant, PlanLine, PlanVersion, Report, ReportLine
@@ -29,6 +29,7 @@ from .amounts import spaced
 from .factories import (
     call_with_reviewed_applications,
     coordinator,
+    decided_call_in_bulk,
     decided_grants,
     grant_in_progress,
     staff_of,
@@ -42,47 +43,6 @@ def results_url(call, language="", page=None):
     with translation.override("lv"):
         url = f"{language}{reverse('results:detail', kwargs={'slug': call.slug})}"
     return f"{url}?page={page}" if page else url
-
-
-def decided_call(size: int, *, reason: str = "Nepietiek līdzekļu.", with_grants: bool = True):
-    """A decided call of ``size`` applications written in bulk: of each four, one funded in
-    full, one in part, one not funded (with ``reason``), one whose award was declined; a grant
-    for each award and declined award."""
-    competition = call_with_reviewed_applications(size)
-    applications = list(competition.applications.order_by("pk"))
-    for index, application in enumerate(applications):
-        kind = index % 4
-        application.status = [
-            ApplicationStatus.AWARDED,
-            ApplicationStatus.AWARDED,
-            ApplicationStatus.REJECTED,
-            ApplicationStatus.DECLINED,
-        ][kind]
-        application.awarded_amount = {
-            0: application.requested_amount,
-            1: (application.requested_amount / 2).quantize(Decimal("0.01")),
-        }.get(kind, Decimal("0.00"))
-        application.decision_reason = reason if kind == 2 else ""
-    Application.objects.bulk_update(
-        applications, ["status", "awarded_amount", "decision_reason"], batch_size=500
-    )
-    Competition.objects.filter(pk=competition.pk).update(
-        status=Competition.Status.DECIDED, decided_at=timezone.now()
-    )
-    if with_grants:
-        Grant.objects.bulk_create(
-            Grant(
-                application=application,
-                opened_at=timezone.now(),
-                status=Grant.Status.DECLINED if index % 4 == 3 else Grant.Status.AGREEING,
-                declined_at=timezone.now() if index % 4 == 3 else None,
-                decline_reason="Atteicās" if index % 4 == 3 else "",
-            )
-            for index, application in enumerate(applications)
-            if index % 4 != 2
-        )
-    competition.refresh_from_db()
-    return competition
 
 
 def rows_of(page: str) -> list[str]:
@@ -169,7 +129,7 @@ def test_the_application_page_shows_the_rank_at_a_cost_that_does_not_grow(client
 
 
 def test_a_call_of_many_is_shown_a_page_at_a_time(client):
-    call = decided_call(120)
+    call = decided_call_in_bulk(120)
     first = client.get(results_url(call)).text
     assert len(rows_of(first)) == RESULTS_PAGE_SIZE
     third = client.get(results_url(call, page=3)).text
@@ -187,7 +147,7 @@ def test_a_call_of_many_is_shown_a_page_at_a_time(client):
 
 
 def test_every_page_states_the_whole_call(client):
-    call = decided_call(120)
+    call = decided_call_in_bulk(120)
     results = competition_results(competition=call)
     for number in (1, 3):
         page = client.get(results_url(call, "/en", page=number)).text
@@ -199,13 +159,13 @@ def test_every_page_states_the_whole_call(client):
         assert f'id="total-awarded">{total}<' in spaced(page)
         # The chart: one bar an outcome, of the whole call.
         assert "Requested and awarded, by outcome" in page
-        assert "Funded in full (30)" in page
-        assert "Award declined (30)" in page
+        assert "In full (30)" in page
+        assert "Declined (30)" in page
         assert reverse("results:csv", args=[call.slug]) in page
 
 
 def test_the_sums_in_the_database_are_the_sums_of_the_rows():
-    call = decided_call(41)
+    call = decided_call_in_bulk(41)
     grant = Grant.objects.filter(application__competition=call).first()
     Grant.objects.filter(pk=grant.pk).update(
         paid_total=Decimal("120.50"), repaid_total=Decimal("20.25"), accepted_total=Decimal("99")
@@ -227,7 +187,7 @@ def test_the_sums_in_the_database_are_the_sums_of_the_rows():
 
 
 def test_a_page_with_the_longest_texts_stays_under_300_kb(client):
-    call = decided_call(RESULTS_PAGE_SIZE, reason="Pamatojums. " * 83)  # 996 characters
+    call = decided_call_in_bulk(RESULTS_PAGE_SIZE, reason="Pamatojums. " * 83)  # 996 characters
     applications = list(call.applications.order_by("pk"))
     categories = list(ActivityCategory.objects.all())
     PlannedActivity.objects.bulk_create(
@@ -284,7 +244,7 @@ def test_a_page_with_the_longest_texts_stays_under_300_kb(client):
 def test_the_results_queries_do_not_grow_with_the_grants(client):
     counts = []
     for size in (50, 250):
-        call = decided_call(size)
+        call = decided_call_in_bulk(size)
         with CaptureQueriesContext(connection) as context:
             assert client.get(results_url(call, page=2 if size > 50 else None)).status_code == 200
         counts.append(len(context))
@@ -295,7 +255,7 @@ def test_the_results_queries_do_not_grow_with_the_grants(client):
 
 
 def test_the_second_visitor_makes_one_query(client, django_assert_max_num_queries):
-    call = decided_call(60)
+    call = decided_call_in_bulk(60)
     client.get(results_url(call, page=2))
     with django_assert_max_num_queries(1):  # the call: published and decided?
         again = client.get(results_url(call, page=2))
@@ -304,7 +264,7 @@ def test_the_second_visitor_makes_one_query(client, django_assert_max_num_querie
 
 
 def test_a_signed_in_visitor_sees_the_kept_page_under_the_own_header(client):
-    call = decided_call(8)
+    call = decided_call_in_bulk(8)
     anonymous = client.get(results_url(call)).text
     client.force_login(staff_of("cesu-novads"))
     signed_in = client.get(results_url(call)).text
@@ -314,7 +274,7 @@ def test_a_signed_in_visitor_sees_the_kept_page_under_the_own_header(client):
 
 
 def test_each_language_is_kept_apart(client):
-    call = decided_call(8)
+    call = decided_call_in_bulk(8)
     latvian = client.get(results_url(call)).text
     english = client.get(results_url(call, "/en")).text
     assert "Pieteikumi un piešķirtais finansējums" in latvian
@@ -401,7 +361,7 @@ def test_the_call_texts_and_a_municipality_name_show_on_the_kept_page(
     client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        call, other = decided_call(8), decided_call(4)
+        call, other = decided_call_in_bulk(8), decided_call_in_bulk(4)
     client.get(results_url(call))
     client.get(results_url(other))
     with django_capture_on_commit_callbacks(execute=True):
@@ -421,7 +381,7 @@ def test_many_rows_of_a_call_changed_in_one_transaction_bump_it_once(
     from competitions import results_cache
 
     with django_capture_on_commit_callbacks(execute=True):
-        call = decided_call(4)
+        call = decided_call_in_bulk(4)
     before = results_cache.results_version(call.pk)
     application = call.applications.filter(status=ApplicationStatus.AWARDED).first()
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
