@@ -429,7 +429,7 @@ def application_rank(
         return None
     terms = ranking_order()
     keys = {f"ranking_key_{index}": term.expression for index, term in enumerate(terms)}
-    own = Application.objects.filter(pk=application.pk).annotate(**keys)
+    own = Application.objects.filter(pk=application.pk).order_by().annotate(**keys)
     before, tied = [], Q()
     for name, term in zip(keys, terms, strict=True):
         value = Subquery(own.values(name)[:1])
