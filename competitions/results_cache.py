@@ -13,14 +13,21 @@ timeout bounds what a change made past them (a bulk ``UPDATE`` in a shell) could
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 #: Every call's results: a municipality's or category's name is shown on the pages of all.
 ALL_CALLS = "all"
-#: How long a page is kept, in seconds. Invalidation is by version; this only bounds what a
-#: change made outside the models' signals could leave shown.
-PAGE_TIMEOUT = 600
+
+
+def page_timeout() -> int:
+    """How long a page is kept, in seconds. Invalidation is by version; this only bounds what
+    a change made outside the models' signals could leave shown, and, where each process keeps
+    its own cache (no ``CACHE_URL``), how long another process shows a page from before a
+    change: a minute there, ten with the shared cache."""
+    own_memory = settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    return 60 if own_memory else 600
 
 
 def version_key(competition_id: int | str) -> str:

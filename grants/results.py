@@ -5,7 +5,9 @@ final report is accepted, what it spent per category and what was done. The call
 awarded, paid, spent, returned. The results in words and the chart are
 ``applications.results``'; the stage and the money after the decision are the grants'.
 
-The public CSV carries the same columns.
+The page shows its table a page at a time (the words, the chart and the totals are the whole
+call's, summed in the database) and is kept in the cache until anything it shows changes
+(``competitions.results_cache``). The public CSV carries the same columns, for the whole call.
 """
 
 import csv
@@ -131,7 +133,7 @@ def _page_number(request) -> int:
 def results_content(competition: Competition, number: int) -> str:
     """The results page's own content (everything but the site's header, which greets the
     signed-in user): the whole call in words, as a chart and as totals, and page ``number``
-    of its table. Nine queries whatever the size of the call; ``Http404`` past the last page."""
+    of its table. Seven queries whatever the size of the call; ``Http404`` past the last page."""
     overview = selectors.results_overview(competition=competition)
     paginator = Paginator(
         selectors.decided_applications(competition=competition), RESULTS_PAGE_SIZE
@@ -179,7 +181,7 @@ def competition_results(request, slug):
     content = cache.get(key)
     if content is None:
         content = results_content(competition, number)
-        cache.set(key, content, results_cache.PAGE_TIMEOUT)
+        cache.set(key, content, results_cache.page_timeout())
     return render(
         request,
         "applications/results.html",
