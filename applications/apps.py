@@ -28,3 +28,13 @@ class ApplicationsConfig(AppConfig):
         request_finished.connect(
             notifications.run_after_response, dispatch_uid="applications.after_response"
         )
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Application
+        from .results import application_changed
+
+        # The public results show each decided application's award, status and reason.
+        post_save.connect(application_changed, sender=Application, dispatch_uid="results.app.save")
+        post_delete.connect(
+            application_changed, sender=Application, dispatch_uid="results.app.delete"
+        )

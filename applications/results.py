@@ -5,14 +5,19 @@ the grants' (``grants/results.py``): after the decision they show each grant's s
 too.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, ngettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy, pgettext_lazy
 
+from competitions import results_cache
 from competitions.formatting import format_money
 
-from .selectors import Results
+from .models import ApplicationStatus
+from .selectors import ResultRow, Results, ResultsOverview
 
 OUTCOME_SENTENCES = [
     (
@@ -42,7 +47,7 @@ OUTCOME_SENTENCES = [
 ]
 
 
-def results_summary(results: Results) -> list[str]:
+def results_summary(results: Results | ResultsOverview) -> list[str]:
     """The results in words, as a press release would put them."""
     call = results.competition.title
     sentences = [
@@ -76,31 +81,75 @@ def results_summary(results: Results) -> list[str]:
 CHART_WIDTH, CHART_LABEL, CHART_ROW = 760, 190, 46
 
 
-def results_chart(results: Results) -> dict:
+@dataclass(frozen=True)
+class ChartBar:
+    label: str
+    requested: Decimal
+    awarded: Decimal
+
+
+#: The chart's outcomes, short enough for the drawing's column of labels.
+OUTCOME_LABELS = {
+    "funded_in_full": pgettext_lazy("results chart", "in full"),
+    "funded_in_part": pgettext_lazy("results chart", "in part"),
+    "not_funded": pgettext_lazy("results chart", "not funded"),
+    "declined": pgettext_lazy("results chart", "declined"),
+}
+
+
+def chart_bars(overview: ResultsOverview, rows: Sequence[ResultRow]) -> tuple[str, list[ChartBar]]:
+    """The chart's title and bars: one bar a municipality where the whole call is on the page
+    (``rows``), else one an outcome, summed over the whole call, so that the drawing stays
+    the size of a page however many municipalities applied."""
+    if overview.applied <= len(rows):
+        return _("Requested and awarded, by municipality"), [
+            ChartBar(row.municipality, row.requested, row.awarded) for row in rows
+        ]
+    bars = []
+    for outcome, label in OUTCOME_LABELS.items():
+        totals = overview.outcomes[outcome]
+        if totals.count:
+            bars.append(
+                ChartBar(
+                    f"{capfirst(str(label))} ({totals.count})", totals.requested, totals.awarded
+                )
+            )
+    return _("Requested and awarded, by outcome"), bars
+
+
+def results_chart(title: str, bars: Sequence[ChartBar]) -> dict:
     """Bar geometry for the server-drawn SVG: requested against awarded, one row each."""
-    largest = max((max(row.requested, row.awarded) for row in results.rows), default=Decimal(0))
+    largest = max((max(bar.requested, bar.awarded) for bar in bars), default=Decimal(0))
     span = CHART_WIDTH - CHART_LABEL - 130  # room on the right for the amounts
 
     def width(amount: Decimal) -> float:
         return round(float(amount / largest) * span, 1) if largest else 0.0
 
-    bars = [
+    drawn = [
         {
-            "row": row,
+            "bar": bar,
             "y": 10 + index * CHART_ROW,
-            "requested_width": width(row.requested),
-            "awarded_width": width(row.awarded),
-            "requested_text_x": CHART_LABEL + width(row.requested) + 6,
-            "awarded_text_x": CHART_LABEL + width(row.awarded) + 6,
+            "requested_width": width(bar.requested),
+            "awarded_width": width(bar.awarded),
+            "requested_text_x": CHART_LABEL + width(bar.requested) + 6,
+            "awarded_text_x": CHART_LABEL + width(bar.awarded) + 6,
             # The phone's bars: a share of the widest, in percent.
-            "requested_percent": round(width(row.requested) / span * 100, 1) if span else 0,
-            "awarded_percent": round(width(row.awarded) / span * 100, 1) if span else 0,
+            "requested_percent": round(width(bar.requested) / span * 100, 1) if span else 0,
+            "awarded_percent": round(width(bar.awarded) / span * 100, 1) if span else 0,
         }
-        for index, row in enumerate(results.rows)
+        for index, bar in enumerate(bars)
     ]
     return {
-        "bars": bars,
+        "title": title,
+        "bars": drawn,
         "width": CHART_WIDTH,
         "label": CHART_LABEL,
-        "height": 40 + len(bars) * CHART_ROW,
+        "height": 40 + len(drawn) * CHART_ROW,
     }
+
+
+def application_changed(sender, instance, **kwargs):
+    """Receiver: an application's award, status or reason, shown on its call's public results
+    once decided, changed. A draft is shown nowhere: saving one costs nothing here."""
+    if instance.status != ApplicationStatus.DRAFT:
+        results_cache.bump_after_commit(instance.competition_id)

@@ -4,15 +4,27 @@ Each is a fixed number of queries, however many applications and reviews a call 
 """
 
 import hashlib
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import reduce
 from typing import NamedTuple
 
 from django.db import models
-from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from competitions import roles
@@ -21,6 +33,7 @@ from competitions.models import Competition
 
 from .models import (
     DECIDED_STATUSES,
+    RANKED_STATUSES,
     AllocationEvent,
     Application,
     ApplicationStatus,
@@ -377,12 +390,10 @@ class Results:
         return sum(row.declined for row in self.rows)
 
 
-def competition_results(*, competition: Competition) -> Results:
-    """What the public sees after the decision: every decided application, most money first.
-
-    Three queries: the eligible count, the applications, their activities' categories.
-    """
-    applications = list(
+def decided_applications(*, competition: Competition) -> models.QuerySet[Application]:
+    """The applications the results show, in their order: most money first (then the
+    municipality's name, then the application, so that a page of them is always the same)."""
+    return (
         Application.objects.filter(competition=competition, status__in=DECIDED_STATUSES)
         .select_related("municipality")
         .prefetch_related(
@@ -393,21 +404,32 @@ def competition_results(*, competition: Competition) -> Results:
                 ),
             )
         )
-        .order_by("-awarded_amount", "-requested_amount", "municipality__name")
+        .order_by("-awarded_amount", "-requested_amount", "municipality__name", "pk")
     )
+
+
+def result_row(application: Application) -> ResultRow:
+    """One row of the results, from an application of ``decided_applications``."""
+    return ResultRow(
+        municipality=application.municipality.name,
+        reference=application.reference,
+        requested=application.requested_amount,
+        awarded=application.awarded_amount,
+        categories=list(
+            dict.fromkeys(activity.category.name for activity in application.activities.all())
+        ),
+        declined=application.status == ApplicationStatus.DECLINED,
+        reason=application.decision_reason,
+    )
+
+
+def competition_results(*, competition: Competition) -> Results:
+    """What the public sees after the decision: every decided application, most money first.
+
+    Three queries: the eligible count, the applications, their activities' categories.
+    """
     rows = [
-        ResultRow(
-            municipality=application.municipality.name,
-            reference=application.reference,
-            requested=application.requested_amount,
-            awarded=application.awarded_amount,
-            categories=list(
-                dict.fromkeys(activity.category.name for activity in application.activities.all())
-            ),
-            declined=application.status == ApplicationStatus.DECLINED,
-            reason=application.decision_reason,
-        )
-        for application in applications
+        result_row(application) for application in decided_applications(competition=competition)
     ]
     return Results(
         competition=competition,
@@ -417,6 +439,121 @@ def competition_results(*, competition: Competition) -> Results:
         total_requested=sum((row.requested for row in rows), ZERO),
         total_awarded=sum((row.awarded for row in rows), ZERO),
     )
+
+
+#: Each outcome of a decided application, as ``ResultRow`` tells it, as a condition in SQL.
+RESULT_OUTCOMES = {
+    "funded_in_full": Q(awarded_amount__gt=0, awarded_amount__gte=F("requested_amount")),
+    "funded_in_part": Q(awarded_amount__gt=0, awarded_amount__lt=F("requested_amount")),
+    "not_funded": Q(awarded_amount=0) & ~Q(status=ApplicationStatus.DECLINED),
+    "declined": Q(status=ApplicationStatus.DECLINED),
+}
+
+
+@dataclass(frozen=True)
+class OutcomeTotals:
+    outcome: str
+    count: int
+    requested: Decimal
+    awarded: Decimal
+
+
+@dataclass(frozen=True)
+class ResultsOverview:
+    """The figures of the whole call that the results page states above and below a page of
+    its table: ``Results``' counts and totals, read as sums in the database."""
+
+    competition: Competition
+    eligible: int
+    applied: int
+    pool: Decimal
+    total_requested: Decimal
+    total_awarded: Decimal
+    outcomes: dict[str, OutcomeTotals]
+
+    @property
+    def funded_in_full(self) -> int:
+        return self.outcomes["funded_in_full"].count
+
+    @property
+    def funded_in_part(self) -> int:
+        return self.outcomes["funded_in_part"].count
+
+    @property
+    def not_funded(self) -> int:
+        return self.outcomes["not_funded"].count
+
+    @property
+    def declined(self) -> int:
+        return self.outcomes["declined"].count
+
+
+def results_overview(*, competition: Competition) -> ResultsOverview:
+    """Two queries whatever the size of the call: the eligible count, and the decided
+    applications' counts and sums, each outcome's apart."""
+    sums = {
+        "applied": Count("pk"),
+        "total_requested": Coalesce(Sum("requested_amount"), ZERO),
+        "total_awarded": Coalesce(Sum("awarded_amount"), ZERO),
+    }
+    for outcome, condition in RESULT_OUTCOMES.items():
+        sums[f"{outcome}_count"] = Count("pk", filter=condition)
+        sums[f"{outcome}_requested"] = Coalesce(Sum("requested_amount", filter=condition), ZERO)
+        sums[f"{outcome}_awarded"] = Coalesce(Sum("awarded_amount", filter=condition), ZERO)
+    figures = Application.objects.filter(
+        competition=competition, status__in=DECIDED_STATUSES
+    ).aggregate(**sums)
+    return ResultsOverview(
+        competition=competition,
+        eligible=competition.eligible_municipalities.count(),
+        applied=figures["applied"],
+        pool=competition.pool_amount,
+        total_requested=figures["total_requested"],
+        total_awarded=figures["total_awarded"],
+        outcomes={
+            outcome: OutcomeTotals(
+                outcome=outcome,
+                count=figures[f"{outcome}_count"],
+                requested=figures[f"{outcome}_requested"],
+                awarded=figures[f"{outcome}_awarded"],
+            )
+            for outcome in RESULT_OUTCOMES
+        },
+    )
+
+
+@dataclass(frozen=True)
+class RankPlace:
+    rank: int
+    of: int
+
+
+def application_rank(
+    *, application: Application, statuses: Iterable[str] = RANKED_STATUSES
+) -> RankPlace | None:
+    """One query: the application's place in its call's ranking among the applications of
+    ``statuses`` (as ``application_ranking(statuses=...)`` numbers it), and how many the
+    ranking has, without reading the ranking: the applications that sort before it in
+    ``ranking_order()`` are counted, the key of each term compared to the application's own
+    (read by a subquery, so that the order is defined once). None for an application outside
+    ``statuses``."""
+    statuses = list(statuses)
+    if application.status not in statuses:
+        return None
+    terms = ranking_order()
+    keys = {f"ranking_key_{index}": term.expression for index, term in enumerate(terms)}
+    own = Application.objects.filter(pk=application.pk).order_by().annotate(**keys)
+    before, tied = [], Q()
+    for name, term in zip(keys, terms, strict=True):
+        value = Subquery(own.values(name)[:1])
+        before.append(tied & Q(**{f"{name}__{'gt' if term.descending else 'lt'}": value}))
+        tied &= Q(**{name: value})
+    counts = (
+        Application.objects.filter(competition_id=application.competition_id, status__in=statuses)
+        .alias(**keys)
+        .aggregate(of=Count("pk"), before=Count("pk", filter=reduce(operator.or_, before)))
+    )
+    return RankPlace(rank=counts["before"] + 1, of=counts["of"])
 
 
 # --- the review and allocation screens of the admin --------------------------------------------

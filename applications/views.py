@@ -390,14 +390,11 @@ def application_detail(request, pk):
     )
     outcome = None
     if application.competition.is_decided and application.status in RANKED_STATUSES:
-        ranking = selectors.application_ranking(
-            competition=application.competition, statuses=RANKED_STATUSES
-        )
-        outcome = next((ranked for ranked in ranking if ranked.pk == application.pk), None)
-        outcome = outcome and {
-            "score": outcome.score_mean,
-            "rank": outcome.rank,
-            "of": len(ranking),
+        place = selectors.application_rank(application=application, statuses=RANKED_STATUSES)
+        outcome = place and {
+            "score": application.score_mean,
+            "rank": place.rank,
+            "of": place.of,
         }
     return render(
         request,

@@ -9,6 +9,8 @@ class CompetitionsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        from . import results_cache
         from .languages import record_at_login
 
         user_logged_in.connect(record_at_login, dispatch_uid="competitions.record_language")
+        results_cache.connect()

@@ -5,7 +5,9 @@ final report is accepted, what it spent per category and what was done. The call
 awarded, paid, spent, returned. The results in words and the chart are
 ``applications.results``'; the stage and the money after the decision are the grants'.
 
-The public CSV carries the same columns.
+The page shows its table a page at a time (the words, the chart and the totals are the whole
+call's, summed in the database) and is kept in the cache until anything it shows changes
+(``competitions.results_cache``). The public CSV carries the same columns, for the whole call.
 """
 
 import csv
@@ -13,14 +15,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.http import HttpResponse
+from django.core.cache import cache
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from applications import selectors
-from applications.results import results_chart, results_summary
+from applications.models import Application
+from applications.results import chart_bars, results_chart, results_summary
+from competitions import results_cache
 from competitions.models import Competition
 from competitions.spreadsheets import escape_formula
 
@@ -50,10 +60,16 @@ class CallTotals:
     returned: Decimal
 
 
-def grant_accounts(competition: Competition) -> dict[str, GrantAccount]:
-    """Each grant of the call by its application's reference. Two queries, whatever the
-    number of grants and lines: the grants, and the lines of their accepted final reports."""
-    grants = Grant.objects.filter(application__competition=competition).values_list(
+def grant_accounts(
+    competition: Competition, *, applications: list[int] | None = None
+) -> dict[str, GrantAccount]:
+    """Each grant of the call by its application's reference (of ``applications`` only, when
+    given: a page of the results). Two queries, whatever the number of grants and lines: the
+    grants, and the lines of their accepted final reports."""
+    grants = Grant.objects.filter(application__competition=competition)
+    if applications is not None:
+        grants = grants.filter(application__in=applications)
+    grants = grants.values_list(
         "pk", "application__reference", "status", "paid_total", "repaid_total", "accepted_total"
     )
     accounts, references = {}, {}
@@ -69,6 +85,8 @@ def grant_accounts(competition: Competition) -> dict[str, GrantAccount]:
         .select_related("plan_line__category", "report")
         .order_by("report__grant_id", "position")
     )
+    if applications is not None:
+        lines = lines.filter(report__grant__application__in=applications)
     spending: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for line in lines:
         reference = references[line.report.grant_id]
@@ -89,31 +107,115 @@ def call_totals(results, accounts: dict[str, GrantAccount]) -> CallTotals:
     )
 
 
-@require_safe
-def competition_results(request, slug):
-    """Five queries whatever the number of applications: the call, the eligible count, the
-    applications with their categories, the grants, the lines of their accepted reports."""
-    competition = get_object_or_404(Competition.objects.published(), slug=slug)
-    if not competition.is_decided:
-        return render(request, "applications/results_pending.html", {"competition": competition})
-    results = selectors.competition_results(competition=competition)
-    accounts = grant_accounts(competition)
-    rows = [(row, accounts.get(row.reference)) for row in results.rows]
-    return render(
-        request,
-        "applications/results.html",
+def call_money(competition: Competition, awarded: Decimal) -> CallTotals:
+    """The call's totals as ``call_totals`` has them, summed in the database: one query."""
+    sums = Grant.objects.filter(application__competition=competition).aggregate(
+        paid=Coalesce(Sum("paid_total"), ZERO),
+        spent=Coalesce(Sum("accepted_total"), ZERO),
+        returned=Coalesce(Sum("repaid_total"), ZERO),
+    )
+    return CallTotals(awarded=awarded, **sums)
+
+
+#: Applications on a page of the results. With the longest texts the portal takes (a reason
+#: of 1 000 characters on every row, every category on every application, the texts of what
+#: was done cut as the page cuts them) a page stays under 300 KB of HTML.
+RESULTS_PAGE_SIZE = 50
+
+
+def _page_number(request) -> int:
+    number = request.GET.get("page", "1")
+    if not number.isdigit() or int(number) < 1:
+        raise Http404(_("There is no such page of the results."))
+    return int(number)
+
+
+def results_content(competition: Competition, number: int) -> str:
+    """The results page's own content (everything but the site's header, which greets the
+    signed-in user): the whole call in words, as a chart and as totals, and page ``number``
+    of its table. Seven queries whatever the size of the call; ``Http404`` past the last page."""
+    overview = selectors.results_overview(competition=competition)
+    paginator = Paginator(
+        selectors.decided_applications(competition=competition), RESULTS_PAGE_SIZE
+    )
+    paginator.count = overview.applied  # counted with the sums: no query more
+    try:
+        page = paginator.page(number)
+    except InvalidPage as error:
+        raise Http404(_("There is no such page of the results.")) from error
+    results = [selectors.result_row(application) for application in page.object_list]
+    accounts = grant_accounts(
+        competition, applications=[application.pk for application in page.object_list]
+    )
+    rows = [(row, accounts.get(row.reference)) for row in results]
+    return render_to_string(
+        "applications/results_content.html",
         {
             "competition": competition,
-            "results": results,
+            "results": overview,
             "rows": rows,
+            "page": page,
+            "page_range": paginator.get_elided_page_range(number, on_each_side=2, on_ends=1),
             "reported": [
                 (row, account) for row, account in rows if account and account.by_category
             ],
-            "totals": call_totals(results, accounts),
-            "summary": results_summary(results),
-            "chart": results_chart(results),
+            "totals": call_money(competition, overview.total_awarded),
+            "summary": results_summary(overview),
+            "chart": results_chart(*chart_bars(overview, results)),
         },
     )
+
+
+@require_safe
+def competition_results(request, slug):
+    """The public results of a call. A page of them is kept in the cache for its call and
+    language (``competitions.results_cache``) until anything it shows changes: a visitor
+    after the first makes one query, the call's."""
+    competition = get_object_or_404(Competition.objects.published(), slug=slug)
+    if not competition.is_decided:
+        return render(request, "applications/results_pending.html", {"competition": competition})
+    number = _page_number(request)
+    key = results_cache.page_key(
+        competition_id=competition.pk, language=get_language(), page=number
+    )
+    content = cache.get(key)
+    if content is None:
+        content = results_content(competition, number)
+        cache.set(key, content, results_cache.page_timeout())
+    return render(
+        request,
+        "applications/results.html",
+        {"competition": competition, "content": content, "page_number": number},
+    )
+
+
+def grant_changed(sender, instance, **kwargs):
+    """Receiver: a grant's stage or money, shown on its call's results, changed. Its call is
+    read after the commit, unless the grant came with its application."""
+    if "application" in instance._state.fields_cache:
+        results_cache.bump_after_commit(instance.application.competition_id)
+    else:
+        application = instance.application_id
+        results_cache.bump_after_commit(
+            lambda: (
+                Application.objects.filter(pk=application)
+                .values_list("competition_id", flat=True)
+                .first()
+            )
+        )
+
+
+def report_changed(sender, instance, **kwargs):
+    """Receiver: an accepted final report's spending and what was done are on the results."""
+    if instance.status == ReportStatus.ACCEPTED and instance.kind == ReportKind.FINAL:
+        grant = instance.grant_id
+        results_cache.bump_after_commit(
+            lambda: (
+                Grant.objects.filter(pk=grant)
+                .values_list("application__competition_id", flat=True)
+                .first()
+            )
+        )
 
 
 def _amount(value: Decimal | None) -> str:

@@ -287,3 +287,48 @@ def grants_in_progress(
         services.agreement_countersign(agreement=agreement, by=by)
         grant.refresh_from_db()
     return grants
+
+
+def decided_call_in_bulk(
+    size: int, *, reason: str = "Nepietiek līdzekļu.", with_grants: bool = True
+):
+    """A decided call of ``size`` applications written in bulk: of each four, one funded in
+    full, one in part, one not funded (with ``reason``), one whose award was declined; a grant
+    for each award and declined award."""
+    from grants.models import Grant
+
+    competition = call_with_reviewed_applications(size)
+    applications = list(competition.applications.order_by("pk"))
+    for index, application in enumerate(applications):
+        kind = index % 4
+        application.status = [
+            Application.Status.AWARDED,
+            Application.Status.AWARDED,
+            Application.Status.REJECTED,
+            Application.Status.DECLINED,
+        ][kind]
+        application.awarded_amount = {
+            0: application.requested_amount,
+            1: (application.requested_amount / 2).quantize(Decimal("0.01")),
+        }.get(kind, Decimal("0.00"))
+        application.decision_reason = reason if kind == 2 else ""
+    Application.objects.bulk_update(
+        applications, ["status", "awarded_amount", "decision_reason"], batch_size=500
+    )
+    Competition.objects.filter(pk=competition.pk).update(
+        status=Competition.Status.DECIDED, decided_at=timezone.now()
+    )
+    if with_grants:
+        Grant.objects.bulk_create(
+            Grant(
+                application=application,
+                opened_at=timezone.now(),
+                status=Grant.Status.DECLINED if index % 4 == 3 else Grant.Status.AGREEING,
+                declined_at=timezone.now() if index % 4 == 3 else None,
+                decline_reason="Atteicās" if index % 4 == 3 else "",
+            )
+            for index, application in enumerate(applications)
+            if index % 4 != 2
+        )
+    competition.refresh_from_db()
+    return competition

@@ -102,7 +102,12 @@ def build_world() -> World:
     from conversations.services import objection_lodge
     from grants.models import Grant, Payment, Report
 
-    from .factories import CompetitionFactory, call_with_reviewed_applications, decided_grants
+    from .factories import (
+        CompetitionFactory,
+        call_with_reviewed_applications,
+        decided_call_in_bulk,
+        decided_grants,
+    )
     from .source_case import activities_costing
 
     call_command("load_demo", force=True, verbosity=0)
@@ -210,6 +215,7 @@ def build_world() -> World:
             "letter": awarded.letters.first(),
             "grant": grant,
             "agreeing": agreeing,
+            "large_call": decided_call_in_bulk(120),
             "version": grant.plan_versions.order_by("number").last(),
             "agreement": grant.agreements.order_by("pk").last(),
             "review": submitted.reviews.first(),
@@ -334,7 +340,11 @@ PAGES: dict[str, tuple[Visit, ...] | Visit | NotAPage] = {
         visit(SMILTENE, lambda w: reverse("competitions:detail", args=[w.open_call.slug])),
     ),
     "competitions:regulations": DOWNLOAD,
-    "results:detail": visit(PUBLIC, lambda w: reverse("results:detail", args=[w.decided.slug])),
+    "results:detail": (
+        visit(PUBLIC, lambda w: reverse("results:detail", args=[w.decided.slug])),
+        # A call of many, a page of it: the whole call above, the pages' links below.
+        visit(PUBLIC, lambda w: reverse("results:detail", args=[w.large_call.slug]) + "?page=2"),
+    ),
     "results:csv": DOWNLOAD,
     # Logging in and the password.
     "login": (
