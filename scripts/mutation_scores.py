@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 #: Modules that hold money rules; the others hold rules on who may do what, and numbering.
-MONEY = {"applications/services/money.py", "grants/money.py", "grants/services.py"}
+MONEY = {"applications/services/money.py", "grants/services.py", "grants/settlement.py"}
 FLOOR_MONEY, FLOOR_OTHER = 95.0, 90.0
 CAUGHT = {1, 3, 36, 37, 24, -24, 152, 255}
 SKIPPED = {34}
