@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from competitions.models import Competition, StaffChange
+from competitions.rules import publish_problems
 from competitions.services import competition_publish, municipality_set_staff
 from competitions.signals import call_published
 
@@ -98,6 +99,7 @@ def test_a_call_whose_deadline_is_now_is_not_published_and_one_a_second_later_is
         told = []
         call_published.connect(
             lambda competition, **kwargs: told.append(competition),
+            sender=Competition,
             weak=False,
             dispatch_uid="test-publish",
         )
@@ -112,6 +114,15 @@ def test_a_call_whose_deadline_is_now_is_not_published_and_one_a_second_later_is
     assert told == [call]
     published_row = call.history.get(status=Competition.Status.PUBLISHED)
     assert published_row.history_user == case.coordinator
+
+
+def test_the_check_a_screen_shows_reads_the_clock_itself():
+    call = CompetitionFactory(
+        status=Competition.Status.DRAFT, closes_at=timezone.now() - timedelta(minutes=1)
+    )
+    call.reviewers.add(UserFactory())
+    assert [problem.code for problem in publish_problems(call)] == ["deadline_passed"]
+    assert publish_problems(call, now=call.closes_at - timedelta(seconds=1)) == []
 
 
 # --- a municipality's staff -------------------------------------------------------------------
