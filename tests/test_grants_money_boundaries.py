@@ -1,6 +1,7 @@
 """The grants' money rules at their edges (money rule 5: payments, the advance's share, the
-final payment and the repayment; reversals): equal allowed, one cent over refused, each
-refusal's code and its figures as the coordinator reads them, in Latvian and in English.
+final payment and the repayment; reversals; an amendment of the plan below what was paid):
+equal allowed, one cent over refused, each refusal's code and its figures as the coordinator
+reads them, in Latvian and in English.
 
 These are the changes to ``grants.settlement`` that ``make mutation`` showed no test noticed.
 """
@@ -13,12 +14,14 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from competitions.models import Competition
+from grants import services as grant_services
 from grants import settlement
-from grants.models import Grant, Payment
+from grants.models import Grant, Payment, PlanVersion
 
 from .amounts import spaced
 from .factories import coordinator, decided_grant, grant_in_progress
 from .test_grants_settlement import TODAY, codes, figures, pay, submitted, text
+from .test_money_state_machine import scaled
 
 pytestmark = pytest.mark.django_db
 
@@ -342,3 +345,47 @@ def test_a_closed_grants_ledger_is_final(valka):
     assert codes(error) == ["grant_closed"]
     assert text(error) == "The grant is closed; its ledger is final."
     assert sums(grant) == (Decimal("5000.00"), Decimal("0.00"))
+
+
+# --- amending the plan ----------------------------------------------------------------------
+
+
+def amended(grant, staff, total):
+    lines = scaled(settlement.approved_plan(grant), Decimal(total))
+    draft = grant_services.plan_save_draft(grant=grant, by=staff, lines=lines)
+    return grant_services.plan_propose(version=draft, by=staff)
+
+
+def test_an_amendment_may_lower_the_plan_to_what_was_paid_and_not_a_cent_under(valka):
+    grant, staff, boss = valka
+    pay(grant, boss, "advance", "2500.00")
+    error = refused(lambda: amended(grant, staff, "2499.99"))
+    assert codes(error) == ["below_paid"]
+    assert text(error) == spaced(
+        "Plāna kopsumma 2 499,99 € ir par 0,01 € mazāka nekā pašvaldībai (Valkas novads) jau "
+        "izmaksātie 2 500,00 €; plāna kopsummai jābūt vismaz 2 500,00 €."
+    )
+    error = refused(lambda: amended(grant, staff, "2499.99"), language="en")
+    assert text(error) == (
+        "The plan's total of €2,499.99 is less than the €2,500.00 already paid to Valkas "
+        "novads, by €0.01; the plan's total must be at least €2,500.00."
+    )
+    assert grant.plan_versions.latest("number").status == PlanVersion.Status.DRAFT  # not proposed
+    version = amended(grant, staff, "2500.00")
+    grant_services.plan_approve(version=version, by=boss)
+    grant.refresh_from_db()
+    assert (grant.agreed_total, grant.application.awarded_amount) == (
+        Decimal("2500.00"),
+        Decimal("2500.00"),
+    )
+
+
+def test_a_proposed_amendment_is_not_approved_below_what_was_paid_since(valka):
+    grant, staff, boss = valka
+    version = amended(grant, staff, "2000.00")
+    pay(grant, boss, "advance", "2000.01")
+    error = refused(lambda: grant_services.plan_approve(version=version, by=boss), language="en")
+    assert codes(error) == ["below_paid"]
+    assert "by €0.01" in text(error)
+    grant.refresh_from_db()
+    assert (grant.agreed_total, grant.status) == (Decimal("5000.00"), Grant.Status.IN_PROGRESS)
