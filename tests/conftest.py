@@ -1,7 +1,9 @@
 import importlib
 import os
 import shutil
+import sqlite3
 import tempfile
+from contextlib import closing
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -38,7 +40,12 @@ if TEST_DATABASE_TEMPLATE:
     def django_db_setup(django_db_blocker):
         folder = Path(tempfile.mkdtemp(prefix="test-database-"))
         copy = folder / "db.sqlite3"
-        shutil.copyfile(TEST_DATABASE_TEMPLATE, copy)
+        # SQLite's own copy, which reads a write-ahead log the template may still have.
+        with (
+            closing(sqlite3.connect(TEST_DATABASE_TEMPLATE)) as source,
+            closing(sqlite3.connect(copy)) as target,
+        ):
+            source.backup(target)
         with django_db_blocker.unblock():
             connection.close()
             settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"] = str(copy)
