@@ -101,6 +101,7 @@ def test_one_cent_is_paid_and_the_reference_and_note_are_kept_without_their_spac
     )
     assert (payment.recorded_by, payment.recorded_at is not None) == (boss, True)
     assert sums(grant) == (Decimal("0.01"), Decimal("0.00"))
+    assert grant.history.first().history_user == boss  # the grant's sums changed by whom
 
 
 def test_an_unknown_kind_of_payment_is_refused_naming_it(valka):
@@ -271,6 +272,8 @@ def test_a_reversal_needs_both_the_reference_and_the_reason(valka):
     reversal = reverse(wrong, boss, " KOR-1 ", " Nepareizs konts ")
     assert (reversal.reference, reversal.note) == ("KOR-1", "Nepareizs konts")
     assert (reversal.paid_on, reversal.recorded_by) == (TODAY, boss)
+    latest = grant.history.first()
+    assert (latest.paid_total, latest.history_user) == (Decimal("0.00"), boss)
 
 
 def test_a_reversal_is_the_coordinators_and_is_not_itself_reversed(valka):
