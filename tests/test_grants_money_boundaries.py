@@ -269,6 +269,9 @@ def test_a_reversal_needs_both_the_reference_and_the_reason(valka):
     for reference, note in (("  ", "Kļūda"), ("KOR-1", "  ")):
         error = refused(lambda r=reference, n=note: reverse(wrong, boss, r, n))
         assert codes(error) == ["reason_required"]
+        assert text(error) == "Norādiet labojuma dokumenta numuru un iemeslu."
+    error = refused(lambda: reverse(wrong, boss, "", ""), language="en")
+    assert text(error) == "Give the reference of the correcting document and the reason."
     reversal = reverse(wrong, boss, " KOR-1 ", " Nepareizs konts ")
     assert (reversal.reference, reversal.note) == ("KOR-1", "Nepareizs konts")
     assert (reversal.paid_on, reversal.recorded_by) == (TODAY, boss)
@@ -284,6 +287,11 @@ def test_a_reversal_is_the_coordinators_and_is_not_itself_reversed(valka):
     reversal = reverse(wrong, boss)
     error = refused(lambda: reverse(reversal, boss))
     assert codes(error) == ["reversal_of_reversal"]
+    assert text(error) == "Stornējumu nevar stornēt; tā vietā reģistrējiet maksājumu vēlreiz."
+    error = refused(lambda: reverse(reversal, boss), language="en")
+    assert text(error) == (
+        "A reversal cannot itself be reversed; record the payment again instead."
+    )
     error = refused(lambda: reverse(wrong, boss), language="en")
     assert codes(error) == ["already_reversed"]
     assert text(error) == "This payment of €100.00 has already been reversed."
