@@ -7,6 +7,7 @@ by name."""
 import pytest
 from django.apps import apps as installed_apps
 from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db.migrations.state import ProjectState
 
 from competitions import roles
@@ -187,6 +188,14 @@ def test_the_role_groups_are_given_exactly_their_listed_permissions_again():
     Group.objects.get(name=roles.REVIEWERS).delete()
     coordinators = Group.objects.get(name=roles.COORDINATORS)
     coordinators.permissions.add(Permission.objects.get(codename="delete_competition"))
+    # A permission missing from the database is made again; one of the same codename in
+    # another app is not taken for it.
+    Permission.objects.get(content_type__app_label="grants", codename="add_payment").delete()
+    Permission.objects.create(
+        content_type=ContentType.objects.get_for_model(Group),
+        codename="view_competition",
+        name="A decoy of the same codename",
+    )
     roles.sync_role_groups(ProjectState.from_apps(installed_apps).apps)
     for role, codes in roles.ROLE_PERMISSIONS.items():
         held = Group.objects.get(name=role).permissions.values_list(
