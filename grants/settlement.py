@@ -281,7 +281,8 @@ def payment_reverse(
     with transaction.atomic():
         grant = lock_grant(payment.grant_id)
         _ensure_coordinator(by, _("reverse a payment"))
-        payment = Payment.objects.select_related("reverses").get(pk=payment.pk)
+        # select_related saves a query only: the row is read the same without it.
+        payment = Payment.objects.select_related("reverses").get(pk=payment.pk)  # pragma: no mutate
         if payment.is_reversal:
             raise refusal(
                 _("A reversal cannot itself be reversed; record the payment again instead."),

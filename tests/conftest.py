@@ -1,7 +1,11 @@
 import importlib
 import os
 import shutil
+import sqlite3
+import tempfile
+from contextlib import closing
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -23,6 +27,32 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true but {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+# `make mutation` runs the tests once per change, each run in a new process: migrating a new
+# in-memory database every time would take most of the run. It migrates one SQLite database
+# first (TEST_DATABASE_TEMPLATE), and each run works on its own copy of it.
+TEST_DATABASE_TEMPLATE = os.environ.get("TEST_DATABASE_TEMPLATE")
+
+if TEST_DATABASE_TEMPLATE:
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_blocker):
+        folder = Path(tempfile.mkdtemp(prefix="test-database-"))
+        copy = folder / "db.sqlite3"
+        # SQLite's own copy, which reads a write-ahead log the template may still have.
+        with (
+            closing(sqlite3.connect(TEST_DATABASE_TEMPLATE)) as source,
+            closing(sqlite3.connect(copy)) as target,
+        ):
+            source.backup(target)
+        with django_db_blocker.unblock():
+            connection.close()
+            settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"] = str(copy)
+        yield
+        with django_db_blocker.unblock():
+            connection.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_runtest_setup(item):

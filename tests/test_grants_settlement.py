@@ -1,5 +1,8 @@
 """Payments, reports and the close of a grant: money rules 5, 6 and 7, each both ways, with
-the refusal's code and the amounts in its message, and the database constraints behind them."""
+the refusal's code and the amounts in its message, and the database constraints behind them.
+
+The rules are the services', so they run on SQLite too (the mutation run's database); only
+the triggers that keep the ledger append-only are PostgreSQL's."""
 
 from datetime import date
 from decimal import Decimal
@@ -17,7 +20,7 @@ from grants.settlement import LineDecision, ReportLineData
 from .amounts import spaced
 from .factories import PDF, coordinator, grant_in_progress, staff_of
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 12, 1)
 
@@ -196,6 +199,7 @@ def test_the_database_refuses_to_change_a_ledger_row(gulbene):
     assert Payment.objects.get(pk=row.pk).amount == Decimal("100.00")
 
 
+@pytest.mark.postgres
 def test_the_database_refuses_to_delete_a_ledger_row(gulbene):
     grant, _staff, boss = gulbene
     row = pay(grant, boss, "advance", "100.00")

@@ -5,8 +5,14 @@ applications, pool 40 000, cap 10 000): setting awards through the money door, a
 proposal, changing the call's limits, withdrawing, deciding, and after the decision lowering
 and trying to raise awards. After every step the invariants of money rules 1-4 hold, and every
 refused step leaves the database exactly as it was.
+
+A second machine drives one grant in progress (5 000 €, an advance of 50 %): paying each kind,
+reversing, accepting interim and final reports, amending the plan (approved and signed again).
+After every step the ledger sums to the grant's sums, what the municipality holds stays within
+the agreed total and the agreed total within the award, and a refused step changes nothing.
 """
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -26,8 +32,14 @@ from hypothesis.stateful import (
 from applications import services
 from applications.models import AllocationEvent, Application, ApplicationStatus
 from competitions.models import Competition
+from grants import services as grant_services
+from grants import settlement
+from grants.models import Grant, Payment, PlanVersion
 
+from .factories import coordinator, grant_in_progress
 from .source_case import build_source_case
+from .test_grants_plan import lines_of
+from .test_grants_settlement import TODAY, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -218,6 +230,186 @@ def test_a_calls_money_keeps_its_rules_under_any_sequence_of_acts():
         settings=settings(
             max_examples=12,
             stateful_step_count=12,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+
+
+# --- a grant's money after the decision ---------------------------------------------------------
+
+#: The amounts where the grant's rules turn for a grant of 5 000 € with an advance of 50 %.
+grant_amounts = st.one_of(
+    st.sampled_from(
+        [Decimal(x) for x in ("0.01", "500", "1000", "2499.99", "2500", "2500.01", "5000")]
+    ),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5500"), places=2),
+)
+#: Plan totals of an amendment: under, at and over the award of 5 000 €, and under what is paid.
+plan_totals = st.sampled_from(
+    [Decimal(x) for x in ("1000", "2000", "4000", "4999.99", "5000", "5000.01")]
+)
+
+
+def scaled(version, total: Decimal) -> list:
+    """The version's lines with their costs scaled to add up to ``total``."""
+    first, *others = lines_of(version)
+    others = [
+        replace(line, cost=(line.cost * total / version.total).quantize(Decimal("0.01")))
+        for line in others
+    ]
+    rest = sum((line.cost for line in others), Decimal("0.00"))
+    return [replace(first, cost=total - rest), *others]
+
+
+def grant_snapshot(grant_pk):
+    """Everything the grant's money rules touch, to compare before and after a refused step."""
+    grant = Grant.objects.values(
+        "status", "agreed_total", "accepted_total", "paid_total", "repaid_total"
+    ).get(pk=grant_pk)
+    payments = list(Payment.objects.order_by("pk").values_list("pk", "kind", "amount"))
+    versions = list(PlanVersion.objects.order_by("pk").values_list("pk", "status", "total"))
+    awards = list(Application.objects.order_by("pk").values_list("pk", "awarded_amount"))
+    return grant, payments, versions, awards
+
+
+class GrantMoney(RuleBasedStateMachine):
+    """Paying, recovering, reversing, reporting and amending the plan of one grant in
+    progress (``grant_pk``, made once by the test: each example starts from it in a
+    savepoint)."""
+
+    grant_pk: int
+
+    def __init__(self):
+        super().__init__()
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        self.boss = coordinator("coordinator-grant-machine")
+        self.staff = self.grant.municipality.staff.get()
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+
+    @property
+    def grant(self) -> Grant:
+        return Grant.objects.select_related("application").get(pk=self.grant_pk)
+
+    def attempt(self, act) -> bool:
+        """Run ``act`` whole or not at all; if it is refused, nothing may have changed."""
+        before = grant_snapshot(self.grant_pk)
+        try:
+            with transaction.atomic():
+                act()
+        except ValidationError as error:
+            refusal = error
+        else:
+            return True
+        assert all(e.code for e in refusal.error_list), "a refusal names its rule"
+        assert grant_snapshot(self.grant_pk) == before, "a refused step changed the database"
+        return False
+
+    # --- what people do --------------------------------------------------------------------
+
+    @rule(kind=st.sampled_from(["advance", "interim", "final", "repayment"]), amount=grant_amounts)
+    def pay(self, kind, amount):
+        before = self.grant
+        done = self.attempt(
+            lambda: settlement.payment_record(
+                grant=before, by=self.boss, kind=kind, amount=amount, paid_on=TODAY, reference="M"
+            )
+        )
+        after = self.grant
+        if done and kind == "advance":
+            advances = Payment.objects.filter(grant=after, kind="advance")
+            assert advances.signed_sum(repayments=False) <= settlement.advance_limit(after)
+        if done and kind == "final":
+            assert amount <= before.to_pay
+        if done and kind == "repayment":
+            assert amount <= before.to_repay
+
+    @rule(index=st.integers(0, 5))
+    def reverse(self, index):
+        rows = list(Payment.objects.filter(grant_id=self.grant_pk).order_by("pk"))
+        if rows:
+            row = rows[index % len(rows)]
+            self.attempt(
+                lambda: settlement.payment_reverse(
+                    payment=row, by=self.boss, paid_on=TODAY, reference="K", note="Kļūda"
+                )
+            )
+
+    @rule(kind=st.sampled_from(["interim", "final"]), share=st.sampled_from(["0.5", "0.8", "1"]))
+    def report(self, kind, share):
+        plan = settlement.approved_plan(self.grant)
+        costs = [
+            (line.cost * Decimal(share)).quantize(Decimal("0.01"))
+            for line in plan.lines.order_by("position")
+        ]
+
+        def act():
+            report = submitted(self.grant, self.staff, costs, kind=kind)
+            settlement.report_accept(report=report, by=self.boss)
+
+        if self.attempt(act) and kind == "final":
+            assert self.grant.accepted_total == sum(costs, Decimal("0.00"))
+
+    @rule(total=plan_totals)
+    def amend_plan(self, total):
+        """The municipality amends the plan during implementation, the coordinator approves
+        it, and both sides sign the new agreement."""
+
+        def act():
+            grant = self.grant
+            draft = grant_services.plan_save_draft(
+                grant=grant, by=self.staff, lines=scaled(settlement.approved_plan(grant), total)
+            )
+            version = grant_services.plan_propose(version=draft, by=self.staff)
+            grant_services.plan_approve(version=version, by=self.boss)
+            agreement = grant.agreements.current().get()
+            grant_services.agreement_accept(
+                agreement=agreement, by=self.staff, sha256=agreement.sha256, client_address=None
+            )
+            grant_services.agreement_countersign(agreement=agreement, by=self.boss)
+
+        if self.attempt(act):
+            assert self.grant.agreed_total == total
+
+    # --- what must always hold -------------------------------------------------------------
+
+    @invariant()
+    def the_ledger_sums_to_the_grants_sums(self):
+        grant = self.grant
+        ledger = Payment.objects.filter(grant=grant)
+        assert (grant.paid_total, grant.repaid_total) == (
+            ledger.signed_sum(repayments=False),
+            ledger.signed_sum(repayments=True),
+        )
+
+    @invariant()
+    def within_the_agreed_total_and_the_award(self):
+        grant = self.grant
+        assert Decimal("0") <= grant.repaid_total <= grant.paid_total
+        assert grant.net_paid <= grant.agreed_total <= grant.application.awarded_amount
+        if grant.accepted_total is not None:
+            assert grant.accepted_total <= grant.agreed_total
+
+    @invariant()
+    def the_call_stays_within_its_pool(self):
+        call = Competition.objects.get(pk=self.grant.competition.pk)
+        awarded = Application.objects.filter(competition=call).values_list(
+            "awarded_amount", flat=True
+        )
+        assert sum(awarded, Decimal("0")) <= call.pool_amount
+
+
+def test_a_grants_money_keeps_its_rules_under_any_sequence_of_acts():
+    GrantMoney.grant_pk = grant_in_progress("valkas-novads", amount=Decimal("5000.00")).pk
+    run_state_machine_as_test(
+        GrantMoney,
+        settings=settings(
+            max_examples=8,
+            stateful_step_count=8,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
