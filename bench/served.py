@@ -58,17 +58,9 @@ def allocation_request(client, call):
 
 
 def decision_request(client, call):
-    """Today the changelist action of the calls' admin: its confirmation page is what the
-    coordinator fills in. If the decision becomes a page of its own, GET it here."""
-    return client.post(
-        reverse("admin:competitions_competition_changelist"),
-        {
-            "action": "record_decision",
-            "_selected_action": call.pk,
-            "index": 0,
-            **client.csrf_fields(),
-        },
-    )
+    """The decision screen of a closed call: the page of the ranking where the coordinator
+    types the reasons, the whole call's totals and the final form of default reasons."""
+    return client.get(reverse("admin:competitions_competition_decision", args=[call.pk]))
 
 
 def results_request(client, call):
@@ -369,6 +361,13 @@ def export_case(client, call, export_format, server=None, peak=None):
                 answer = answered(export_request(client, call, export_format), "the export")
         except (OSError, http.client.HTTPException) as error:
             raise Failed(f"the export: {error}") from error
+        if answer.status == 200 and answer.headers.get("content-type", "").startswith("text/html"):
+            # Too big for a request: the page offers the background job; the coordinator
+            # starts it (a POST) and waits on the job's page.
+            path = reverse("admin:competitions_competition_export", args=[call.pk, export_format])
+            answer = client.post(path, client.csrf_fields())
+            if answer.status != 302:
+                raise Failed(f"starting the export's job answered {answer.status}")
         if answer.status == 302:
             follow_job(client, answer.location)
         return time.perf_counter() - started, answer

@@ -187,7 +187,7 @@ def test_ci_installs_everything_the_targets_need(tmp_path):
     everything = (
         "make python3.11 python3.11-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b "
         "libharfbuzz-subset0 fontconfig fonts-dejavu-core chromium poppler-utils "
-        "postgresql-client wrk postgresql gettext redis-server"
+        "postgresql-client wrk postgresql redis-server gettext"
     )
     result, calls = run(tmp_path, "ci", missing=everything, uid=0)
     assert result.returncode == 0, result.stderr
