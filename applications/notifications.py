@@ -13,7 +13,7 @@ language among the recipients, with the link in that language.
 import logging
 import smtplib
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from celery import shared_task
 from django.conf import settings
@@ -44,11 +44,19 @@ def render(template: str, context: dict, language: str) -> tuple[str, str]:
     return subject.strip(), f"{body.strip()}\n"
 
 
-def mails(template: str, recipients: Iterable, context: dict, *, path: str = "") -> list[Message]:
+def mails(
+    template: str,
+    recipients: Iterable,
+    context: dict,
+    *,
+    path: str = "",
+    languages: Mapping[int, str] | None = None,
+) -> list[Message]:
     """The mail of ``template`` to ``recipients``: one message per language among them, each
-    written in it, with ``link`` to ``path`` in that language when a path is given."""
+    written in it, with ``link`` to ``path`` in that language when a path is given.
+    ``languages`` (``languages_of`` the recipients) saves its query when many mails go."""
     people = [user for user in recipients if user.is_active and user.email]
-    language_of = languages_of(people)
+    language_of = languages_of(people) if languages is None else languages
     addresses: dict[str, set[str]] = {}
     for user in people:
         addresses.setdefault(language_of[user.pk], set()).add(user.email)
@@ -199,14 +207,20 @@ def letters_issued(letters) -> None:
 
 def _to_each_municipality(template: str, mails_to_send) -> None:
     """One mail per (application, context) to the staff of the application's municipality,
-    linking the application's page in the portal."""
+    linking the application's page in the portal. A few queries for all of them: a decision
+    writes to every municipality of the call."""
+    staff = roles.staff_by_municipality(
+        application.municipality_id for application, _context in mails_to_send
+    )
+    languages = languages_of([user for people in staff.values() for user in people])
     messages = []
     for application, context in mails_to_send:
         messages += mails(
             template,
-            roles.staff_of(application.municipality),
+            staff.get(application.municipality_id, []),
             {**context, "application": application},
             path=application.get_absolute_url(),
+            languages=languages,
         )
     send(messages)
 

@@ -17,7 +17,7 @@ are named here as strings.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from .models import Competition, Municipality
 
@@ -301,6 +301,14 @@ def reviewers() -> QuerySet:
 def staff_of(municipality: Municipality) -> QuerySet:
     """Everyone who acts for the municipality."""
     return municipality.staff.filter(is_active=True)
+
+
+def staff_by_municipality(municipality_ids) -> dict[int, list]:
+    """``staff_of`` each of the municipalities, by its id, in two queries."""
+    places = Municipality.objects.filter(pk__in=set(municipality_ids)).prefetch_related(
+        Prefetch("staff", queryset=get_user_model().objects.filter(is_active=True))
+    )
+    return {place.pk: list(place.staff.all()) for place in places}
 
 
 def staff_of_any(municipalities) -> QuerySet:

@@ -16,7 +16,12 @@ from applications.models import AllocationEvent, Application
 from applications.selectors import ProposalReason
 from competitions.models import Competition, Municipality
 
-from .factories import CompetitionFactory, call_with_reviewed_applications, coordinator
+from .factories import (
+    CompetitionFactory,
+    UserFactory,
+    call_with_reviewed_applications,
+    coordinator,
+)
 from .source_case import build_source_case, close_call
 
 pytestmark = pytest.mark.django_db
@@ -364,3 +369,66 @@ def test_a_call_of_1500_is_allocated_and_decided_through_the_admin(signed_in):
     assert given[typed] == "Izmaksas nav pamatotas."
     assert {given[pk] for pk in unscored} == {"Noklusējums: default-not_scored"}
     assert not call.applications.filter(status="rejected", decision_reason="").exists()
+
+
+# --- the whole-call acts write in bulk, the same rows as one save each --------------------------
+
+
+def whole_call_acts(size: int, fixtures, queries: int) -> Competition:
+    """Apply the proposal and record the decision of a closed call of ``size``, each within
+    ``queries`` queries, with one municipality's staff to write to."""
+    call = closed_call(size, pool_amount=Decimal(10**9), partial_awards_allowed=False)
+    call.applications.filter(requested_amount__gt=call.max_award_amount).update(
+        requested_amount=call.max_award_amount
+    )
+    first = call.applications.order_by("pk").first()
+    first.municipality.staff.add(UserFactory(email="staff@example.lv"))
+    by = coordinator()
+    assert_max_num_queries = fixtures.getfixturevalue("django_assert_max_num_queries")
+    with assert_max_num_queries(queries):
+        services.allocation_apply_proposal(competition=call, by=by)
+    # The mails go after the commit, out of the queries counted.
+    capture = fixtures.getfixturevalue("django_capture_on_commit_callbacks")
+    with capture(execute=True), assert_max_num_queries(queries):
+        services.competition_decide(competition=call, by=by, rejection_reason="Nav naudas.")
+    return call
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("size", [30, 120])
+def test_the_whole_call_acts_take_the_same_queries_whatever_the_size_of_the_call(size, request):
+    # One save each would take several queries an application: 90 and 360 at these sizes.
+    call = whole_call_acts(size, request, queries=40)
+    assert call.applications.filter(status=Application.Status.AWARDED).count() == size
+
+
+@pytest.mark.postgres
+def test_the_whole_call_acts_write_each_applications_history_ledger_and_grant(request, mailoutbox):
+    call = whole_call_acts(12, request, queries=40)
+    call.refresh_from_db()
+    assert call.is_decided
+    for application in call.applications.all():
+        history = list(application.history.order_by("history_date", "history_id"))
+        applied, decided = history[-2:]
+        assert applied.history_user.username == decided.history_user.username == "coordinator"
+        assert (applied.history_type, applied.awarded_amount, applied.status) == (
+            "~",
+            application.requested_amount,
+            Application.Status.SUBMITTED,
+        )
+        assert (decided.status, decided.decided_at) == ("awarded", call.decided_at)
+        [event] = AllocationEvent.objects.filter(application=application)
+        assert (event.amount_before, event.amount_after) == (0, application.requested_amount)
+        assert event.reason.startswith("Piemērots sadalījuma priekšlikums (")
+        grant = application.grant
+        assert grant.opened_at == call.decided_at
+        assert grant.history.get().history_user.username == "coordinator"
+        version = grant.plan_versions.get()
+        activities = list(application.activities.order_by("order", "id"))
+        assert version.total == sum(activity.cost for activity in activities)
+        assert [line.activity_id for line in version.lines.order_by("position")] == [
+            activity.pk for activity in activities
+        ]
+        assert version.history.get().history_user.username == "coordinator"
+    # The one municipality with staff is written to, once, after the commit.
+    assert [message.to for message in mailoutbox] == [["staff@example.lv"]]

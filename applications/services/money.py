@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
-from competitions.history import changed_by
+from competitions.history import BULK_BATCH, changed_by, saved_with_history
 from competitions.models import Competition
 from competitions.rules import refusal, refuse_if_any
 
@@ -76,6 +76,47 @@ def award_set(
     award included). ``allocation_set`` is the service for one amount; the proposal and a
     withdrawal reach the door from their own services, which hold the same lock.
     """
+    write = award_made(
+        competition=competition,
+        application=application,
+        amount=amount,
+        by=by,
+        reason=reason,
+        allocated_total=allocated_total,
+        reconsidered=reconsidered,
+    )
+    if write is None:
+        return allocated_total
+    changed_by(application, by).save(update_fields=write.fields)
+    write.event.save()
+    return write.total
+
+
+@dataclass(frozen=True)
+class AwardWrite:
+    """What ``award_made`` changed: the ledger row to save and the application's fields."""
+
+    event: AllocationEvent  # not yet saved
+    fields: list[str]  # the application's fields changed
+    total: Decimal  # the call's allocated total after it
+
+
+def award_made(
+    *,
+    competition: Competition,
+    application: Application,
+    amount,
+    by: User,
+    reason: str,
+    allocated_total: Decimal,
+    reconsidered: bool = False,
+) -> AwardWrite | None:
+    """``award_set`` without the writes: judge the award by every rule, change the application
+    in memory and return its ledger row unsaved (``None`` if the amount does not change).
+
+    The caller saves both, as ``award_set`` does for one application and
+    ``allocation_apply_proposal`` for the whole call in a few statements.
+    """
     award = Award(
         competition=competition,
         application=application,
@@ -87,7 +128,7 @@ def award_set(
     refuse_if_any(award_problems(award))
     before = application.awarded_amount
     if award.amount == before:
-        return allocated_total
+        return None
     application.awarded_amount = award.amount
     changed = ["awarded_amount", "updated_at"]
     if reconsidered and award.amount > 0 and application.status == ApplicationStatus.REJECTED:
@@ -99,16 +140,18 @@ def award_set(
         # (and ranked), but no longer awarded (application_awarded_has_amount).
         application.status = ApplicationStatus.DECLINED
         changed.append("status")
-    changed_by(application, by).save(update_fields=changed)
-    AllocationEvent.objects.create(
-        competition=competition,
-        application=application,
-        amount_before=before,
-        amount_after=award.amount,
-        by=by,
-        reason=reason,
+    return AwardWrite(
+        event=AllocationEvent(
+            competition=competition,
+            application=application,
+            amount_before=before,
+            amount_after=award.amount,
+            by=by,
+            reason=reason,
+        ),
+        fields=changed,
+        total=award.others + award.amount,
     )
-    return award.others + award.amount
 
 
 def award_problems(award: Award) -> list[ValidationError]:
@@ -369,8 +412,9 @@ def allocation_apply_proposal(*, competition: Competition, by: User) -> Proposal
             [row.application.pk for row in changes]
         )
         total = allocated_total(competition)
+        writes = []
         for row in changes:
-            total = award_set(
+            write = award_made(
                 competition=competition,
                 application=changed[row.application.pk],
                 amount=row.amount,
@@ -379,6 +423,19 @@ def allocation_apply_proposal(*, competition: Competition, by: User) -> Proposal
                 % {"rank": row.rank, "explanation": row.explanation},
                 allocated_total=total,
             )
+            if write is not None:
+                total = write.total
+                writes.append(write)
+        # Every rule was asked of each change in turn, as award_set asks it; the rows are
+        # written together, in a few statements whatever the size of the call.
+        saved_with_history(
+            [write.event.application for write in writes],
+            fields=sorted({field for write in writes for field in write.fields}),
+            by=by,
+        )
+        AllocationEvent.objects.bulk_create(
+            [write.event for write in writes], batch_size=BULK_BATCH
+        )
         return proposal
 
 
@@ -617,9 +674,9 @@ def competition_decide(
                 application.status = ApplicationStatus.REJECTED
                 application.decision_reason = reasons[application.pk]
             application.decided_at = now
-            changed_by(application, by).save(
-                update_fields=["status", "decision_reason", "decided_at", "updated_at"]
-            )
+        saved_with_history(
+            applications, fields=["status", "decision_reason", "decided_at", "updated_at"], by=by
+        )
         competition.status = Competition.Status.DECIDED
         competition.decided_at = now
         changed_by(competition, by).save(update_fields=["status", "decided_at", "updated_at"])
