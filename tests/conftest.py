@@ -1,4 +1,5 @@
 import importlib
+import json
 import os
 import shutil
 import sqlite3
@@ -53,6 +54,24 @@ if TEST_DATABASE_TEMPLATE:
         with django_db_blocker.unblock():
             connection.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``make mutation``, a changed module's tests run quickest first.
+
+    mutmut runs the tests that cover a change with ``-x`` and stops at the first failure, in the
+    order collected; most changes are caught by some quick test, so running those first makes a
+    caught change cost seconds instead of a walk past the slow ones (agreement PDFs) to reach it.
+    The durations are those mutmut measured in its first pass. The suite passes in any order
+    (pytest-randomly), so the order changes nothing else.
+    """
+    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        return
+    stats = Path("mutmut-stats.json")
+    if not stats.exists():
+        return
+    durations = json.loads(stats.read_text()).get("duration_by_test", {})
+    items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
 
 
 def pytest_runtest_setup(item):
