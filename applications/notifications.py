@@ -2,8 +2,9 @@
 nobody is told about a change that was rolled back. ``send`` is the one place mail leaves the
 portal: it queues the ``send_mail`` task, which a worker retries while the SMTP server fails;
 a mail server that fails never undoes the change that was already committed. A mail costly to
-write (the submission's, in the deadline rush) is queued whole with ``later``: the task reads
-the committed row and writes the mail on a worker, not in the request that made the change.
+write (the submission's, in the deadline rush; a decision's, one per application of the call)
+is queued whole with ``later``: the task reads the committed rows and writes the mail on a
+worker, not in the request that made the change.
 
 Each mail is written in its recipient's language (``competitions.languages``: the one they last
 used on the portal, Latvian when they never have): ``mails`` renders a template once per
@@ -14,6 +15,7 @@ import logging
 import smtplib
 import threading
 from collections.abc import Iterable, Mapping
+from itertools import islice
 
 from celery import shared_task
 from django.conf import settings
@@ -25,6 +27,7 @@ from django.utils import translation
 
 from competitions import roles
 from competitions.languages import languages_of
+from competitions.models import Competition
 
 from .models import Application
 
@@ -190,7 +193,32 @@ def application_submitted(application) -> None:
     send(messages)
 
 
+#: Applications whose decision mails are written and handed to ``send`` at a time: the
+#: queries and the mail task's batch of a decision stay bounded, whatever the size of the call.
+DECIDED_MAIL_BATCH = 500
+
+
+@shared_task(acks_late=True)
+def competition_decided_mail(competition_id: int) -> None:
+    """The mails of a call's decision, written where the task runs (``later``): the
+    applications the decision awarded or rejected are read there, as committed, a batch at a
+    time."""
+    competition = Competition.objects.get(pk=competition_id)
+    decided = (
+        competition.applications.filter(
+            decided_at=competition.decided_at,
+            status__in=[Application.Status.AWARDED, Application.Status.REJECTED],
+        )
+        .order_by("pk")
+        .iterator(chunk_size=DECIDED_MAIL_BATCH)
+    )
+    while batch := list(islice(decided, DECIDED_MAIL_BATCH)):
+        competition_decided(competition, batch)
+
+
 def competition_decided(competition, applications) -> None:
+    """One mail per decided application to its municipality's staff: awarded (how much, of
+    how much requested) or not funded (and why), linking the application's page."""
     _to_each_municipality(
         "emails/application_decided.txt",
         [(application, {"competition": competition}) for application in applications],

@@ -7,23 +7,26 @@ awarded, paid, spent, returned. The results in words and the chart are
 
 The page shows its table a page at a time (the words, the chart and the totals are the whole
 call's, summed in the database) and is kept in the cache until anything it shows changes
-(``competitions.results_cache``). The public CSV carries the same columns, for the whole call.
+(``competitions.results_cache``). The public CSV carries the same columns, for the whole call,
+in the same order: streamed a batch of applications at a time as it is read (each batch with
+its own grants' accounts), its totals summed in the database, never held whole.
 """
 
-import csv
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -32,7 +35,7 @@ from applications.models import Application
 from applications.results import chart_bars, results_chart, results_summary
 from competitions import results_cache
 from competitions.models import Competition
-from competitions.spreadsheets import escape_formula
+from competitions.spreadsheets import csv_pieces, escape_formula
 
 from .models import Grant, ReportKind, ReportLine, ReportStatus
 
@@ -222,64 +225,98 @@ def _amount(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+#: Applications the public CSV reads and writes at a time: a batch of rows from the database's
+#: cursor, then their grants' accounts. Memory and queries grow with the batch, not the call.
+CSV_BATCH_SIZE = 1000
+
+
+def _csv_headings() -> list[str]:
+    return [
+        _("Municipality"),
+        _("Reference"),
+        _("Requested (EUR)"),
+        _("Awarded (EUR)"),
+        _("Activity categories"),
+        _("Stage"),
+        _("Paid (EUR)"),
+        _("Spent (EUR)"),
+        _("Returned (EUR)"),
+        _("Spending by category"),
+    ]
+
+
+def _csv_row(row: selectors.ResultRow, account: GrantAccount | None) -> list[str]:
+    return [
+        escape_formula(str(row.municipality)),
+        escape_formula(row.reference),
+        f"{row.requested:.2f}",
+        f"{row.awarded:.2f}",
+        escape_formula("; ".join(str(category) for category in row.categories)),
+        escape_formula(capfirst(str(account.stage.label))) if account else "",
+        _amount(account.paid) if account else "",
+        _amount(account.spent) if account else "",
+        _amount(account.repaid) if account else "",
+        escape_formula("; ".join(f"{name}: {amount:.2f}" for name, amount in account.by_category))
+        if account
+        else "",
+    ]
+
+
+def results_csv(competition: Competition, *, language: str | None = None) -> Iterator[str]:
+    """The results table as CSV text, ``CSV_BATCH_SIZE`` applications at a time, in the page's
+    order (``selectors.decided_applications``, read from a server-side cursor), each batch
+    with its own grants' accounts; then the call's totals, summed in the database. Written in
+    ``language`` (the current one when not given), whenever the text is read. Three queries
+    a batch (the activities' categories and the two of ``grant_accounts``) and four besides:
+    the rows', and the three of the totals (``results_overview``, ``call_money``)."""
+    language = language or get_language()
+
+    def batches():
+        # Each batch is written in the language, and let go of it before it is handed on.
+        with override(language):
+            headings = [escape_formula(heading) for heading in _csv_headings()]
+        yield [headings]
+        applications = selectors.decided_applications(competition=competition).iterator(
+            chunk_size=CSV_BATCH_SIZE
+        )
+        while batch := list(islice(applications, CSV_BATCH_SIZE)):
+            with override(language):
+                accounts = grant_accounts(
+                    competition, applications=[application.pk for application in batch]
+                )
+                rows = [selectors.result_row(application) for application in batch]
+                written = [_csv_row(row, accounts.get(row.reference)) for row in rows]
+            yield written
+        overview = selectors.results_overview(competition=competition)
+        totals = call_money(competition, overview.total_awarded)
+        with override(language):
+            total = escape_formula(_("Total"))
+        yield [
+            [
+                total,
+                "",
+                f"{overview.total_requested:.2f}",
+                f"{totals.awarded:.2f}",
+                "",
+                "",
+                _amount(totals.paid),
+                _amount(totals.spent),
+                _amount(totals.returned),
+                "",
+            ]
+        ]
+
+    return csv_pieces(batches())
+
+
 @require_safe
 def competition_results_csv(request, slug):
     """The results table as CSV, with the same columns as the page: the award, the stage,
-    what was paid, spent and returned, and the spending per category."""
+    what was paid, spent and returned, and the spending per category; streamed as it is read
+    (``results_csv``), so that neither the file nor the call is ever held whole."""
     competition = get_object_or_404(Competition.objects.decided(), slug=slug)
-    results = selectors.competition_results(competition=competition)
-    accounts = grant_accounts(competition)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        results_csv(competition), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-results.csv"'
-    response.write("\ufeff")  # so that spreadsheet programs read the Latvian letters right
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Municipality"),
-            _("Reference"),
-            _("Requested (EUR)"),
-            _("Awarded (EUR)"),
-            _("Activity categories"),
-            _("Stage"),
-            _("Paid (EUR)"),
-            _("Spent (EUR)"),
-            _("Returned (EUR)"),
-            _("Spending by category"),
-        ]
-    )
-    for row in results.rows:
-        account = accounts.get(row.reference)
-        writer.writerow(
-            [
-                escape_formula(str(row.municipality)),
-                escape_formula(row.reference),
-                f"{row.requested:.2f}",
-                f"{row.awarded:.2f}",
-                escape_formula("; ".join(str(category) for category in row.categories)),
-                escape_formula(capfirst(str(account.stage.label))) if account else "",
-                _amount(account.paid) if account else "",
-                _amount(account.spent) if account else "",
-                _amount(account.repaid) if account else "",
-                escape_formula(
-                    "; ".join(f"{name}: {amount:.2f}" for name, amount in account.by_category)
-                )
-                if account
-                else "",
-            ]
-        )
-    totals = call_totals(results, accounts)
-    writer.writerow(
-        [
-            _("Total"),
-            "",
-            f"{results.total_requested:.2f}",
-            f"{results.total_awarded:.2f}",
-            "",
-            "",
-            _amount(totals.paid),
-            _amount(totals.spent),
-            _amount(totals.returned),
-            "",
-        ]
-    )
     return response

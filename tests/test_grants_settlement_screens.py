@@ -269,7 +269,7 @@ def test_the_public_csv_carries_the_stage_and_the_money_of_each_grant(gulbene, c
     pay(grant, vpr, "repayment", "500.00")
     settlement.grant_close(grant=grant, by=vpr)
     response = client.get(reverse("results:csv", args=[grant.competition.slug]))
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     assert rows[0][5:] == [
         "Posms",
         "Izmaksāts (EUR)",

@@ -107,7 +107,7 @@ def test_csv_escapes_a_name_a_spreadsheet_would_evaluate_as_a_formula(client, de
     """The public CSV writes text cells through the portal's one escaping function."""
     Municipality.objects.filter(slug="cesu-novads").update(name='=HYPERLINK("http://x")')
     response = client.get(reverse("results:csv", kwargs={"slug": decided.competition.slug}))
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     names = [row[0] for row in rows[1:-1]]
     assert '\'=HYPERLINK("http://x")' in names
     assert not any(name.startswith("=") for name in names)
@@ -118,7 +118,7 @@ def test_csv_has_the_same_numbers(client, decided):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     assert rows[0] == [
         "Pašvaldība",
         "Reģistrācijas numurs",

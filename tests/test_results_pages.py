@@ -2,6 +2,8 @@
 words, as a chart and as totals, kept in the cache for its call, language and page until
 anything it shows changes; and the place of one application in its call's ranking."""
 
+import csv
+import io
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,6 +22,7 @@ from applications.selectors import (
     results_overview,
 )
 from competitions.models import ActivityCategory
+from competitions.templatetags.portal import money
 from grants import services as grant_services
 from grants import settlement
 from grants.models import Grant, PlanLine, PlanVersion, Report, ReportLine
@@ -390,3 +393,180 @@ def test_many_rows_of_a_call_changed_in_one_transaction_bump_it_once(
         application.save()  # a second row of the same call in the same transaction
     assert len(callbacks) == 1
     assert results_cache.results_version(call.pk) != before
+
+
+# --- the CSV, streamed -------------------------------------------------------------------
+
+
+def csv_url(call):
+    with translation.override("lv"):
+        return reverse("results:csv", kwargs={"slug": call.slug})
+
+
+def streamed(response) -> tuple[list[str], list[list[str]]]:
+    """The pieces a streamed CSV was sent in, and its rows."""
+    assert response.status_code == 200
+    assert response.streaming
+    pieces = [piece.decode("utf-8") for piece in response.streaming_content]
+    assert pieces[0].startswith("\ufeff")
+    text = "".join(pieces)
+    return pieces, list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def cells_of(page: str) -> list[list[str]]:
+    """Each row of the page's table, its cells' text before any badge or reason."""
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        [
+            re.sub(r"<[^>]+>", "", cell.split("<span class=", 1)[0]).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def spending_of(page: str) -> dict[str, str]:
+    """The accepted spending per category of each grant on the page, by reference."""
+    cards = re.findall(r'id="spending-([^"]+)">.*?<tbody>(.*?)</tbody>', page, re.S)
+    return {
+        reference: "; ".join(
+            f"{name}: {amount}"
+            for name, amount in re.findall(
+                r'<th scope="row" class="fw-normal">([^<]*)</th><td class="amount">([^<]*)</td>',
+                rows,
+            )
+        )
+        for reference, rows in cards
+    }
+
+
+def with_money_after_the_decision(call):
+    """Some grants paid, some paid back, some with an accepted final report spent per
+    category (two categories, so that the spending has more than one part)."""
+    grants = list(Grant.objects.filter(application__competition=call).order_by("pk"))
+    categories = list(ActivityCategory.objects.order_by("order")[:2])
+    reported = grants[::3]
+    versions = PlanVersion.objects.bulk_create(PlanVersion(grant=g, number=1) for g in reported)
+    lines = PlanLine.objects.bulk_create(
+        PlanLine(
+            version=v,
+            position=i,
+            key=f"k{i}",
+            category=categories[i],
+            title=f"Rinda {i}",
+            cost=Decimal("100"),
+        )
+        for v in versions
+        for i in range(2)
+    )
+    reports = {
+        r.grant_id: r
+        for r in Report.objects.bulk_create(
+            Report(
+                grant=g,
+                kind="final",
+                number=1,
+                status="accepted",
+                due_on=date(2020, 1, 1),
+                claimed_total=Decimal("150"),
+                accepted_total=Decimal("150"),
+                submitted_at=timezone.now(),
+                snapshot={},
+                sha256="0" * 64,
+            )
+            for g in reported
+        )
+    }
+    ReportLine.objects.bulk_create(
+        ReportLine(
+            report=reports[line.version.grant_id],
+            plan_line=line,
+            position=line.position,
+            done="Paveikts.",
+            actual_cost=Decimal("100") if line.position == 0 else Decimal("50"),
+            accepted_amount=Decimal("100") if line.position == 0 else Decimal("50"),
+        )
+        for line in lines
+    )
+    for index, grant in enumerate(grants):
+        Grant.objects.filter(pk=grant.pk).update(
+            paid_total=Decimal(200 + index) if index % 2 == 0 else Decimal("0"),
+            repaid_total=Decimal("25.50") if index % 10 == 0 else Decimal("0"),
+            accepted_total=Decimal("150") if grant in reported else None,
+        )
+
+
+def test_the_streamed_csv_of_a_call_larger_than_a_batch_is_the_page_row_for_row(
+    client, monkeypatch
+):
+    from grants import results
+
+    monkeypatch.setattr(results, "CSV_BATCH_SIZE", 16)
+    call = decided_call_in_bulk(60)  # 4 batches of the CSV, 2 pages of the results
+    with_money_after_the_decision(call)
+    pieces, rows = streamed(client.get(csv_url(call)))
+    heading, *lines, total = rows
+    assert heading[:2] == ["Pašvaldība", "Reģistrācijas numurs"]
+    assert len(lines) == 60
+    assert len(pieces) == 1 + 4 + 1  # the headings, each batch, the totals: as they were read
+
+    def on_the_page(line):
+        """A row of the CSV as the page's table writes it."""
+        _name, _reference, requested, awarded, categories, stage, paid, spent, *_rest = line
+        return [
+            line[0],
+            categories.replace("; ", ", "),
+            money(Decimal(requested)),
+            money(Decimal(awarded)),
+            stage or "—",
+            money(Decimal(paid)) if paid and Decimal(paid) else "—",
+            money(Decimal(spent)) if spent else "—",
+        ]
+
+    with translation.override("lv"):
+        expected = [on_the_page(line) for line in lines]
+        spending = {
+            line[1]: "; ".join(
+                f"{name}: {money(Decimal(amount))}"
+                for name, amount in (part.split(": ") for part in line[9].split("; "))
+            )
+            for line in lines
+            if line[9]
+        }
+    pages = [client.get(results_url(call, page=number)).text for number in (1, 2)]
+    assert [cells for page in pages for cells in cells_of(page)] == expected
+    shown = {reference: text for page in pages for reference, text in spending_of(page).items()}
+    assert shown == spending
+    assert len(spending) == 15  # every third of the 45 grants
+    assert {line[5] for line in lines} == {"Plāna saskaņošana", "Atteikts", ""}
+    assert all(line[8] for line in lines if line[5])  # returned, for each grant
+
+    page = pages[0]
+    assert total[0] == "Kopā"
+    assert f'id="total-awarded">{money(Decimal(total[3]))}<' in page
+    assert f'id="total-paid">{money(Decimal(total[6]))}<' in page
+    assert f'id="total-spent">{money(Decimal(total[7]))}<' in page
+    assert f">{money(Decimal(total[2]))}</th>" in page  # requested
+    assert money(Decimal(total[8])) in page.split('id="call-totals"', 1)[1]  # returned
+    assert Decimal(total[3]) == sum(Decimal(line[3]) for line in lines)
+    assert Decimal(total[6]) == sum(Decimal(line[6] or 0) for line in lines)
+    assert Decimal(total[7]) == sum(Decimal(line[7] or 0) for line in lines) == 15 * 150
+    assert Decimal(total[8]) == sum(Decimal(line[8] or 0) for line in lines) > 0
+
+
+def test_the_streamed_csv_makes_queries_by_the_batch_not_by_the_row(client, monkeypatch):
+    from grants import results
+
+    monkeypatch.setattr(results, "CSV_BATCH_SIZE", 10)
+    counts = []
+    for size in (20, 60):  # 2 batches, then 6
+        call = decided_call_in_bulk(size)
+        with_money_after_the_decision(call)
+        with CaptureQueriesContext(connection) as context:
+            _pieces, rows = streamed(client.get(csv_url(call)))
+        assert len(rows) == size + 2
+        counts.append(len(context))
+    # Three queries a batch (the activities, the grants, their report lines): four batches
+    # more for forty rows more.
+    assert counts[1] - counts[0] == 3 * 4
+    assert counts[0] <= 6 + 3 * 2

@@ -688,7 +688,11 @@ def competition_decide(
             awarded=[a for a in applications if a.status == ApplicationStatus.AWARDED],
             by=by,
         )
-        transaction.on_commit(lambda: notifications.competition_decided(competition, applications))
+        # Its mails, one per application, are written after the response (``later``), by id.
+        decided = competition.pk
+        transaction.on_commit(
+            lambda: notifications.later(notifications.competition_decided_mail, decided)
+        )
         return competition
 
 

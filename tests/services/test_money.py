@@ -328,6 +328,71 @@ def test_decision_awards_the_allocated_and_rejects_the_rest_with_a_reason(
     assert {m.to[0] for m in mail.outbox} == {u.email for u in case.staff.values()}
 
 
+def decide_after_the_proposal(case, **kwargs):
+    services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
+    return services.competition_decide(competition=case.competition, by=case.coordinator, **kwargs)
+
+
+def test_with_a_broker_the_decision_queues_its_mails_by_the_calls_id_and_writes_none_itself(
+    case, django_capture_on_commit_callbacks, monkeypatch
+):
+    from applications import notifications
+
+    queued = []
+    monkeypatch.setattr(notifications.competition_decided_mail, "delay", queued.append)
+    monkeypatch.setattr(notifications, "render", lambda *args: pytest.fail("rendered here"))
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_after_the_proposal(case)
+    assert queued == [case.competition.pk]
+    assert mail.outbox == []
+
+
+def test_without_a_broker_the_decision_mails_leave_after_the_response_as_they_were_written(
+    case, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Kept during the coordinator's request, past its commit, and sent once its response is
+    out: the same mails, one per application, in each recipient's language, that the decision
+    wrote in the request before; read back a few applications at a time."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from applications import notifications
+    from competitions.languages import language_record
+
+    language_record(user=case.staff["cesu-novads"], language="en")
+    monkeypatch.setattr(notifications, "DECIDED_MAIL_BATCH", 2)  # five applications: 3 batches
+    # The test's own transaction must stay open (as in the submission's test of ``later``).
+    monkeypatch.setattr(notifications, "close_old_connections", lambda: None)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        request_started.send(sender=None)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            decided = decide_after_the_proposal(case)
+            assert mail.outbox == []  # not committed yet
+        assert callbacks
+        assert mail.outbox == []  # committed, but the response is not out yet
+        request_finished.send(sender=None)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+    def written(messages):
+        return sorted((m.subject, m.body, tuple(m.to)) for m in messages)
+
+    sent = written(mail.outbox)
+    assert len(sent) == 5
+    assert {to for _subject, _body, (to,) in sent} == {u.email for u in case.staff.values()}
+    cesis = case.applications["cesu-novads"]
+    (to_cesis,) = [m for m in sent if m[2] == (case.staff["cesu-novads"].email,)]
+    assert to_cesis[0] == f"Decision on application {cesis.reference}"
+    mail.outbox.clear()
+    notifications.competition_decided(
+        decided, Application.objects.filter(competition=decided).order_by("-pk")
+    )
+    assert written(mail.outbox) == sent
+
+
 def test_decision_without_a_reason_for_a_rejection_is_refused(case):
     with pytest.raises(ValidationError) as error:
         services.competition_decide(competition=case.competition, by=case.coordinator)
