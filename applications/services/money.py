@@ -131,8 +131,10 @@ def award_made(
         return None
     application.awarded_amount = award.amount
     changed = ["awarded_amount", "updated_at"]
-    if reconsidered and award.amount > 0 and application.status == ApplicationStatus.REJECTED:
-        # A rejection overturned on objection: the application is awarded after all.
+    if application.status == ApplicationStatus.REJECTED:
+        # A rejection overturned on objection, the only change the door lets through for a
+        # rejected application (``_allocation_open``), and to more than its 0 (the same amount
+        # is no change): the application is awarded after all.
         application.status = ApplicationStatus.AWARDED
         changed.append("status")
     if competition.is_decided and award.amount == 0:
