@@ -11,15 +11,20 @@ class ApplicationsConfig(AppConfig):
         # sends the signals, has no mail helpers of its own.
         from django.core.signals import request_finished, request_started
 
+        from competitions.models import Competition
         from competitions.signals import call_published, deadline_changed
 
         from . import notifications
 
         call_published.connect(
-            notifications.call_published, dispatch_uid="applications.call_published"
+            notifications.call_published,
+            sender=Competition,
+            dispatch_uid="applications.call_published",
         )
         deadline_changed.connect(
-            notifications.deadline_changed, dispatch_uid="applications.deadline_changed"
+            notifications.deadline_changed,
+            sender=Competition,
+            dispatch_uid="applications.deadline_changed",
         )
         # Without a broker, mail that ``notifications.later`` keeps is sent after the response.
         request_started.connect(

@@ -280,7 +280,8 @@ def reviewing(user, *, competition_id: str = "competition_id") -> Exists | Q:
 
 def _holders(permissions: tuple[str, ...]) -> QuerySet:
     users = get_user_model().objects
-    holders = users.filter(is_active=True, is_staff=True)
+    # ``with_perm`` leaves inactive accounts out (its ``is_active=True``).
+    holders = users.filter(is_staff=True)
     for permission in permissions:
         holders = holders.filter(
             pk__in=users.with_perm(permission, backend=PERMISSION_BACKEND).values("pk")

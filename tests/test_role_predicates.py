@@ -141,6 +141,16 @@ def test_acting_for_a_municipality_needs_an_active_account_on_its_staff():
     assert not roles.is_municipal_staff(coordinator("boss"))
     assert list(roles.staff_of(cesis).order_by("username")) == [both, clerk]
     assert list(roles.staff_of_any([cesis, valka]).order_by("username")) == [both, clerk]
+    # The same people by municipality, for the mail of many applications at once: each place
+    # asked for (once, however often named), its active staff only, none for a place without.
+    quiet = municipality("smiltenes-novads")
+    by_place = roles.staff_by_municipality([cesis.pk, valka.pk, cesis.pk, quiet.pk])
+    assert {place: sorted(u.username for u in people) for place, people in by_place.items()} == {
+        cesis.pk: ["both", "clerk"],
+        valka.pk: ["both"],
+        quiet.pk: [],
+    }
+    assert roles.staff_by_municipality([]) == {}
     mine = Municipality.objects.filter(roles.acting_for(both, municipality_id="pk"))
     assert set(mine) == {cesis, valka}
     assert not Municipality.objects.filter(roles.acting_for(anonymous, municipality_id="pk"))
