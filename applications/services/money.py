@@ -776,8 +776,8 @@ def decision_reasons_set(*, competition: Competition, reasons: Mapping[int, str]
             )
         chosen = competition.applications.filter(pk__in=list(reasons))
         applications = list(
-            chosen.select_related("municipality")
-        )  # pragma: no mutate (a query saved)
+            chosen.select_related("municipality")  # pragma: no mutate (a query saved, not a rule)
+        )
         outside = sorted(
             application.reference or _("this draft")
             for application in applications
