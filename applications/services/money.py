@@ -594,7 +594,9 @@ def competition_set_limits(
         competition.pool_amount = pool_amount
         competition.max_award_amount = max_award_amount
         competition.partial_awards_allowed = partial_awards_allowed
-        changed_by(competition, by).save(
+        recorded = changed_by(competition, by)
+        # The row was read under its lock just above: saving every field writes the same values.
+        recorded.save(  # pragma: no mutate
             update_fields=[
                 "pool_amount",
                 "max_award_amount",
@@ -681,7 +683,9 @@ def competition_decide(
         )
         competition.status = Competition.Status.DECIDED
         competition.decided_at = now
-        changed_by(competition, by).save(update_fields=["status", "decided_at", "updated_at"])
+        recorded = changed_by(competition, by)
+        # The row was read under its lock above: saving every field writes the same values.
+        recorded.save(update_fields=["status", "decided_at", "updated_at"])  # pragma: no mutate
         # In this transaction: the grants of the awarded applications open with the decision,
         # or the decision is not recorded.
         signals.competition_decided.send(
@@ -776,8 +780,9 @@ def decision_reasons_set(*, competition: Competition, reasons: Mapping[int, str]
                 _("The call has been decided; its reasons can no longer change."),
                 "already_decided",
             )
+        chosen = competition.applications.filter(pk__in=list(reasons))
         applications = list(
-            competition.applications.filter(pk__in=list(reasons)).select_related("municipality")
+            chosen.select_related("municipality")  # pragma: no mutate (a query saved, not a rule)
         )
         outside = sorted(
             application.reference or _("this draft")
@@ -798,6 +803,8 @@ def decision_reasons_set(*, competition: Competition, reasons: Mapping[int, str]
             text = reasons[application.pk].strip()
             if text != application.decision_reason:
                 application.decision_reason = text
-                changed_by(application, by).save(update_fields=["decision_reason", "updated_at"])
+                recorded = changed_by(application, by)
+                # Read under the call's lock just above: saving every field writes the same.
+                recorded.save(update_fields=["decision_reason", "updated_at"])  # pragma: no mutate
                 changed += 1
         return changed
