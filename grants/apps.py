@@ -8,10 +8,13 @@ class GrantsConfig(AppConfig):
 
     def ready(self):
         from applications.signals import competition_decided
+        from competitions.models import Competition
 
         from .services import grants_open_on_decision
 
-        competition_decided.connect(grants_open_on_decision, dispatch_uid="grants.open")
+        competition_decided.connect(
+            grants_open_on_decision, sender=Competition, dispatch_uid="grants.open"
+        )
 
         from django.db.models.signals import post_delete, post_save
 
