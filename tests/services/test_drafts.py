@@ -1,6 +1,7 @@
 """The rules of ``applications/services/drafts.py``: starting, saving, submitting, withdrawing
 and deleting an application; each refusal with its code and a message naming the amounts."""
 
+import hashlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from applications import services
@@ -17,6 +19,7 @@ from competitions.models import Competition
 
 from ..amounts import spaced
 from ..factories import (
+    PDF,
     ApplicationFactory,
     CompetitionFactory,
     PlannedActivityFactory,
@@ -226,6 +229,60 @@ def test_submit_freezes_a_snapshot_with_its_sha256_and_gives_a_reference(draft, 
     assert [a["cost"] for a in submitted.snapshot["activities"]] == ["6000.00", "3800.00"]
     assert submitted.snapshot_sha256 == snapshot_digest(submitted.snapshot)
     assert len(submitted.snapshot_sha256) == 64
+
+
+def test_the_snapshot_holds_the_whole_application_as_submitted_and_nothing_else(
+    draft, smiltene, call
+):
+    """The frozen record the receipt prints and the digest seals: every field by its name, the
+    amounts as text to the cent, the dates as ISO text, each document by name, size and hash."""
+    save(draft, smiltene, ["6000.00", "3800.00"])
+    services.document_add(
+        application=draft, by=smiltene, file=ContentFile(PDF, name="Tāme 2019.pdf")
+    )
+    moment = timezone.now().replace(microsecond=0)
+    with time_machine.travel(moment, tick=False):
+        submitted = services.application_submit(application=draft, by=smiltene)
+    submitted.refresh_from_db()
+    activity = activities_costing(Decimal("100"), category().pk)[0]
+    document = submitted.documents.get()
+    assert submitted.snapshot == {
+        "reference": submitted.reference,
+        "call": {
+            "slug": call.slug,
+            "title": call.title_lv,
+            "max_award_amount": "10000.00",
+        },
+        "municipality": "Smiltenes novads",
+        "submitted_at": moment.isoformat(),
+        "submitted_by": smiltene.get_username(),
+        "contact": {
+            "name": DETAILS.contact_name,
+            "email": DETAILS.contact_email,
+            "phone": DETAILS.contact_phone,
+        },
+        "goals": DETAILS.goals,
+        "target_groups": DETAILS.target_groups,
+        "summary": DETAILS.summary,
+        "requested_amount": "9800.00",
+        "activities": [
+            {
+                "category": category().code,
+                "title": activity.title,
+                "description": activity.description,
+                "starts_on": activity.starts_on.isoformat(),
+                "ends_on": activity.ends_on.isoformat(),
+                "target_group": activity.target_group,
+                "expected_result": activity.expected_result,
+                "cost": cost,
+            }
+            for cost in ["6000.00", "3800.00"]
+        ],
+        "documents": [
+            {"name": "Tāme_2019.pdf", "size": len(PDF), "sha256": hashlib.sha256(PDF).hexdigest()}
+        ],
+    }
+    assert document.sha256 == hashlib.sha256(PDF).hexdigest()
 
 
 def test_references_are_numbered_in_order_within_a_year(call):
