@@ -116,7 +116,8 @@ def next_number(key: str) -> int:
         except IntegrityError:
             sequence = NumberSequence.objects.select_for_update().get(key=key)
     sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
+    # The key is as it was read: saving every field writes it unchanged.
+    sequence.save(update_fields=["last_value"])  # pragma: no mutate: the key never changes
     return sequence.last_value
 
 
