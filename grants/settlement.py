@@ -850,8 +850,8 @@ def grant_close(*, grant: Grant, by: User) -> Grant:
         if grant.status != Grant.Status.REPORTING or grant.accepted_total is None:
             raise refusal(
                 _(
-                    "A grant closes once its final report is accepted; the grant of "
-                    "%(municipality)s is %(status)s."
+                    "A grant closes once its final report is accepted; the stage of the grant "
+                    "of %(municipality)s is: %(status)s."
                 ),
                 "final_report_not_accepted",
                 municipality=grant.municipality.name,

@@ -76,8 +76,8 @@ def test_a_grant_closes_only_by_a_coordinator_and_only_once_its_final_report_is_
     assert both(lambda: close(grant, boss)) == (
         "Finansējumu slēdz pēc noslēguma pārskata apstiprināšanas; finansējuma (Valkas novads) "
         "statuss: īstenošana.",
-        "A grant closes once its final report is accepted; the grant of Valkas novads is in "
-        "progress.",
+        "A grant closes once its final report is accepted; the stage of the grant of Valkas "
+        "novads is: in progress.",
     )
     unchanged(grant, Grant.Status.IN_PROGRESS)
     # Reporting: the final report is submitted, not yet accepted, nothing to compare with.
@@ -88,8 +88,8 @@ def test_a_grant_closes_only_by_a_coordinator_and_only_once_its_final_report_is_
     assert both(lambda: close(grant, boss)) == (
         "Finansējumu slēdz pēc noslēguma pārskata apstiprināšanas; finansējuma (Valkas novads) "
         "statuss: noslēguma pārskats iesniegts.",
-        "A grant closes once its final report is accepted; the grant of Valkas novads is "
-        "final report submitted.",
+        "A grant closes once its final report is accepted; the stage of the grant of Valkas "
+        "novads is: final report submitted.",
     )
     unchanged(grant, Grant.Status.REPORTING)
 
