@@ -11,6 +11,7 @@ from django.utils import translation
 
 from applications import services
 from applications.models import AllocationEvent, Application, ApplicationStatus
+from applications.services.money import award_made
 
 from ..amounts import spaced
 from ..source_case import build_source_case
@@ -160,3 +161,42 @@ def test_an_award_in_fractions_of_a_cent_is_refused_naming_the_field():
     assert (
         text(error) == "Piešķirtā summa jānorāda euro ar ne vairāk kā diviem cipariem aiz komata."
     )
+
+
+def test_the_proposal_applied_after_the_decision_moves_nothing():
+    case = decided_case()
+    award(case, "gulbenes-novads", Decimal("6000.00"))
+    rows = AllocationEvent.objects.count()
+    # Before the decision the proposal gave Gulbene its 6 200 and Cēsis its 4 000; after it
+    # the decision stands, and only an objection upheld revises it.
+    proposal = services.allocation_apply_proposal(competition=case.competition, by=case.coordinator)
+    assert proposal.rows == []
+    assert AllocationEvent.objects.count() == rows
+    assert stored(case, "gulbenes-novads").awarded_amount == Decimal("6000.00")
+    assert stored(case, "cesu-novads").status == ApplicationStatus.REJECTED
+
+
+def test_an_award_made_reports_the_calls_total_after_it():
+    """What the proposal carries from one award to the next, so that each is judged against
+    the pool as the awards before it left it."""
+    case = build_source_case()
+    valka = case.applications["valkas-novads"]
+    write = award_made(
+        competition=case.competition,
+        application=valka,
+        amount=Decimal("2500.00"),
+        by=case.coordinator,
+        reason="Pamatots",
+        allocated_total=Decimal("30000.00"),
+    )
+    assert write.total == Decimal("32500.00")
+    assert (write.event.amount_before, write.event.amount_after) == (0, Decimal("2500.00"))
+    lower = award_made(
+        competition=case.competition,
+        application=valka,
+        amount=Decimal("1000.00"),
+        by=case.coordinator,
+        reason="Pamatots",
+        allocated_total=write.total,
+    )
+    assert lower.total == Decimal("31000.00")
