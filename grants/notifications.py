@@ -1,4 +1,5 @@
-"""Mail about grants: the plan's agreement and the agreement's signatures.
+"""Mail about grants: the plan's agreement, the agreement's signatures, the payments and the
+reports, a declined award and a closed grant.
 
 Called through ``transaction.on_commit`` by the services, so that nobody is told about a change
 that was rolled back; a mail server that fails is logged and does not undo what was committed.
@@ -52,6 +53,18 @@ def plan_approved(version: PlanVersion, *, award_before) -> None:
         version=version,
         grant=version.grant,
         award_before=award_before,
+    )
+
+
+def grant_declined(grant, *, amount) -> None:
+    """To the coordinators: the municipality has declined its award of ``amount`` (returned to
+    the call's pool), with its reason, linking the grant in the admin."""
+    _mail(
+        "emails/grants/grant_declined.txt",
+        reverse("admin:grants_grant_change", args=[grant.pk]),
+        roles.coordinators(),
+        grant=grant,
+        amount=amount,
     )
 
 
@@ -136,6 +149,16 @@ def report_returned(report) -> None:
 def report_accepted(report) -> None:
     """To the municipality's staff: what was accepted, with the reasons where less."""
     _report_to_municipality(report, "emails/grants/report_accepted.txt")
+
+
+def grant_closed(grant) -> None:
+    """To the municipality's staff: the grant is closed, with its settled totals."""
+    _mail(
+        "emails/grants/grant_closed.txt",
+        grant.get_absolute_url(),
+        roles.staff_of(grant.municipality),
+        grant=grant,
+    )
 
 
 def report_due(report_kind: str, grant, due_on, *, reminder: str, users) -> None:

@@ -526,6 +526,7 @@ def grant_decline(*, grant: Grant, by: User, reason: str) -> Grant:
         recorded.save(  # pragma: no mutate: the other fields are as read under the lock
             update_fields=["status", "declined_at", "declined_by", "decline_reason", "updated_at"]
         )
+        transaction.on_commit(lambda: notifications.grant_declined(grant, amount=award))
         return grant
 
 

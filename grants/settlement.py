@@ -895,4 +895,5 @@ def grant_close(*, grant: Grant, by: User) -> Grant:
                 "updated_at",
             ],
         )
+        transaction.on_commit(lambda: notifications.grant_closed(grant))
         return grant

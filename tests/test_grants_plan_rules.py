@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from applications.models import AllocationEvent, Application
+from competitions import roles
+from competitions.languages import language_record
 from grants import services, settlement
 from grants.models import Grant, Payment, PlanVersion
 
@@ -50,14 +52,21 @@ def award_of(grant: Grant) -> Decimal:
 
 def test_a_decline_before_the_agreement_is_accepted_returns_the_award_through_the_money_door(
     cesis,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     """Cēsis's agreement is issued, not yet accepted or signed: its award may still be
-    declined, and the whole 4 000 € returns to the call's pool with one ledger row."""
+    declined, and the whole 4 000 € returns to the call's pool with one ledger row; the
+    coordinators are told, each in their language."""
     grant, _agreement, signatory = cesis
     assert grant.status == Grant.Status.SIGNING
+    english = coordinator("coordinator-english")
+    language_record(user=english, language="en")
+    latvian = sorted(user.email for user in roles.coordinators().exclude(pk=english.pk))
+    assert latvian  # the coordinator who decided the call, and any other
     before = remaining(grant.competition)
     moment = timezone.now()
-    with translation.override("lv"):
+    mail.outbox.clear()
+    with translation.override("lv"), django_capture_on_commit_callbacks(execute=True):
         services.grant_decline(grant=grant, by=signatory, reason="  Dome nolēma neīstenot.  ")
 
     grant.refresh_from_db()
@@ -86,6 +95,37 @@ def test_a_decline_before_the_agreement_is_accepted_returns_the_award_through_th
         "Cēsu novads atteicās no piešķirtā finansējuma 4 000,00 €: Dome nolēma neīstenot."
     )
 
+    reference, call = grant.application.reference, grant.competition
+    assert [(message.to, message.subject, message.body) for message in mail.outbox] == [
+        (
+            [english.email],
+            f"{reference}: Cēsu novads has declined its award",
+            f"Cēsu novads has declined its award of €4,000.00 in the call “{call.title_en}”; "
+            "the amount returns to the call's pool.\n"
+            "\n"
+            "The reason given:\n"
+            "Dome nolēma neīstenot.\n"
+            "\n"
+            "The grant in the admin:\n"
+            f"http://127.0.0.1:8000/en/admin/grants/grant/{grant.pk}/change/\n",
+        ),
+        (
+            latvian,
+            f"{reference}: Cēsu novada pašvaldība atteikusies no piešķirtā finansējuma",
+            spaced(
+                "Cēsu novada pašvaldība ir atteikusies no piešķirtā finansējuma 4 000,00 € "
+                f"apmērā konkursā “{call.title_lv}”; šī summa atgriežas konkursa kopējā "
+                "finansējumā.\n"
+                "\n"
+                "Norādītais atteikuma iemesls:\n"
+                "Dome nolēma neīstenot.\n"
+                "\n"
+                "Finansējums administrēšanas vietnē:\n"
+                f"http://127.0.0.1:8000/admin/grants/grant/{grant.pk}/change/\n"
+            ),
+        ),
+    ]
+
 
 def test_a_plan_still_being_agreed_is_declined_and_the_ledger_reads_in_the_language_used():
     grant = decided_grant("valkas-novads", requested=Decimal("5000.00"), awarded=Decimal("4999.99"))
@@ -99,11 +139,16 @@ def test_a_plan_still_being_agreed_is_declined_and_the_ledger_reads_in_the_langu
     assert award_of(grant) == Decimal("0.00")
 
 
-def test_a_decline_without_a_reason_is_refused_in_both_languages_and_nothing_moves():
+def test_a_decline_without_a_reason_is_refused_in_both_languages_and_nothing_moves(
+    django_capture_on_commit_callbacks,
+):
     grant = decided_grant("cesu-novads")
     staff = staff_of("cesu-novads")
-    error = refused(lambda: services.grant_decline(grant=grant, by=staff, reason=" \n "))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        error = refused(lambda: services.grant_decline(grant=grant, by=staff, reason=" \n "))
     assert codes(error) == ["reason_required"]
+    assert mail.outbox == []  # a refused decline tells no one
     assert text(error) == "Norādiet, kāpēc atsakāties no piešķirtā finansējuma."
     error = refused(lambda: services.grant_decline(grant=grant, by=staff, reason=""), language="en")
     assert text(error) == "Give the reason for declining the award."
@@ -122,6 +167,7 @@ def test_a_decline_without_a_reason_is_refused_in_both_languages_and_nothing_mov
 
 def test_an_agreement_accepted_on_the_portal_cannot_be_declined_told_in_both_languages(
     cesis,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     grant, agreement, signatory = cesis
     services.agreement_accept(
@@ -131,8 +177,11 @@ def test_an_agreement_accepted_on_the_portal_cannot_be_declined_told_in_both_lan
     def decline():
         return services.grant_decline(grant=grant, by=signatory, reason="Pārdomājām.")
 
-    error = refused(decline)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        error = refused(decline)
     assert codes(error) == ["not_declinable"]
+    assert mail.outbox == []
     assert text(error) == (
         "No finansējuma var atteikties tikai pirms līguma parakstīšanas; finansējuma statuss "
         "ir “līguma parakstīšana”."

@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
+from competitions.languages import language_record
 from grants import services as grant_services
 from grants import settlement
 from grants.models import Grant, Report, ReportDocument
@@ -54,6 +55,49 @@ def valka():
 
 def close(grant, by):
     return settlement.grant_close(grant=grant, by=by)
+
+
+def closed_mails(grant, *, accepted, paid, repaid, english=None):
+    """The close's mail as ``(to, subject, body)``: Latvian to Valka's staff, English to
+    ``english``; the amounts as each reader writes them (``(lv, en)``)."""
+    reference, call = grant.application.reference, grant.competition
+    latvian = (
+        [grant.municipality.staff.exclude(pk=getattr(english, "pk", None)).get().email],
+        f"{reference}: finansējums slēgts",
+        spaced(
+            "Koordinators ir slēdzis jūsu pašvaldības finansējumu konkursā "
+            f"“{call.title_lv}”: noslēguma pārskats ir apstiprināts un norēķini ir pabeigti.\n"
+            "\n"
+            f"Apstiprinātās izmaksas: {accepted[0]}\n"
+            f"Izmaksāts: {paid[0]}\n"
+            f"Atmaksāts: {repaid[0]}\n"
+            "\n"
+            "Finansējuma lapa:\n"
+            f"http://127.0.0.1:8000/grants/{grant.pk}/\n"
+        ),
+    )
+    if english is None:
+        return [latvian]
+    return [
+        (
+            [english.email],
+            f"{reference}: grant closed",
+            f"The coordinator has closed your grant in the call “{call.title_en}”: the final "
+            "report is accepted and the payments are settled.\n"
+            "\n"
+            f"Accepted spending: {accepted[1]}\n"
+            f"Paid: {paid[1]}\n"
+            f"Repaid: {repaid[1]}\n"
+            "\n"
+            "The grant's page:\n"
+            f"http://127.0.0.1:8000/en/grants/{grant.pk}/\n",
+        ),
+        latvian,
+    ]
+
+
+def sent() -> list:
+    return [(message.to, message.subject, message.body) for message in mail.outbox]
 
 
 def unchanged(grant, status) -> None:
@@ -101,8 +145,13 @@ def test_a_cent_left_to_pay_refuses_the_close_naming_it_and_paying_it_closes_the
     pay(grant, boss, "advance", "2500.00")
     settlement.report_accept(report=submitted(grant, staff, ["3000.00", "2000.00"]), by=boss)
     pay(grant, boss, "final", "2499.99", reference="MU-2")
-    error = refused(lambda: close(grant, boss))
+    english = staff_of("valkas-novads", "valka-staff-en")
+    language_record(user=english, language="en")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        error = refused(lambda: close(grant, boss))
     assert codes(error) == ["not_settled"]
+    assert mail.outbox == []  # a refused close tells no one
     assert both(lambda: close(grant, boss)) == (
         spaced(
             "Izmaksātā summa, atskaitot atmaksāto (4 999,99 €), par 0,01 € ir mazāka nekā "
@@ -129,15 +178,27 @@ def test_a_cent_left_to_pay_refuses_the_close_naming_it_and_paying_it_closes_the
     )
     assert figures(grant) == ((Decimal("5000.00"), Decimal("0.00")),) * 2
     assert grant.accepted_total == grant.net_paid == Decimal("5000.00")
-    assert mail.outbox == []  # the close itself tells no one
+    # The municipality's staff are told, each in their language: one mail a language.
+    assert sent() == closed_mails(
+        grant,
+        accepted=("5 000,00 €", "€5,000.00"),
+        paid=("5 000,00 €", "€5,000.00"),
+        repaid=("0,00 €", "€0.00"),
+        english=english,
+    )
 
 
-def test_a_cent_held_above_the_accepted_spending_refuses_the_close_until_it_is_repaid(valka):
+def test_a_cent_held_above_the_accepted_spending_refuses_the_close_until_it_is_repaid(
+    valka, django_capture_on_commit_callbacks
+):
     grant, staff, boss = valka
     pay(grant, boss, "advance", "2500.00")
     settlement.report_accept(report=submitted(grant, staff, ["2000.00", "499.99"]), by=boss)
-    error = refused(lambda: close(grant, boss))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        error = refused(lambda: close(grant, boss))
     assert codes(error) == ["not_settled"]
+    assert mail.outbox == []
     assert both(lambda: close(grant, boss)) == (
         spaced(
             "Izmaksātā summa, atskaitot atmaksāto (2 500,00 €), par 0,01 € pārsniedz "
@@ -149,10 +210,15 @@ def test_a_cent_held_above_the_accepted_spending_refuses_the_close_until_it_is_r
     )
     unchanged(grant, Grant.Status.REPORTING)
     pay(grant, boss, "repayment", "0.01", reference="AT-1")
-    close(grant, boss)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        close(grant, boss)
     grant = Grant.objects.get(pk=grant.pk)
     assert (grant.status, grant.closed_by) == (Grant.Status.CLOSED, boss)
     assert figures(grant) == ((Decimal("2500.00"), Decimal("0.01")),) * 2
+    assert sent() == closed_mails(
+        grant, accepted=("2 499,99 €",), paid=("2 500,00 €",), repaid=("0,01 €",)
+    )
 
 
 # --- returning a report ---------------------------------------------------------------------
