@@ -4,7 +4,7 @@ Refusals are made by ``competitions.rules.refusal``, the one helper of every app
 """
 
 import logging
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -122,18 +122,16 @@ def next_number(key: str) -> int:
 
 
 def as_money(amount, *, field: str) -> Decimal:
-    """Refuse anything that is not a finite amount in whole cents."""
+    """Refuse anything that is not a finite amount in whole cents, within ``MONEY_LIMIT``.
+
+    The size is asked before the cents: a number as large as ``1e30`` has more digits than
+    the decimal context holds, and rounding it to the cent would fail instead of refusing."""
     try:
         value = Decimal(amount)
-        finite = value.is_finite()
     except (InvalidOperation, TypeError, ValueError):
-        finite = False
-    if not finite or value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise refusal(
-            _("%(field)s must be an amount in euros with at most two decimal places."),
-            "invalid_amount",
-            field=field,
-        )
+        raise _not_an_amount(field) from None
+    if not value.is_finite():
+        raise _not_an_amount(field)
     if abs(value) > MONEY_LIMIT:
         raise refusal(
             _("%(field)s is too large: at most %(limit)s."),
@@ -141,7 +139,17 @@ def as_money(amount, *, field: str) -> Decimal:
             field=field,
             limit=MONEY_LIMIT,
         )
+    if value != value.quantize(CENT):
+        raise _not_an_amount(field)
     return value
+
+
+def _not_an_amount(field: str) -> ValidationError:
+    return refusal(
+        _("%(field)s must be an amount in euros with at most two decimal places."),
+        "invalid_amount",
+        field=field,
+    )
 
 
 def over_cap_refusal(requested: Decimal, cap: Decimal) -> ValidationError:
