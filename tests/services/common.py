@@ -2,7 +2,9 @@
 
 from decimal import Decimal
 
+import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from applications import services
 
@@ -24,4 +26,22 @@ def save(application, user, costs):
     activities = [services.ActivityData(**{**vars(template), "cost": Decimal(c)}) for c in costs]
     return services.application_update_draft(
         application=application, by=user, details=DETAILS, activities=activities
+    )
+
+
+def refused(act, *, language="lv") -> ValidationError:
+    """The refusal ``act`` meets, read in ``language``."""
+    with translation.override(language), pytest.raises(ValidationError) as error:
+        act()
+    return error.value
+
+
+def limits(case, pool, cap, partial=True):
+    """Set the source case's pool, cap and partial-award rule as its coordinator."""
+    return services.competition_set_limits(
+        competition=case.competition,
+        pool_amount=Decimal(pool),
+        max_award_amount=Decimal(cap),
+        partial_awards_allowed=partial,
+        by=case.coordinator,
     )

@@ -6,8 +6,6 @@ its figures as the coordinator reads them, in Latvian and in English."""
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from applications import services
 from applications.models import AllocationEvent, Application, ApplicationStatus
@@ -15,17 +13,11 @@ from applications.services.money import award_made
 
 from ..amounts import spaced
 from ..source_case import build_source_case
-from .common import codes, text
+from .common import codes, refused, text
 
 pytestmark = pytest.mark.django_db
 
 CENT = Decimal("0.01")
-
-
-def refused(act, *, language="lv") -> ValidationError:
-    with translation.override(language), pytest.raises(ValidationError) as error:
-        act()
-    return error.value
 
 
 def award(case, slug, amount, reason="Plāns saskaņots par mazāku summu"):

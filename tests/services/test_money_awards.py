@@ -8,7 +8,6 @@ These are the changes to the award rules that once passed every test (``make mut
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from applications import services
@@ -18,19 +17,13 @@ from competitions.models import Competition
 from ..amounts import spaced
 from ..factories import staff_of
 from ..source_case import build_source_case
-from .common import codes, text
+from .common import codes, refused, text
 
 pytestmark = pytest.mark.django_db
 
 CENT = Decimal("0.01")
 HINT_LV = "Izmaiņu pamatojums"  # what the allocation screen puts in an empty reason field
 HINT_EN = "Reason for the change"
-
-
-def refused(act, *, language="lv") -> ValidationError:
-    with translation.override(language), pytest.raises(ValidationError) as error:
-        act()
-    return error.value
 
 
 def award(case, slug, amount, reason="Pamatots"):

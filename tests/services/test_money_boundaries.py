@@ -11,8 +11,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from applications import services
 from applications.models import AllocationEvent, Application, ApplicationStatus
@@ -22,32 +21,16 @@ from competitions.services import competition_publish
 from ..amounts import spaced
 from ..factories import CompetitionFactory
 from ..source_case import build_source_case
-from .common import codes, text
+from .common import codes, limits, refused, text
 
 pytestmark = pytest.mark.django_db
 
 CENT = Decimal("0.01")
 
 
-def refused(act, *, language="lv") -> ValidationError:
-    with translation.override(language), pytest.raises(ValidationError) as error:
-        act()
-    return error.value
-
-
 def award(case, slug, amount, reason="Pamatots"):
     return services.allocation_set(
         application=case.applications[slug], amount=amount, by=case.coordinator, reason=reason
-    )
-
-
-def limits(case, pool, cap, partial=True):
-    return services.competition_set_limits(
-        competition=case.competition,
-        pool_amount=Decimal(pool),
-        max_award_amount=Decimal(cap),
-        partial_awards_allowed=partial,
-        by=case.coordinator,
     )
 
 

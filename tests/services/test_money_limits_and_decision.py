@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
-from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from applications import services
 from applications.models import AllocationEvent, Application, ApplicationStatus
@@ -24,18 +22,12 @@ from grants.models import PlanVersion
 from ..amounts import spaced
 from ..factories import CompetitionFactory, municipality, staff_of
 from ..source_case import build_source_case, close_call
-from .common import codes, text
+from .common import codes, limits, refused, text
 
 pytestmark = pytest.mark.django_db
 
 CENT = Decimal("0.01")
 RIGA = ZoneInfo("Europe/Riga")
-
-
-def refused(act, *, language) -> ValidationError:
-    with translation.override(language), pytest.raises(ValidationError) as error:
-        act()
-    return error.value
 
 
 def said(act, code) -> tuple[str, str]:
@@ -54,16 +46,6 @@ def award(case, slug, amount, reason="Pamatots"):
         amount=Decimal(amount),
         by=case.coordinator,
         reason=reason,
-    )
-
-
-def limits(case, pool, cap, partial=True):
-    return services.competition_set_limits(
-        competition=case.competition,
-        pool_amount=Decimal(pool),
-        max_award_amount=Decimal(cap),
-        partial_awards_allowed=partial,
-        by=case.coordinator,
     )
 
 
