@@ -4,7 +4,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from competitions.forms import MoneyField
+from competitions.forms import BOOTSTRAP_FIELDS, MoneyField
 
 from .models import ACTIVITY_DETAIL_FIELDS, Application, PlannedActivity
 from .services import (
@@ -26,11 +26,12 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def mark_required_to_submit(form, names) -> None:
+def mark_required_to_submit(fields, names) -> None:
     """Mark the fields a submission needs, though a draft may leave them empty, as the form
-    marks the fields it requires itself (crispy's "*")."""
+    marks the fields it requires itself (crispy's "*"). Done once on the form class's
+    ``base_fields``: each form copies them with the labels already marked."""
     for name in names:
-        field = form.fields[name]
+        field = fields[name]
         if not field.required:
             field.label = format_lazy("{}*", field.label)
 
@@ -38,9 +39,7 @@ def mark_required_to_submit(form, names) -> None:
 class ApplicationForm(forms.ModelForm):
     """The general part. A draft may leave it incomplete; submission names what is missing."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        mark_required_to_submit(self, REQUIRED_TO_SUBMIT)
+    default_renderer = BOOTSTRAP_FIELDS
 
     class Meta:
         model = Application
@@ -67,6 +66,15 @@ class ApplicationForm(forms.ModelForm):
             keep=frozenset(field for field in self.Meta.fields if field not in cleaned),
         )
 
+    def _post_clean(self):
+        # The service saves the draft; the form only reads the input, each field checked by its
+        # form field. The application's own rules (its constraints) concern its status, amounts
+        # and scores, which this form does not touch.
+        pass
+
+
+mark_required_to_submit(ApplicationForm.base_fields, REQUIRED_TO_SUBMIT)
+
 
 class ReadChoiceField(forms.ModelChoiceField):
     """A choice of a row the page has already read (``rows``, by the text of their id): taken
@@ -84,7 +92,14 @@ class ReadChoiceField(forms.ModelChoiceField):
 
 
 class ActivityForm(forms.ModelForm):
-    cost = MoneyField(label=_("Cost (EUR)"))
+    default_renderer = BOOTSTRAP_FIELDS
+    # data-cost: the page's script adds the rows' costs up as they are typed.
+    cost = MoneyField(
+        label=_("Cost (EUR)"),
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "data-cost": "1"}
+        ),
+    )
 
     class Meta:
         model = PlannedActivity
@@ -107,8 +122,6 @@ class ActivityForm(forms.ModelForm):
         if category_choices is not None:
             # Read once by the formset: otherwise every row's select queries the categories.
             self.fields["category"].choices = category_choices
-        self.fields["cost"].widget.attrs["data-cost"] = "1"
-        mark_required_to_submit(self, ACTIVITY_REQUIRED_TO_SUBMIT)
 
     def clean(self):
         cleaned = super().clean()
@@ -154,6 +167,9 @@ class ActivityForm(forms.ModelForm):
 
 
 class BaseActivityFormSet(BaseInlineFormSet):
+    # Its forms take the formset's renderer.
+    default_renderer = BOOTSTRAP_FIELDS
+
     def __init__(self, *args, categories=None, **kwargs):
         self.categories = categories
         self.category_choices = self.category_rows = self._read_rows = None
@@ -233,6 +249,8 @@ ActivityFormSet = inlineformset_factory(
     extra=0,
     can_delete=True,
 )
+# On the factory's form class, whose fields are its own: those of ActivityForm are not used.
+mark_required_to_submit(ActivityFormSet.form.base_fields, ACTIVITY_REQUIRED_TO_SUBMIT)
 
 
 def shown_data(*forms) -> dict:

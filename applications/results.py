@@ -150,6 +150,8 @@ def results_chart(title: str, bars: Sequence[ChartBar]) -> dict:
 
 def application_changed(sender, instance, **kwargs):
     """Receiver: an application's award, status or reason, shown on its call's public results
-    once decided, changed. A draft is shown nowhere: saving one costs nothing here."""
-    if instance.status != ApplicationStatus.DRAFT:
+    once decided, changed. A draft is shown nowhere, and an application is submitted only
+    while its call takes submissions, long before the decision: until then the call's results
+    page says they are pending, and nothing of it is cached. Saving either costs nothing here."""
+    if instance.status not in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED):
         results_cache.bump_after_commit(instance.competition_id)

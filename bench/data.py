@@ -217,7 +217,7 @@ def _filled(competition, municipality, *, rng, moment, categories) -> tuple[Appl
             target_group="Remigranti",
             expected_result="500 eksemplāri un elektroniska versija",
             cost=Decimal(rng.randrange(200, 2000)),
-            order=k,
+            order=k + 1,
         )
         for k in range(ACTIVITIES)
     ]

@@ -143,43 +143,53 @@ def application_update_draft(
     submission refuses it (``over_cap_problems`` says so to the form meanwhile).
     """
     with transaction.atomic():
-        application = editable_draft(application.pk, by)
-        competition = application.competition
-        ensure_accepting(competition, timezone.now())
-        if activities is None:
-            # The activities could not be read at all (a form broken on its way): they stay.
-            _draft_saved(
-                application,
-                details,
-                total=application.requested_amount,
-                planned=(),
-                removed=(),
-                saved={},
-                by=by,
-            )
-            return application
-        unclaimed = {activity.pk: activity for activity in application.activities.all()}
-        saved = {pk: _activity_values(activity) for pk, activity in unclaimed.items()}
-        allowed_categories = set(competition.categories.values_list("pk", flat=True))
-        planned, problems = [], []
-        for position, data in enumerate(activities, start=1):
-            activity, activity_problems = _activity_planned(
-                application, position, data, unclaimed=unclaimed, categories=allowed_categories
-            )
-            planned.append(activity)
-            problems.extend(activity_problems)
-        total = sum((activity.cost for activity in planned), Decimal("0.00"))
-        refuse_if_any([*problems, *_total_problems(total)])
+        return _draft_updated(application, by, details, activities)
+
+
+def _draft_updated(
+    application: Application,
+    by: User,
+    details: ApplicationDetails,
+    activities: Sequence[ActivityData] | None,
+) -> Application:
+    """``application_update_draft`` inside a transaction that the caller holds."""
+    application = editable_draft(application.pk, by)
+    competition = application.competition
+    ensure_accepting(competition, timezone.now())
+    if activities is None:
+        # The activities could not be read at all (a form broken on its way): they stay.
         _draft_saved(
             application,
             details,
-            total=total,
-            planned=planned,
-            removed=unclaimed.values(),
-            saved=saved,
+            total=application.requested_amount,
+            planned=(),
+            removed=(),
+            saved={},
             by=by,
         )
         return application
+    unclaimed = {activity.pk: activity for activity in application.activities.all()}
+    saved = {pk: _activity_values(activity) for pk, activity in unclaimed.items()}
+    allowed_categories = set(competition.categories.values_list("pk", flat=True))
+    planned, problems = [], []
+    for position, data in enumerate(activities, start=1):
+        activity, activity_problems = _activity_planned(
+            application, position, data, unclaimed=unclaimed, categories=allowed_categories
+        )
+        planned.append(activity)
+        problems.extend(activity_problems)
+    total = sum((activity.cost for activity in planned), Decimal("0.00"))
+    refuse_if_any([*problems, *_total_problems(total)])
+    _draft_saved(
+        application,
+        details,
+        total=total,
+        planned=planned,
+        removed=unclaimed.values(),
+        saved=saved,
+        by=by,
+    )
+    return application
 
 
 def _activity_planned(
@@ -571,9 +581,7 @@ def application_save_draft(
     """Everything the application form saves, in one transaction: the general part, the
     activities, and the documents removed and attached. A refusal of any part saves none."""
     with transaction.atomic():
-        application = application_update_draft(
-            application=application, by=by, details=details, activities=activities
-        )
+        application = _draft_updated(application, by, details, activities)
         # No ids to remove asks the database nothing: ``pk__in=[]`` is empty without a query.
         for document in application.documents.filter(pk__in=removed_document_ids):
             document_delete(document=document, by=by)
