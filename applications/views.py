@@ -193,21 +193,26 @@ def application_edit(request, pk):
         form, formset, documents_form, documents = _draft_forms(application, data, request.FILES)
         complete = all([form.is_valid(), formset.is_valid(), documents_form.is_valid()])
         rows = formset.activities()
+        draft = {
+            "application": application,
+            "by": request.user,
+            "details": form.details(),
+            "activities": None if rows is None else [row for _index, row in rows],
+            "new_files": documents_form.cleaned_data.get("new_documents") or [],
+            "removed_document_ids": documents_form.cleaned_data.get("remove_documents") or [],
+        }
         try:
-            application = services.application_save_draft(
-                application=application,
-                by=request.user,
-                details=form.details(),
-                activities=None if rows is None else [row for _index, row in rows],
-                new_files=documents_form.cleaned_data.get("new_documents") or [],
-                removed_document_ids=documents_form.cleaned_data.get("remove_documents") or [],
-            )
+            if complete and action == "submit":
+                # Saved and submitted in one transaction; a refused submission keeps the save.
+                application = services.application_save_and_submit(**draft)
+                return _submitted(request, application)
+            application = services.application_save_draft(**draft)
+        except services.SubmissionRefused as refused:
+            return _refused_submission(request, refused.application, refused)
         except ValidationError as error:
             form.add_error(None, error)
         else:
             over_cap = services.over_cap_problems(application)
-            if complete and action == "submit":
-                return _submit(request, application)
             for problem in over_cap:
                 messages.warning(request, problem.messages[0])
             if complete:
@@ -286,12 +291,7 @@ def _activity_formset(application: Application, data=None, *, add_row: bool = Fa
     return formset
 
 
-def _submit(request, application: Application):
-    """Submit a draft that was just saved. A refusal keeps the saved draft and says why."""
-    try:
-        application = services.application_submit(application=application, by=request.user)
-    except ValidationError as error:
-        return _refused_submission(request, application, error)
+def _submitted(request, application: Application):
     messages.success(
         request,
         _("Application %(reference)s is submitted. Keep the receipt below.")

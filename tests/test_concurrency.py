@@ -224,3 +224,54 @@ def test_a_submission_at_the_instant_of_the_decision_is_decided_or_refused_never
     assert outcomes == ["accepted", "accepted"], outcomes
     draft.refresh_from_db()
     assert draft.status == Application.Status.REJECTED
+
+
+def test_submissions_share_the_calls_lock_and_a_change_of_the_call_waits_for_them():
+    """At the deadline, submissions to one call do not queue behind one another on the call's
+    row; the decision (or any change of the call's state) still waits for each of them, and
+    each of them for it."""
+    from django.db import OperationalError, transaction
+
+    from applications.services.common import lock_competition, share_competition
+
+    call = CompetitionFactory()
+    holding, done = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def submission_in_progress():
+        with transaction.atomic():
+            share_competition(call.pk)
+            holding.set()
+            done.wait(10)
+        connection.close()
+
+    def attempt(name, lock, wait_ms):
+        holding.wait(10)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{wait_ms}ms'")
+                lock(call.pk)
+                outcomes[name] = "locked"
+        except OperationalError:
+            outcomes[name] = "waited past the timeout"
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=submission_in_progress)
+    holder.start()
+    others = [
+        threading.Thread(target=attempt, args=("another submission", share_competition, 2000)),
+        threading.Thread(target=attempt, args=("the decision", lock_competition, 300)),
+    ]
+    for thread in others:
+        thread.start()
+    for thread in others:
+        thread.join(10)
+    done.set()
+    holder.join(10)
+
+    assert outcomes == {
+        "another submission": "locked",
+        "the decision": "waited past the timeout",
+    }

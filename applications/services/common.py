@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -30,6 +30,26 @@ def lock_competition(competition_id: int) -> Competition:
     # state takes this row lock first, so they queue here and each re-reads what the one
     # before it committed.
     return Competition.objects.select_for_update().get(pk=competition_id)
+
+
+def share_competition(competition_id: int) -> Competition:
+    """The call, read under a lock that submissions share with one another and that every
+    state change of the call (``lock_competition``) waits for, and makes them wait for.
+
+    A submission must not land in a call being decided, but two submissions have nothing to
+    keep apart (their reference numbers are the counter's business): at the deadline they
+    would otherwise queue behind one another here. PostgreSQL's ``FOR SHARE``; where there
+    are no row locks (SQLite, whose writers take turns anyway) a plain read.
+    """
+    if not connection.features.has_select_for_update:
+        return Competition.objects.get(pk=competition_id)
+    # The table's name is the model's own, quoted; the id is a parameter.
+    table = connection.ops.quote_name(Competition._meta.db_table)
+    sql = f"SELECT * FROM {table} WHERE id = %s FOR SHARE"  # noqa: S608
+    shared = Competition.objects.raw(sql, [competition_id])
+    for competition in shared:
+        return competition
+    raise Competition.DoesNotExist(f"No call with id {competition_id}.")
 
 
 def lock_application(application_id: int) -> Application:

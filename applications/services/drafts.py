@@ -43,6 +43,7 @@ from .common import (
     next_number,
     over_cap_refusal,
     riga_time,
+    share_competition,
     single_errors,
 )
 from .money import allocated_total, award_set
@@ -414,8 +415,8 @@ def application_submit(*, application: Application, by: User) -> Application:
     with transaction.atomic():
         # A submission racing the decision could land after the call was decided, and then
         # never be decided nor withdrawn: the call's lock first, as every state change takes
-        # it, then the application's.
-        competition = lock_competition(application.competition_id)
+        # it (shared with other submissions), then the application's.
+        competition = share_competition(application.competition_id)
         application = lock_application(application.pk)
         ensure_acts_for(by, application.municipality)
         if not application.is_draft:
@@ -425,31 +426,83 @@ def application_submit(*, application: Application, by: User) -> Application:
                 reference=application.reference,
             )
         now = timezone.now()
-        ensure_accepting(competition, now)
-        if now < competition.opens_at:
-            raise refusal(
-                _("The call opens for submissions on %(opens)s (Riga time)."),
-                "call_not_open_yet",
-                opens=riga_time(competition.opens_at),
-            )
-        ensure_eligible(competition, application.municipality)
-        activities = list(application.activities.select_related("category"))
-        refuse_if_any(_submission_problems(application, activities))
+        activities = _submittable_activities(application, competition, now)
+        return _submitted(application, competition, activities, by=by, now=now)
 
-        year = timezone.localtime(competition.opens_at).year
-        application.reference = f"REM-{year}-{next_number(f'application:{year}'):03d}"
-        application.status = ApplicationStatus.SUBMITTED
-        application.submitted_at = now
-        application.submitted_by = by
-        application.snapshot = build_snapshot(application, activities, application.documents.all())
-        application.snapshot_sha256 = snapshot_digest(application.snapshot)
-        changed_by(application, by).save()
-        # Written and sent by a worker once the submission is committed: never in the
-        # submitter's request, and never for a submission that was rolled back.
-        transaction.on_commit(
-            lambda: notifications.later(notifications.application_submitted_mail, application.pk)
+
+class SubmissionRefused(ValidationError):
+    """``application_save_and_submit`` saved the draft but could not submit it: the reasons,
+    and the draft as saved (``application``)."""
+
+    def __init__(self, error: ValidationError, application: Application):
+        super().__init__(error.error_list)
+        self.application = application
+
+
+def application_save_and_submit(
+    *,
+    application: Application,
+    by: User,
+    details: ApplicationDetails,
+    activities: Sequence[ActivityData] | None,
+    new_files: Sequence = (),
+    removed_document_ids: Sequence[int] = (),
+) -> Application:
+    """Save the draft as the form holds it and submit it, in one transaction: what is
+    submitted is what was typed, with no other save in between.
+
+    A refused save saves nothing (``ValidationError``, as ``application_save_draft``). A
+    refused submission keeps the save: ``SubmissionRefused`` carries its reasons and the
+    draft as saved. The submission's checks all come before its first write, so the save
+    commits without it.
+    """
+    with transaction.atomic():
+        competition = share_competition(application.competition_id)
+        application = _draft_and_documents_saved(
+            application, by, details, activities, new_files, removed_document_ids
         )
-        return application
+        now = timezone.now()
+        try:
+            submittable = _submittable_activities(application, competition, now)
+        except ValidationError as error:
+            refused = SubmissionRefused(error, application)
+        else:
+            return _submitted(application, competition, submittable, by=by, now=now)
+    raise refused
+
+
+def _submittable_activities(application: Application, competition, now) -> list:
+    """The draft's activities, if the draft may be submitted now; refused otherwise. Checks
+    only: nothing is written."""
+    ensure_accepting(competition, now)
+    if now < competition.opens_at:
+        raise refusal(
+            _("The call opens for submissions on %(opens)s (Riga time)."),
+            "call_not_open_yet",
+            opens=riga_time(competition.opens_at),
+        )
+    ensure_eligible(competition, application.municipality)
+    activities = list(application.activities.select_related("category"))
+    refuse_if_any(_submission_problems(application, activities))
+    return activities
+
+
+def _submitted(application: Application, competition, activities, *, by: User, now):
+    """Give the checked draft its reference number and its frozen snapshot."""
+    year = timezone.localtime(competition.opens_at).year
+    application.reference = f"REM-{year}-{next_number(f'application:{year}'):03d}"
+    application.status = ApplicationStatus.SUBMITTED
+    application.submitted_at = now
+    application.submitted_by = by
+    application.snapshot = build_snapshot(application, activities, application.documents.all())
+    application.snapshot_sha256 = snapshot_digest(application.snapshot)
+    changed_by(application, by).save()
+    # Written and sent by a worker once the submission is committed: never in the
+    # submitter's request, and never for a submission that was rolled back.
+    transaction.on_commit(
+        lambda: notifications.later(notifications.application_submitted_mail, application.pk)
+    )
+    return application
 
 
 def _submission_problems(application: Application, activities) -> list[ValidationError]:
@@ -581,18 +634,32 @@ def application_save_draft(
     """Everything the application form saves, in one transaction: the general part, the
     activities, and the documents removed and attached. A refusal of any part saves none."""
     with transaction.atomic():
-        application = _draft_updated(application, by, details, activities)
-        # No ids to remove asks the database nothing: ``pk__in=[]`` is empty without a query.
-        for document in application.documents.filter(pk__in=removed_document_ids):
-            document_delete(document=document, by=by)
-        added = []
-        try:
-            for file in new_files:
-                added.append(document_add(application=application, by=by, file=file))
-        except Exception:
-            # The whole save rolls back; files already written for it must go as well.
-            for document in added:
-                # Whatever this writes to the row is rolled back with the rest of the save.
-                document.file.delete(save=False)  # pragma: no mutate
-            raise
-        return application
+        return _draft_and_documents_saved(
+            application, by, details, activities, new_files, removed_document_ids
+        )
+
+
+def _draft_and_documents_saved(
+    application: Application,
+    by: User,
+    details: ApplicationDetails,
+    activities: Sequence[ActivityData] | None,
+    new_files: Sequence,
+    removed_document_ids: Sequence[int],
+) -> Application:
+    """``application_save_draft`` inside a transaction that the caller holds."""
+    application = _draft_updated(application, by, details, activities)
+    # No ids to remove asks the database nothing: ``pk__in=[]`` is empty without a query.
+    for document in application.documents.filter(pk__in=removed_document_ids):
+        document_delete(document=document, by=by)
+    added = []
+    try:
+        for file in new_files:
+            added.append(document_add(application=application, by=by, file=file))
+    except Exception:
+        # The whole save rolls back; files already written for it must go as well.
+        for document in added:
+            # Whatever this writes to the row is rolled back with the rest of the save.
+            document.file.delete(save=False)  # pragma: no mutate
+        raise
+    return application

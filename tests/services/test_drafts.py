@@ -11,7 +11,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from applications import services
 from applications.models import AllocationEvent, Application, snapshot_digest
@@ -602,6 +602,80 @@ def test_closing_the_call_helper_really_closes_it(draft, smiltene, call):
     with pytest.raises(ValidationError) as error:
         save(draft, smiltene, ["100"])
     assert codes(error.value) == ["deadline_passed"]
+
+
+# --- saving and submitting at once (the form's "submit") ------------------------------------
+
+
+def test_save_and_submit_submits_what_was_typed_with_one_history_row_each(draft, smiltene, call):
+    save(draft, smiltene, ["100"])
+    typed = services.ApplicationDetails(**{**vars(DETAILS), "summary": "Kā ierakstīts tagad"})
+    submitted = services.application_save_and_submit(
+        application=draft,
+        by=smiltene,
+        details=typed,
+        activities=activities_costing(Decimal("6000.00"), category().pk),
+    )
+    assert submitted.status == Application.Status.SUBMITTED
+    assert submitted.reference == f"REM-{timezone.localtime(call.opens_at).year}-001"
+    submitted.refresh_from_db()
+    assert submitted.summary == "Kā ierakstīts tagad"
+    assert submitted.snapshot["summary"] == "Kā ierakstīts tagad"
+    assert submitted.snapshot["requested_amount"] == "6000.00"
+    assert submitted.snapshot_sha256 == snapshot_digest(submitted.snapshot)
+    # The save, then the submission: a history row each, as two separate acts would write.
+    history = list(draft.history.order_by("history_date").values_list("status", "summary"))
+    assert history[-2:] == [
+        (Application.Status.DRAFT, "Kā ierakstīts tagad"),
+        (Application.Status.SUBMITTED, "Kā ierakstīts tagad"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        ("lv", "Pirms iesniegšanas jāaizpilda šie lauki: kopsavilkums."),
+        ("en", "Fill in before submitting: summary."),
+    ],
+)
+def test_a_refused_submission_keeps_the_save_and_carries_the_saved_draft(
+    draft, smiltene, language, reason
+):
+    typed = services.ApplicationDetails(**{**vars(DETAILS), "summary": "", "goals": "Jaunie mērķi"})
+    with translation.override(language), pytest.raises(services.SubmissionRefused) as error:
+        services.application_save_and_submit(
+            application=draft,
+            by=smiltene,
+            details=typed,
+            activities=activities_costing(Decimal("2500.00"), category().pk),
+        )
+    assert codes(error.value) == ["incomplete"]
+    assert error.value.messages == [reason]
+    saved = Application.objects.get(pk=draft.pk)
+    assert error.value.application.pk == saved.pk
+    assert (saved.status, saved.reference, saved.snapshot_sha256) == ("draft", None, "")
+    assert saved.goals == "Jaunie mērķi"
+    assert saved.requested_amount == Decimal("2500.00")
+    assert sum(saved.activities.values_list("cost", flat=True)) == Decimal("2500.00")
+
+
+def test_a_refused_save_submits_nothing_and_saves_nothing(draft, smiltene):
+    save(draft, smiltene, ["100"])
+    typed = services.ApplicationDetails(**{**vars(DETAILS), "summary": "Netiks saglabāts"})
+    over_the_limit = [
+        services.ActivityData(**{**vars(row), "cost": Decimal("999999999999")})
+        for row in activities_costing(Decimal("1"), category().pk)
+    ]
+    with pytest.raises(ValidationError) as error:
+        services.application_save_and_submit(
+            application=draft, by=smiltene, details=typed, activities=over_the_limit
+        )
+    assert not isinstance(error.value, services.SubmissionRefused)
+    assert codes(error.value) == ["amount_too_large"]
+    saved = Application.objects.get(pk=draft.pk)
+    assert saved.status == Application.Status.DRAFT
+    assert saved.summary == DETAILS.summary
+    assert saved.requested_amount == Decimal("100.00")
 
 
 # --- audit ------------------------------------------------------------------------------------
