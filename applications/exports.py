@@ -206,7 +206,7 @@ class ExportedApplication(NamedTuple):
     rows. A row of the applications' table is ``head + tail``."""
 
     head: list[Any]
-    activities: list[list[Any]]
+    activities: list[tuple]
     reviews: list[list[Any]]
 
 
@@ -234,13 +234,14 @@ class CallExport:
 
     def _chunk(self, chunk: list[tuple], *, reviews: bool) -> list[ExportedApplication]:
         ids = [application[0] for application in chunk]
-        activities = defaultdict(list)
+        activities = defaultdict(list)  # application -> its activities' tails, numbered
         for application_id, category_id, *details in (
             PlannedActivity.objects.filter(application_id__in=ids)
             .order_by("application_id", "order", "id")
             .values_list(*ACTIVITY_FIELDS)
         ):
-            activities[application_id].append([self.categories[category_id], *details])
+            tails = activities[application_id]
+            tails.append((len(tails) + 1, self.categories[category_id], *details))
         means = defaultdict(dict)  # application -> criterion -> mean points
         points = defaultdict(dict)  # review -> criterion -> points
         scores = CriterionScore.objects.filter(review__application_id__in=ids).order_by()
@@ -299,10 +300,7 @@ class CallExport:
             exported.append(
                 ExportedApplication(
                     head,
-                    [
-                        [number, *activity]
-                        for number, activity in enumerate(activities[pk], start=1)
-                    ],
+                    activities[pk],
                     [
                         self._review_row(reference, municipality, review, points[review[1]])
                         for review in by_application[pk]
@@ -329,17 +327,19 @@ class CallExport:
 # --- CSV ------------------------------------------------------------------------------------
 
 
+#: The types the CSV writer is given as they are: it writes ``None`` as an empty field, an
+#: integer as its digits and a date as ``str(date)``, its ISO form (``2019-08-30``).
+CSV_WRITTEN_AS_IS = frozenset({type(None), int, date})
+
+
 def _csv_formats() -> dict[type, Callable[[Any], str]]:
-    """How a value of each type is written: amounts and scores with two decimals and a point,
-    times in Riga time, dates as ISO, text escaped (``_csv_value`` for any other type)."""
+    """How a value of each other type is written: amounts and scores with two decimals and a
+    point, times in Riga time, text escaped (``_csv_value`` for any other type)."""
     here = timezone.get_current_timezone()
     return {
-        type(None): lambda value: "",
         str: escape_formula,
         Decimal: lambda value: f"{value:.2f}",
-        int: str,
         datetime: lambda value: value.astimezone(here).strftime("%Y-%m-%d %H:%M"),
-        date: date.isoformat,
     }
 
 
@@ -354,8 +354,17 @@ def csv_chunks(competition: Competition, *, progress: Callable[[int], None] | No
     export = CallExport(competition)
     formats = _csv_formats()
 
-    def cells(values: list[Any]) -> list[str]:
-        return [formats.get(type(value), _csv_value)(value) for value in values]
+    def cells(values) -> list[Any]:
+        # Text, the most frequent, is escaped without the look-up; a value the writer writes
+        # as the export would is handed on as it is.
+        return [
+            value
+            if (kind := type(value)) in CSV_WRITTEN_AS_IS
+            else escape_formula(value)
+            if kind is str
+            else formats.get(kind, _csv_value)(value)
+            for value in values
+        ]
 
     def batches():
         yield [[escape_formula(column.label) for column in applications_columns(export.criteria)]]
@@ -363,7 +372,9 @@ def csv_chunks(competition: Competition, *, progress: Callable[[int], None] | No
             rows = []
             for application in chunk:
                 head = cells(application.head)  # written once, on each of its activities' rows
-                rows.extend([*head, *cells(activity)] for activity in application.activities)
+                # Tuples: the collector stops following a tuple of strings and numbers, where
+                # it would walk a list of them again at each collection.
+                rows.extend((*head, *cells(activity)) for activity in application.activities)
             yield rows
             if progress:
                 progress(len(rows))
