@@ -411,6 +411,25 @@ NUMBER_FORMATS = {
 SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 
 
+class _StyledCell(Cell):
+    """A cell of a write-only sheet written again with each value of one number format: its
+    style's number in the workbook is found on the first value, where openpyxl would look it
+    up (hashing the style) for every value written."""
+
+    __slots__ = ("_style_number",)
+
+    def __init__(self, sheet, number_format: str):
+        super().__init__(sheet, row=1, column=1)
+        self.number_format = number_format
+        self._style_number = None
+
+    @property
+    def style_id(self) -> int:
+        if self._style_number is None:
+            self._style_number = super().style_id
+        return self._style_number
+
+
 class _XlsxSheet:
     """A write-only sheet with its headings, widths, frozen panes and filter.
 
@@ -444,10 +463,10 @@ class _XlsxSheet:
         # Each column's cell for a value that is not text: styled with the number format of
         # its kind, or plain; each is written before the next value is put in it.
         plain = WriteOnlyCell(self.sheet)
-        styled = {}
-        for kind, number_format in NUMBER_FORMATS.items():
-            styled[kind] = WriteOnlyCell(self.sheet)
-            styled[kind].number_format = number_format
+        styled = {
+            kind: _StyledCell(self.sheet, number_format)
+            for kind, number_format in NUMBER_FORMATS.items()
+        }
         self.number_cells = [styled.get(kind, plain) for kind in self.kinds]
         self.text_cell = plain
         self.quoted_cell = WriteOnlyCell(self.sheet)
