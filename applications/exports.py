@@ -42,7 +42,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from competitions.models import ActivityCategory, Competition
-from competitions.spreadsheets import csv_pieces, escape_formula, looks_like_formula
+from competitions.spreadsheets import (
+    FORMULA_TRIGGERS,
+    csv_pieces,
+    escape_formula,
+    looks_like_formula,
+)
 
 from .models import (
     RANKED_STATUSES,
@@ -209,9 +214,9 @@ class ExportedApplication(NamedTuple):
     of its rows), one tail per planned activity (the activity's columns), and its reviews'
     rows. A row of the applications' table is ``head + tail``."""
 
-    head: list[Any]
+    head: tuple
     activities: list[tuple]
-    reviews: list[list[Any]]
+    reviews: list[tuple]
 
 
 class CallExport:
@@ -286,7 +291,7 @@ class CallExport:
             pk, rank, status, reference, municipality, *figures = application
             submitted_at, requested, mean, count, lowest, highest, awarded, reason = figures
             mean_points = means[pk]
-            head = [
+            head = (
                 rank if status in RANKED_STATUSES else None,
                 reference,
                 municipality,
@@ -300,7 +305,7 @@ class CallExport:
                 *(mean_points.get(criterion.pk) for criterion in self.criteria),
                 awarded,
                 reason,
-            ]
+            )
             exported.append(
                 ExportedApplication(
                     head,
@@ -313,9 +318,9 @@ class CallExport:
             )
         return exported
 
-    def _review_row(self, reference, municipality, review, points) -> list[Any]:
+    def _review_row(self, reference, municipality, review, points) -> tuple:
         _application, _pk, first, last, username, conflict, note, score, comment, at = review
-        return [
+        return (
             reference,
             municipality,
             f"{first} {last}".strip() or username,  # User.get_full_name() or its username
@@ -325,7 +330,7 @@ class CallExport:
             score,
             comment,
             at,
-        ]
+        )
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -473,52 +478,42 @@ class _XlsxSheet:
         self.quoted_cell.quotePrefix = True
         self.sheet._values_to_row = self._row_cells
 
-    def cells(self, values: list[Any], first: int = 0) -> list[Any]:
-        """What is appended for ``values`` (the columns from ``first`` on): each value as it
-        is written (``None`` for an empty cell, a datetime in Riga time, yes or no). A row's
-        values may be appended again on the next row."""
-        return [
-            self._value(value, kind)
-            for value, kind in zip(values, self.kinds[first : first + len(values)], strict=True)
-        ]
-
-    def _value(self, value: Any, kind: str) -> Any:
-        if value is None or value == "":
-            return None
-        if kind == "yes_no":
-            return self.yes_no[bool(value)]
-        if isinstance(value, datetime):
-            # Spreadsheets have no time zones: the cell holds Riga time, as everything shown.
-            return value.astimezone(self.here).replace(tzinfo=None)
-        return value
-
-    def _row_cells(self, values: list[Any], row: int) -> Iterator[Cell]:
-        """The cells of one row, each written before the next is made (as openpyxl's own
-        ``_values_to_row``): text as text, kept from being read as a formula where it looks
-        like one; any other value with its column's number format. The headings' row is of
+    def _row_cells(self, values, row: int) -> Iterator[Cell]:
+        """The cells of one row of values, each written before the next is made (as openpyxl's
+        own ``_values_to_row``): none for ``None`` or empty text; text as text, kept from being
+        read as a formula where it looks like one; yes or no in a column of that kind; any
+        other value with its column's number format, a time in Riga time (spreadsheets have
+        no time zones: the cell holds Riga time, as everything shown). The headings' row is of
         cells of their own."""
         for column, value in enumerate(values, start=1):
-            if value is None:
-                continue
-            if isinstance(value, Cell):
-                cell = value
-            elif isinstance(value, str):
-                if looks_like_formula(value):
+            if isinstance(value, str):
+                if not value:
+                    continue
+                if value.startswith(FORMULA_TRIGGERS):  # looks_like_formula
                     cell = self.quoted_cell
                     cell.value = value
                     cell.data_type = "s"
                 else:
                     cell = self.text_cell
                     cell.value = value
+            elif value is None:
+                continue
+            elif isinstance(value, Cell):
+                cell = value
+            elif self.kinds[column - 1] == "yes_no":
+                cell = self.text_cell
+                cell.value = self.yes_no[bool(value)]
             else:
+                if isinstance(value, datetime):
+                    value = value.astimezone(self.here).replace(tzinfo=None)
                 cell = self.number_cells[column - 1]
                 cell.value = value
             cell.column = column
             cell.row = row
             yield cell
 
-    def append(self, cells: list[Any]) -> None:
-        self.sheet.append(cells)
+    def append(self, values: tuple) -> None:
+        self.sheet.append(values)
         self.rows += 1
 
     def close(self) -> None:
@@ -542,11 +537,10 @@ def write_xlsx(
     for chunk in export.chunks(reviews=True):
         rows = 0
         for application in chunk:
-            head = applications.cells(application.head)  # the same on each activity's row
             for activity in application.activities:
-                applications.append(head + applications.cells(activity, len(head)))
+                applications.append(application.head + activity)
             for review in application.reviews:
-                reviews.append(reviews.cells(review))
+                reviews.append(review)
             rows += len(application.activities)
         if progress:
             progress(rows)
