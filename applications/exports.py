@@ -375,18 +375,20 @@ def csv_chunks(competition: Competition, *, progress: Callable[[int], None] | No
             for value in values
         ]
 
+    def rows(chunk: list[ExportedApplication]):
+        # Made as the writer asks for them and dropped once written: none outlives its line,
+        # so the collector has no chunk of rows to walk again and again.
+        for application in chunk:
+            head = cells(application.head)  # written once, on each of its activities' rows
+            for activity in application.activities:
+                yield (*head, *cells(activity))
+
     def batches():
         yield [[escape_formula(column.label) for column in applications_columns(export.criteria)]]
         for chunk in export.chunks(reviews=False):
-            rows = []
-            for application in chunk:
-                head = cells(application.head)  # written once, on each of its activities' rows
-                # Tuples: the collector stops following a tuple of strings and numbers, where
-                # it would walk a list of them again at each collection.
-                rows.extend((*head, *cells(activity)) for activity in application.activities)
-            yield rows
+            yield rows(chunk)
             if progress:
-                progress(len(rows))
+                progress(sum(len(application.activities) for application in chunk))
 
     return csv_pieces(batches())
 
