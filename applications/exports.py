@@ -255,20 +255,12 @@ class CallExport:
         points = defaultdict(dict)  # review -> criterion -> points
         scores = CriterionScore.objects.filter(review__application_id__in=ids).order_by()
         if reviews:
-            counted = defaultdict(lambda: defaultdict(list))
-            for application_id, review_id, criterion_id, value, conflict in scores.values_list(
-                "review__application_id",
-                "review_id",
-                "criterion_id",
-                "points",
-                "review__conflict_of_interest",
+            # Each review's points; the means are counted below from the reviews' rows, which
+            # say whose they are and whether they count.
+            for review_id, criterion_id, value in scores.values_list(
+                "review_id", "criterion_id", "points"
             ):
-                if not conflict:
-                    counted[application_id][criterion_id].append(value)
                 points[review_id][criterion_id] = value
-            for application_id, criteria in counted.items():
-                for criterion_id, values in criteria.items():
-                    means[application_id][criterion_id] = _mean(sum(values), len(values))
         else:
             # Without the reviews' own rows, only the sums and counts are read.
             for application_id, criterion_id, total, count in (
@@ -280,12 +272,20 @@ class CallExport:
                 means[application_id][criterion_id] = _mean(total, count)
         by_application = defaultdict(list)
         if reviews:
+            counted = defaultdict(lambda: defaultdict(list))  # application -> criterion -> points
             for review in (
                 Review.objects.filter(application_id__in=ids)
                 .order_by("application_id", "created_at", "id")
                 .values_list(*REVIEW_FIELDS)
             ):
-                by_application[review[0]].append(review)
+                application_id, review_id, conflict = review[0], review[1], review[5]
+                by_application[application_id].append(review)
+                if not conflict:
+                    for criterion_id, value in points[review_id].items():
+                        counted[application_id][criterion_id].append(value)
+            for application_id, criteria in counted.items():
+                for criterion_id, values in criteria.items():
+                    means[application_id][criterion_id] = _mean(sum(values), len(values))
         exported = []
         for application in chunk:
             pk, rank, status, reference, municipality, *figures = application
