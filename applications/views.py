@@ -390,7 +390,7 @@ def application_detail(request, pk):
     )
     outcome = None
     if application.competition.is_decided and application.status in RANKED_STATUSES:
-        place = selectors.application_rank(application=application, statuses=RANKED_STATUSES)
+        place = selectors.decided_rank(application=application)
         outcome = place and {
             "score": application.score_mean,
             "rank": place.rank,

@@ -21,6 +21,7 @@ from applications.selectors import (
     competition_results,
     results_overview,
 )
+from competitions import results_cache
 from competitions.models import ActivityCategory
 from competitions.templatetags.portal import money
 from grants import services as grant_services
@@ -114,6 +115,7 @@ def test_the_application_page_shows_the_rank_at_a_cost_that_does_not_grow(client
             page = client.get(url).text
         return len(context), page
 
+    results_cache.bump(call.pk)  # the rank counted again, not read from the cache
     small, page = queries()
     assert "1. vieta no 1." in page
     call_with_reviewed_applications(60, competition=call)
@@ -121,11 +123,48 @@ def test_the_application_page_shows_the_rank_at_a_cost_that_does_not_grow(client
         status=ApplicationStatus.REJECTED
     )
     Application.objects.filter(pk=application.pk).update(**scored)  # the refresh reset it
+    # Bulk updates send no signal: the product's acts do, and give the call's results a new
+    # version, under which the rank is counted again.
+    results_cache.bump(call.pk)
     large, page = queries()
     rank = application_rank(application=application)
     assert (rank.of, large) == (61, small)
     assert 1 < rank.rank < 61
     assert f"{rank.rank}. vieta no 61." in page
+
+
+@pytest.mark.django_db(transaction=True)  # each change commits, as a request's does
+def test_the_application_pages_rank_is_counted_once_and_again_when_the_ranking_changes(client):
+    grants = decided_grants(
+        {
+            "cesu-novads": (Decimal("5000"), Decimal("5000")),
+            "valkas-novads": (Decimal("4000"), Decimal("4000")),
+        }
+    )
+    application = grants["cesu-novads"].application
+    other = grants["valkas-novads"].application
+    scores = {"review_count": 1, "score_min": 60, "score_max": 95}
+    Application.objects.filter(pk=application.pk).update(score_mean=80, **scores)
+    Application.objects.filter(pk=other.pk).update(score_mean=70, **scores)
+    results_cache.bump(application.competition_id)  # the bulk updates above send no signal
+    client.force_login(staff_of("cesu-novads"))
+    url = reverse("applications:detail", args=[application.pk])
+
+    def visit():
+        with CaptureQueriesContext(connection) as context:
+            page = client.get(url).text
+        return len(context), re.search(r"(\d+)\. vieta no (\d+)\.", page).groups()
+
+    first, place = visit()
+    assert place == ("1", "2")
+    again, place = visit()
+    assert (again, place) == (first - 1, ("1", "2"))  # the count is not asked again
+    # Another application's scores change (its review, re-scored): the rank is counted again.
+    other.refresh_from_db()
+    other.score_mean = Decimal("90.00")
+    other.save(update_fields=["score_mean"])
+    after, place = visit()
+    assert (after, place) == (first, ("2", "2"))
 
 
 # --- a page at a time ------------------------------------------------------------------------
