@@ -68,13 +68,12 @@ def test_a_connection_killed_during_submission_leaves_the_draft_whole():
     assert draft.reference is None
     assert draft.snapshot is None
     assert not NumberSequence.objects.filter(last_value__gt=0).exists()
-    # The draft is what the form saved just before it was submitted.
-    assert list(draft.activities.values_list("title", "cost")) == [
-        ("Aktivitāte 1", Decimal("900.00"))
-    ]
+    # The save and the submission are one transaction: the draft is as it was before the
+    # request, nothing of what was typed half-written.
+    assert list(draft.activities.values_list("title", "cost")) == before
     assert before != [("Aktivitāte 1", Decimal("900.00"))]
 
-    # Once the database is back, the same submission goes through.
+    # Once the database is back, the same form posted again is saved and submitted.
     response = client.post(
         reverse("applications:edit", args=[draft.pk]),
         form_data(draft, [{"cost": "900"}], action="submit"),
@@ -82,6 +81,9 @@ def test_a_connection_killed_during_submission_leaves_the_draft_whole():
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.reference.endswith("-001")
+    assert list(draft.activities.values_list("title", "cost")) == [
+        ("Aktivitāte 1", Decimal("900.00"))
+    ]
 
 
 @pytest.mark.django_db
