@@ -17,14 +17,16 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from applications import services, uploads
 from applications.models import AllocationEvent, Application, SupportingDocument
 from applications.services import drafts
+from competitions.formatting import MONEY_LIMIT
 
 from ..amounts import spaced
-from ..factories import PDF, document_of, staff_of
-from ..source_case import DETAILS, build_source_case
+from ..factories import PDF, CompetitionFactory, category, document_of, municipality, staff_of
+from ..source_case import DETAILS, activities_costing, build_source_case
 from .common import codes, save, text
 
 pytestmark = pytest.mark.django_db
@@ -350,3 +352,72 @@ def test_a_removed_document_goes_with_its_file_once_the_save_is_committed(
         )
     assert list(draft.documents.all()) == [kept]
     assert [p.name for p in stored_files(settings)] == [Path(kept.file.name).name]
+
+
+# --- the activities' total and the call's opening, at their limits -----------------------------
+
+
+def test_a_total_of_exactly_the_limit_is_saved_and_a_cent_more_is_refused_naming_it(
+    draft, smiltene
+):
+    def costing(*costs):
+        return [
+            services.ActivityData(category_id=category().pk, title=f"A{n}", cost=Decimal(cost))
+            for n, cost in enumerate(costs, start=1)
+        ]
+
+    saved = services.application_update_draft(
+        application=draft,
+        by=smiltene,
+        details=DETAILS,
+        activities=costing("9999999999.98", "0.01"),
+    )
+    assert saved.requested_amount == MONEY_LIMIT
+    for language, message in (
+        ("lv", "Aktivitāšu kopsumma ir pārāk liela: ne vairāk kā 9 999 999 999,99 €."),
+        ("en", "The total of the activities is too large: at most €9,999,999,999.99."),
+    ):
+        with translation.override(language), pytest.raises(ValidationError) as error:
+            services.application_update_draft(
+                application=draft,
+                by=smiltene,
+                details=DETAILS,
+                activities=costing("9999999999.99", "0.01"),
+            )
+        assert [e.code for e in error.value.error_list] == ["amount_too_large"]
+        assert error.value.messages == [spaced(message)]
+    assert Application.objects.get(pk=draft.pk).requested_amount == MONEY_LIMIT
+
+
+def test_a_call_takes_submissions_from_the_instant_it_opens_and_not_before(smiltene):
+    opens = timezone.now() + timedelta(days=1)
+    call = CompetitionFactory(opens_at=opens, closes_at=opens + timedelta(days=8))
+    early, on_time = (
+        services.application_start(competition=call, municipality=municipality(slug), by=user)
+        for slug, user in (
+            ("smiltenes-novads", smiltene),
+            ("valkas-novads", staff_of("valkas-novads")),
+        )
+    )
+    for application in (early, on_time):
+        services.application_update_draft(
+            application=application,
+            by=application.created_by,
+            details=DETAILS,
+            activities=activities_costing(Decimal("1000"), category().pk),
+        )
+    for language, message in (
+        ("lv", "Pieteikumu iesniegšana sāksies {opens} (pēc Rīgas laika)."),
+        ("en", "The call opens for submissions on {opens} (Riga time)."),
+    ):
+        second_before = time_machine.travel(opens - timedelta(seconds=1), tick=False)
+        with second_before, translation.override(language):
+            with pytest.raises(ValidationError) as error:
+                services.application_submit(application=early, by=smiltene)
+            opens_shown = date_format(timezone.localtime(opens), "DATETIME_FORMAT")
+        assert [e.code for e in error.value.error_list] == ["call_not_open_yet"]
+        assert error.value.messages == [message.format(opens=opens_shown)]
+    with time_machine.travel(opens, tick=False):
+        submitted = services.application_submit(application=on_time, by=on_time.created_by)
+    assert submitted.status == Application.Status.SUBMITTED
+    assert submitted.submitted_at == opens
