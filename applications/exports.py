@@ -43,7 +43,6 @@ from openpyxl.utils import get_column_letter
 
 from competitions.models import ActivityCategory, Competition
 from competitions.spreadsheets import (
-    FORMULA_TRIGGERS,
     csv_pieces,
     escape_formula,
     looks_like_formula,
@@ -491,7 +490,7 @@ class _XlsxSheet:
             if isinstance(value, str):
                 if not value:
                     continue
-                if value.startswith(FORMULA_TRIGGERS):  # looks_like_formula
+                if looks_like_formula(value):
                     cell = self.quoted_cell
                     cell.value = value
                     cell.data_type = "s"

@@ -24,7 +24,7 @@ def looks_like_formula(text: str) -> bool:
 
 def escape_formula(text: str) -> str:
     """``=1+1`` becomes ``'=1+1``: a spreadsheet shows it and does not evaluate it."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text  # looks_like_formula
+    return "'" + text if looks_like_formula(text) else text
 
 
 def csv_pieces(batches: Iterable[Iterable[list[str]]]) -> Iterator[str]:
