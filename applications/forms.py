@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.text import format_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from competitions.forms import BOOTSTRAP_FIELDS, MoneyField
@@ -166,9 +167,15 @@ class ActivityForm(forms.ModelForm):
         pass
 
 
+#: The rendered empty rows of ``BaseActivityFormSet.empty_row``, at most this many in a process.
+EMPTY_ROWS_KEPT = 256
+_EMPTY_ROWS: dict[tuple, str] = {}
+
+
 class BaseActivityFormSet(BaseInlineFormSet):
-    # Its forms take the formset's renderer.
-    default_renderer = BOOTSTRAP_FIELDS
+    # The formset (its factory is given the renderer), its forms and its errors render with
+    # Jinja2; ``{{ formset }}`` writes the activities' cards.
+    template_name = "applications/activities.html"
 
     def __init__(self, *args, categories=None, **kwargs):
         self.categories = categories
@@ -218,6 +225,29 @@ class BaseActivityFormSet(BaseInlineFormSet):
         self.add_fields(form, None)
         return form
 
+    def get_context(self):
+        return self._rows_context([(form, number) for number, form in enumerate(self, 1)])
+
+    @staticmethod
+    def _rows_context(rows) -> dict:
+        return {
+            "rows": rows,
+            "text": {"activity": _("Activity"), "remove": _("Remove this activity")},
+        }
+
+    def empty_row(self) -> str:
+        """The empty form's card, with no number: the row the page's script copies for a new
+        activity. It is the same for every draft of a call in a language, so each process
+        renders it once for its prefix, language and categories (their ids and names)."""
+        key = (self.prefix, get_language(), tuple(self.category_choices or ()))
+        html = _EMPTY_ROWS.get(key)
+        if html is None:
+            html = self.render(context=self._rows_context([(self.empty_form, "")]))
+            if len(_EMPTY_ROWS) >= EMPTY_ROWS_KEPT:
+                _EMPTY_ROWS.clear()
+            _EMPTY_ROWS[key] = html
+        return html
+
     def add_non_form_error(self, error: ValidationError) -> None:
         """A refusal about the activities as a whole, shown above them: ``add_error(None, ...)``
         of a form, for the formset."""
@@ -232,7 +262,7 @@ class BaseActivityFormSet(BaseInlineFormSet):
             return None
         rows = []
         for index, form in enumerate(self.forms):
-            if not form.has_changed() and form.instance.pk is None:
+            if form.instance.pk is None and not form.has_changed():
                 continue
             if self.can_delete and self._should_delete_form(form):
                 continue
@@ -248,6 +278,7 @@ ActivityFormSet = inlineformset_factory(
     formset=BaseActivityFormSet,
     extra=0,
     can_delete=True,
+    renderer=BOOTSTRAP_FIELDS,
 )
 # On the factory's form class, whose fields are its own: those of ActivityForm are not used.
 mark_required_to_submit(ActivityFormSet.form.base_fields, ACTIVITY_REQUIRED_TO_SUBMIT)
@@ -308,4 +339,8 @@ class DocumentsForm(forms.Form):
 
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["remove_documents"].choices = [(d.pk, d.original_name) for d in documents]
+        # Read when a document to remove is checked or the form is shown: a save that removes
+        # none does not read them (``documents`` may be a queryset not yet read).
+        self.fields["remove_documents"].choices = lambda: [
+            (d.pk, d.original_name) for d in documents
+        ]

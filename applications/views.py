@@ -268,8 +268,9 @@ def _partly_saved_formset(application: Application, data, rows, *, add_row: bool
 
 def _draft_forms(application: Application, data=None, files=None, *, add_row: bool = False):
     """The edit page's forms (the general part, the activities, the documents) and the
-    documents attached; bound when ``data`` is given."""
-    documents = list(application.documents.all())
+    documents attached (read once, when the page or a removal needs them); bound when
+    ``data`` is given."""
+    documents = application.documents.all()
     return (
         ApplicationForm(data, instance=application),
         _activity_formset(application, data, add_row=add_row),
@@ -362,6 +363,7 @@ def _render_form(
             "accepting": application.competition.is_accepting(),
             "form": form,
             "formset": formset,
+            "new_activity": formset.empty_row(),
             "documents_form": documents_form,
             "documents": documents,
             "submit_refusal": submit_refusal,

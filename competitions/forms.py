@@ -5,8 +5,11 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms import BoundField
 from django.forms.renderers import Jinja2
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from markupsafe import Markup, escape
 
 from .formatting import MONEY_LIMIT, format_money
 from .models import Municipality
@@ -19,18 +22,79 @@ AMOUNT = re.compile(r"^(?:\d{1,3}(?: \d{3})+|\d+)(?:[.,]\d{1,2})?$", re.ASCII)
 SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
 
 
+#: Django's widget templates that write one ``<input>``.
+INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in ("input", "text", "email", "url", "number", "date", "hidden", "checkbox")
+)
+
+
+def _attributes(values: dict) -> str:
+    """The attributes as Django's ``attrs.html`` writes them: ``True`` as the name alone,
+    ``False`` left out."""
+    return "".join(
+        f" {name}" if value is True else f' {name}="{escape(value)}"'
+        for name, value in values.items()
+        if value is not False
+    )
+
+
+def control(field: BoundField, css: str | None = None) -> str:
+    """``field``'s control, as ``field.as_widget(attrs={"class": css})`` renders it with
+    Django's Jinja2 widget templates, the same HTML written without them: each of those is a
+    template render of its own, with an include for the attributes and one for each option,
+    and the application form's activities repeat them dozens of times. Widgets of other
+    templates (and selects with groups) are rendered by Django. ``tests/test_form_controls.py``
+    checks every control of the application form against Django's."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs({"class": css} if css else {}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    template, name = context["template_name"], escape(context["name"])
+    attributes = _attributes(context["attrs"])
+    if template in INPUT_TEMPLATES:
+        value = context["value"]
+        shown = "" if value is None else f' value="{escape(value)}"'
+        html = f'<input type="{escape(context["type"])}" name="{name}"{shown}{attributes}>'
+    elif template == "django/forms/widgets/textarea.html":
+        value = escape(context["value"]) if context["value"] else ""
+        html = f'<textarea name="{name}"{attributes}>\n{value}</textarea>'
+    elif template == "django/forms/widgets/select.html" and not any(
+        group for group, _options, _index in context["optgroups"]
+    ):
+        options = "".join(
+            f'\n  <option value="{escape(option["value"])}"{_attributes(option["attrs"])}>'
+            f"{escape(option['label'])}</option>"
+            for _group, group_options, _index in context["optgroups"]
+            for option in group_options
+        )
+        html = f'<select name="{name}"{attributes}>{options}\n</select>'
+    else:
+        return field.as_widget(attrs={"class": css} if css else None)
+    # Every value written into ``html`` above is escaped (``escape`` here and in _attributes).
+    return Markup(html)  # noqa: S704
+
+
 class BootstrapFieldRenderer(Jinja2):
-    """Django's Jinja2 form renderer, with the portal's Bootstrap 5 field group.
+    """Django's Jinja2 form renderer, with the portal's Bootstrap 5 markup.
 
     For the forms whose fields a page repeats many times (the application's activities):
     there, rendering each field through crispy-forms' templates and Django's widget templates
-    took two thirds of the edit page's time. Django's own Jinja2 widget templates and one
-    Jinja2 field group (``competitions/jinja2/forms/bootstrap_field.html``, the markup of
-    crispy's bootstrap5 field) write the same HTML in a fraction of it. A template shows such
-    a field with ``{{ form.<name>.as_field_group }}``.
+    took most of the edit page's time. One Jinja2 field group
+    (``competitions/jinja2/forms/bootstrap_field.html``, crispy's bootstrap5 field) around
+    ``control`` (the markup of Django's own widget templates) writes the same HTML in a
+    fraction of it. A template shows such a field with ``{{ form.<name>.as_field_group }}``;
+    a formset's own Jinja2 template includes the field group for each of its fields.
     """
 
     field_template_name = "forms/bootstrap_field.html"
+
+    @cached_property
+    def engine(self):
+        engine = super().engine
+        engine.env.globals["control"] = control
+        return engine
 
 
 #: One renderer for every form that uses it: it holds the compiled templates.
