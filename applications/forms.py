@@ -1,7 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
-from django.utils.text import format_lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +102,15 @@ class ActivityForm(forms.ModelForm):
         ),
     )
 
+    # One of the call's categories by its id, from the choices the formset read once for all
+    # its rows (a model choice would copy and filter its queryset for each row); the service
+    # checks it against the call's categories again, under the draft's lock.
+    category = forms.TypedChoiceField(
+        label=capfirst(PlannedActivity._meta.get_field("category").verbose_name),
+        coerce=int,
+        empty_value=None,
+    )
+
     class Meta:
         model = PlannedActivity
         fields = ["category", *ACTIVITY_DETAIL_FIELDS, "cost"]
@@ -111,18 +120,10 @@ class ActivityForm(forms.ModelForm):
             "starts_on": DateInput(),
             "ends_on": DateInput(),
         }
-        field_classes = {"category": ReadChoiceField}
 
-    def __init__(self, *args, categories=None, category_choices=None, category_rows=None, **kwargs):
+    def __init__(self, *args, category_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        if categories is not None:
-            self.fields["category"].queryset = categories
-        if category_rows is not None:
-            # Read once by the formset: otherwise every row's choice queries its category.
-            self.fields["category"].rows = category_rows
-        if category_choices is not None:
-            # Read once by the formset: otherwise every row's select queries the categories.
-            self.fields["category"].choices = category_choices
+        self.fields["category"].choices = category_choices
 
     def clean(self):
         cleaned = super().clean()
@@ -153,10 +154,9 @@ class ActivityForm(forms.ModelForm):
         pk = existing.pk if existing is not None else None
         if pk is None and keep & NEEDED_TO_SAVE:
             return None
-        category = cleaned.get("category")
         return ActivityData(
             id=pk,
-            category_id=category.pk if category else None,
+            category_id=cleaned.get("category"),
             **{field: cleaned.get(field) for field in ACTIVITY_DETAIL_FIELDS},
             cost=cleaned.get("cost"),
             keep=frozenset(keep),
@@ -165,6 +165,13 @@ class ActivityForm(forms.ModelForm):
     def _post_clean(self):
         # The service validates and saves the activity; the formset only reads the input.
         pass
+
+    def has_changed(self):
+        # Whether a row was typed in matters only for a new one (an empty new row is left
+        # out). A saved activity is always read, as changed: the service compares it with its
+        # row field by field. The formset asks every form, and comparing here parsed each
+        # field a second time.
+        return self.instance.pk is not None or super().has_changed()
 
 
 #: The rendered empty rows of ``BaseActivityFormSet.empty_row``, at most this many in a process.
@@ -177,23 +184,14 @@ class BaseActivityFormSet(BaseInlineFormSet):
     # Jinja2; ``{{ formset }}`` writes the activities' cards.
     template_name = "applications/activities.html"
 
-    def __init__(self, *args, categories=None, **kwargs):
-        self.categories = categories
-        self.category_choices = self.category_rows = self._read_rows = None
-        if categories is not None:
-            self.category_rows = {str(c.pk): c for c in categories}
-            self.category_choices = [("", "---------")] + [
-                (c.pk, c.name) for c in self.category_rows.values()
-            ]
+    def __init__(self, *args, categories=(), **kwargs):
+        # The call's categories, read once for every row's choice.
+        self.category_choices = [("", "---------"), *((c.pk, c.name) for c in categories)]
+        self._read_rows = None
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
-        return {
-            **super().get_form_kwargs(index),
-            "categories": self.categories,
-            "category_choices": self.category_choices,
-            "category_rows": self.category_rows,
-        }
+        return {**super().get_form_kwargs(index), "category_choices": self.category_choices}
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -218,9 +216,7 @@ class BaseActivityFormSet(BaseInlineFormSet):
             prefix=self.add_prefix("__prefix__"),
             empty_permitted=True,
             use_required_attribute=False,
-            categories=self.categories,
             category_choices=self.category_choices,
-            category_rows=self.category_rows,
         )
         self.add_fields(form, None)
         return form
@@ -239,7 +235,7 @@ class BaseActivityFormSet(BaseInlineFormSet):
         """The empty form's card, with no number: the row the page's script copies for a new
         activity. It is the same for every draft of a call in a language, so each process
         renders it once for its prefix, language and categories (their ids and names)."""
-        key = (self.prefix, get_language(), tuple(self.category_choices or ()))
+        key = (self.prefix, get_language(), tuple(self.category_choices))
         html = _EMPTY_ROWS.get(key)
         if html is None:
             html = self.render(context=self._rows_context([(self.empty_form, "")]))

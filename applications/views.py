@@ -285,7 +285,7 @@ def _activity_formset(application: Application, data=None, *, add_row: bool = Fa
         instance=application,
         categories=application.competition.categories.all(),
         prefix=ACTIVITIES_PREFIX,
-        queryset=application.activities.select_related("category"),
+        queryset=application.activities.all(),
     )
     if data is None and (add_row or not formset.initial_form_count()):
         formset.extra = 1
