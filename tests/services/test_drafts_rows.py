@@ -1,0 +1,192 @@
+"""Each activity of a draft as the save reads it: one of another application, a new one that
+lacks what every activity needs, a category outside the call, a cost that is not an amount,
+a row that breaks its own rules. Each refusal names the activity by its number, with its code
+and its whole message in Latvian and in English, and saves nothing; what a row keeps as saved
+stays as it was.
+
+These are the changes to ``applications/services/drafts.py`` (``_activity_planned``,
+``_category_problems``, ``_activity_row_problems``) that passed every test of the mutation
+run of 4 December 2026."""
+
+import dataclasses
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from applications import services
+from applications.models import PlannedActivity
+from competitions.models import ActivityCategory
+
+from ..factories import category, municipality, staff_of
+from ..source_case import DETAILS, activities_costing
+from .common import codes, refused, text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def saved(draft, smiltene):
+    """The draft saved with two complete activities (6 000 and 4 000 €)."""
+    services.application_update_draft(
+        application=draft,
+        by=smiltene,
+        details=DETAILS,
+        activities=activities_costing(Decimal("10000.00"), category().pk),
+    )
+    return draft
+
+
+def rows(application) -> list[services.ActivityData]:
+    """The draft's activities as the form posts them back unchanged, each with its id."""
+    return [
+        services.ActivityData(
+            id=activity.pk,
+            category_id=activity.category_id,
+            title=activity.title,
+            cost=activity.cost,
+            description=activity.description,
+            starts_on=activity.starts_on,
+            ends_on=activity.ends_on,
+            target_group=activity.target_group,
+            expected_result=activity.expected_result,
+        )
+        for activity in application.activities.order_by("order")
+    ]
+
+
+def stored(application) -> list[tuple]:
+    return list(
+        application.activities.order_by("order").values_list(
+            "id", "category_id", "title", "cost", "starts_on", "ends_on", "order"
+        )
+    )
+
+
+def update(application, user, activities):
+    return lambda: services.application_update_draft(
+        application=application, by=user, details=DETAILS, activities=activities
+    )
+
+
+def assert_refused(act, code, lv, en):
+    error = refused(act, language="lv")
+    assert codes(error) == [code]
+    assert text(error) == lv
+    assert text(refused(act, language="en")) == en
+
+
+def test_an_activity_of_another_application_is_refused_by_its_number_and_nothing_is_saved(
+    saved, smiltene, call
+):
+    other_staff = staff_of("valkas-novads")
+    other = services.application_start(
+        competition=call, municipality=municipality("valkas-novads"), by=other_staff
+    )
+    services.application_update_draft(
+        application=other,
+        by=other_staff,
+        details=DETAILS,
+        activities=activities_costing(Decimal("5000.00"), category().pk),
+    )
+    before = stored(saved)
+    first, _second = rows(saved)
+    foreign = dataclasses.replace(rows(other)[0], title="Svešā aktivitāte")
+    assert_refused(
+        update(saved, smiltene, [first, foreign]),
+        "unknown_activity",
+        "2. aktivitāte nepieder šim pieteikumam.",
+        "Activity 2 does not belong to this application.",
+    )
+    assert stored(saved) == before
+    assert other.activities.filter(title="Svešā aktivitāte").count() == 0
+
+
+def test_a_new_activity_without_its_title_is_refused_by_its_number(saved, smiltene):
+    before = stored(saved)
+    new = dataclasses.replace(rows(saved)[0], id=None, keep=frozenset({"title"}))
+    assert_refused(
+        update(saved, smiltene, [*rows(saved), new]),
+        "activity_incomplete",
+        "3. aktivitāte: jaunai aktivitātei jānorāda kategorija, nosaukums un izmaksas.",
+        "Activity 3: a new activity needs its category, title and cost.",
+    )
+    assert stored(saved) == before
+
+
+def test_a_saved_activity_keeps_its_category_title_and_cost_when_they_were_not_read(
+    saved, smiltene
+):
+    """A field in error on the form is kept as saved, whatever the row posted for it."""
+    outside = ActivityCategory.objects.create(code="not-in-call", name_lv="Ārpus konkursa")
+    first, second = rows(saved)
+    kept = dataclasses.replace(
+        second,
+        category_id=outside.pk,
+        title="",
+        cost=Decimal("0.001"),
+        target_group="Jauniešiem",
+        keep=frozenset({"category_id", "title", "cost"}),
+    )
+    services.application_update_draft(
+        application=saved, by=smiltene, details=DETAILS, activities=[first, kept]
+    )
+    row = PlannedActivity.objects.get(pk=second.id)
+    assert (row.category_id, row.title, row.cost) == (
+        second.category_id,
+        second.title,
+        second.cost,
+    )
+    assert row.target_group == "Jauniešiem"
+
+
+def test_a_category_outside_the_call_is_refused_by_the_activitys_number(saved, smiltene):
+    outside = ActivityCategory.objects.create(code="not-in-call", name_lv="Ārpus konkursa")
+    before = stored(saved)
+    first, second = rows(saved)
+    assert_refused(
+        update(saved, smiltene, [first, dataclasses.replace(second, category_id=outside.pk)]),
+        "category_not_in_call",
+        "2. aktivitāte: tās kategorija nav starp šī konkursa kategorijām.",
+        "Activity 2: its category is not one of this call's categories.",
+    )
+    assert stored(saved) == before
+
+
+def test_a_cost_in_fractions_of_a_cent_is_refused_naming_the_activitys_cost(saved, smiltene):
+    before = stored(saved)
+    first, second = rows(saved)
+    assert_refused(
+        update(saved, smiltene, [first, dataclasses.replace(second, cost=Decimal("4000.001"))]),
+        "invalid_amount",
+        "2. aktivitātes izmaksas jānorāda euro ar ne vairāk kā diviem cipariem aiz komata.",
+        "The cost of activity 2 must be an amount in euros with at most two decimal places.",
+    )
+    assert stored(saved) == before
+
+
+def test_an_activity_ending_before_it_starts_is_refused_by_its_number(saved, smiltene):
+    before = stored(saved)
+    first, second = rows(saved)
+    reversed_dates = dataclasses.replace(second, ends_on=second.starts_on - timedelta(days=1))
+    assert_refused(
+        update(saved, smiltene, [first, reversed_dates]),
+        "invalid",
+        "2. aktivitāte: Aktivitāte nevar beigties pirms tās sākuma.",
+        "Activity 2: An activity cannot end before it starts.",
+    )
+    assert stored(saved) == before
+
+
+def test_the_activities_are_saved_in_the_order_given_each_numbered_from_one(saved, smiltene):
+    first, second = rows(saved)
+    new = dataclasses.replace(first, id=None, title="Seminārs", cost=Decimal("1.00"))
+    services.application_update_draft(
+        application=saved, by=smiltene, details=DETAILS, activities=[second, new, first]
+    )
+    assert [(title, order) for _id, _c, title, _cost, _s, _e, order in stored(saved)] == [
+        (second.title, 1),
+        ("Seminārs", 2),
+        (first.title, 3),
+    ]
+    assert saved.activities.get(title="Seminārs").starts_on == first.starts_on
