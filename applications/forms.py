@@ -224,11 +224,13 @@ class BaseActivityFormSet(BaseInlineFormSet):
     def get_context(self):
         return self._rows_context([(form, number) for number, form in enumerate(self, 1)])
 
-    @staticmethod
-    def _rows_context(rows) -> dict:
+    def _rows_context(self, rows) -> dict:
+        # The texts and the fields' labels in the page's language, translated once for all
+        # the rows rather than once for each of them.
         return {
             "rows": rows,
-            "text": {"activity": _("Activity"), "remove": _("Remove this activity")},
+            "text": {"activity": str(_("Activity")), "remove": str(_("Remove this activity"))},
+            "labels": {name: str(field.label) for name, field in self.form.base_fields.items()},
         }
 
     def empty_row(self) -> str:
