@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 #: Queries of one save-and-submit through the form, whatever the number of activities (61
 #: with 3 activities and 328 with 30 when every row was validated with its own queries and
 #: saved again, each with a history row; 30 while the save and the submission were two
-#: transactions, each locking and reading the draft).
-SAVE_AND_SUBMIT_QUERIES = 24
+#: transactions, each locking and reading the draft; 24 while the form read the documents
+#: whether or not one was removed).
+SAVE_AND_SUBMIT_QUERIES = 23
 
 #: The general part as ``form_data`` posts it: saved so, the user changes only an activity.
 GENERAL = services.ApplicationDetails(
