@@ -755,7 +755,8 @@ def _store_signed(agreement: Agreement, field, file, *, files: list, suffix: str
     The file joins ``files``, so that a rolled-back transaction removes it."""
     signed = check_signed_agreement(file, pdf=_stored_pdf(agreement), number=agreement.number)
     name = f"{agreement.number.replace('/', '-')}_{uuid.uuid4().hex[:8]}{suffix}{signed.extension}"
-    field.save(name, file, save=False)
+    # The row is saved by the caller, under its lock: False and None (the change) both skip it.
+    field.save(name, file, save=False)  # pragma: no mutate
     files.append(field)
     return signed
 

@@ -190,7 +190,9 @@ def _ensure_within_agreed_total(grant: Grant, amount: Decimal) -> None:
 
 
 def _check_advance(grant: Grant, ledger, amount: Decimal) -> None:
-    paid = ledger.filter(kind=PaymentKind.ADVANCE).signed_sum(repayments=False)
+    advances = ledger.filter(kind=PaymentKind.ADVANCE)
+    # An advance is never a repayment: False and None (the change) read the same rows.
+    paid = advances.signed_sum(repayments=False)  # pragma: no mutate
     limit = advance_limit(grant)
     if paid + amount > limit:
         raise refusal(
@@ -737,7 +739,10 @@ def report_accept(
         grant, report = _lock_report(report)
         _ensure_coordinator(by, _("accept a report"))
         _ensure_submitted(report)
-        lines = list(report.lines.select_related("plan_line").order_by("position"))
+        # The plan lines joined only to save a query each (their titles name the refusals).
+        lines = list(
+            report.lines.select_related("plan_line").order_by("position")  # pragma: no mutate
+        )
         problems = []
         for line in lines:
             decision = decisions.get(line.pk, LineDecision(line.actual_cost))
@@ -794,11 +799,18 @@ def report_accept(
         report.decided_at = timezone.now()
         report.decided_by = by
         changed_by(report, by).save(
-            update_fields=["accepted_total", "status", "decided_at", "decided_by"]
+            update_fields=[  # pragma: no mutate: the rest is as read under the lock
+                "accepted_total",
+                "status",
+                "decided_at",
+                "decided_by",
+            ]
         )
         if report.kind == ReportKind.FINAL:
             grant.accepted_total = report.accepted_total
-            changed_by(grant, by).save(update_fields=["accepted_total", "updated_at"])
+            recorded = changed_by(grant, by)
+            # The grant was read under its lock: saving every field writes the same values.
+            recorded.save(update_fields=["accepted_total", "updated_at"])  # pragma: no mutate
         transaction.on_commit(lambda: notifications.report_accepted(report))
         return report
 

@@ -163,6 +163,9 @@ def test_the_advance_limit_is_its_share_rounded_down_to_the_cent_and_a_share_may
     error = refused(lambda: pay(grant, boss, "advance", "625.01"))
     assert spaced("nepārsniedz 12,5 % no saskaņotās kopsummas, t. i., 625,00 €") in text(error)
     pay(grant, boss, "advance", "625.00")
+    # 12,5 % of 5 000,07 € is 625,00875 €: rounded down still, not to the nearest cent.
+    grant.agreed_total = Decimal("5000.07")
+    assert settlement.advance_limit(grant) == Decimal("625.00")
 
 
 # --- the agreed total -----------------------------------------------------------------------

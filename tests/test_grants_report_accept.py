@@ -90,6 +90,15 @@ def test_an_accepted_amount_not_in_euros_and_cents_from_zero_is_refused_naming_t
     still_submitted(report)
 
 
+def test_every_line_with_an_amount_that_is_not_one_is_named(claimed):
+    report, _staff, boss = claimed
+    act = accept(report, boss, LineDecision(Decimal("-1.00"), "x"), LineDecision(Decimal("0.001")))
+    lv_codes, lv, _en = refusal_of(act)
+    assert lv_codes == ["invalid_amount", "invalid_amount"]
+    assert "“Vizīte pie diasporas”: apstiprinātā summa" in lv
+    still_submitted(report)
+
+
 def test_nothing_of_a_line_may_be_accepted_with_the_reason(claimed):
     report, _staff, boss = claimed
     first_line = report.lines.order_by("position")[0]
