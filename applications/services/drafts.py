@@ -326,7 +326,9 @@ def _draft_saved(
     for field in changed:
         setattr(application, field, values[field])
     if changed:
-        changed_by(application, by).save(update_fields=[*changed, "updated_at"])
+        recorded = changed_by(application, by)
+        # The draft was read under its lock: saving every field writes the same values.
+        recorded.save(update_fields=[*changed, "updated_at"])  # pragma: no mutate
     for activity in removed:
         changed_by(activity, by).delete()
     created = [activity for activity in planned if activity.pk is None]
@@ -337,7 +339,9 @@ def _draft_saved(
         before, now = saved[activity.pk], _activity_values(activity)
         if changed_fields := {name for name in ACTIVITY_SAVED_FIELDS if now[name] != before[name]}:
             updated.append(activity)
-            fields |= {name.removesuffix("_id") for name in changed_fields}
+            # The field's name, not its column's; bulk_update takes either.
+            names = {name.removesuffix("_id") for name in changed_fields}  # pragma: no mutate
+            fields |= names
     if created:
         bulk_create_with_history(created, PlannedActivity, default_user=by)
     if updated:

@@ -190,3 +190,65 @@ def test_the_activities_are_saved_in_the_order_given_each_numbered_from_one(save
         (first.title, 3),
     ]
     assert saved.activities.get(title="Seminārs").starts_on == first.starts_on
+
+
+def test_a_second_draft_of_the_same_municipality_is_refused_naming_it(draft, smiltene, call):
+    place = draft.municipality
+    act = lambda: services.application_start(  # noqa: E731
+        competition=call, municipality=place, by=smiltene
+    )
+    assert_refused(
+        act,
+        "already_exists",
+        f"Pašvaldībai “{place.name}” šajā konkursā jau ir pieteikums.",
+        f"{place.name} already has an application in this call.",
+    )
+
+
+def test_an_application_submitted_once_is_not_submitted_again_naming_its_reference(saved, smiltene):
+    submitted = services.application_submit(application=saved, by=smiltene)
+    act = lambda: services.application_submit(application=submitted, by=smiltene)  # noqa: E731
+    assert_refused(
+        act,
+        "not_draft",
+        f"Pieteikums {submitted.reference} jau ir iesniegts.",
+        f"Application {submitted.reference} has already been submitted.",
+    )
+
+
+def test_two_activities_changed_in_different_fields_are_both_saved_each_with_its_author(
+    saved, smiltene
+):
+    first, second = rows(saved)
+    other = ActivityCategory.objects.exclude(pk=first.category_id).first()
+    services.application_update_draft(
+        application=saved,
+        by=smiltene,
+        details=DETAILS,
+        activities=[
+            dataclasses.replace(first, title="Jauns nosaukums"),
+            dataclasses.replace(second, category_id=other.pk, cost=Decimal("1999.99")),
+        ],
+    )
+    assert stored(saved) == [
+        (
+            first.id,
+            first.category_id,
+            "Jauns nosaukums",
+            first.cost,
+            first.starts_on,
+            first.ends_on,
+            1,
+        ),
+        (
+            second.id,
+            other.pk,
+            second.title,
+            Decimal("1999.99"),
+            second.starts_on,
+            second.ends_on,
+            2,
+        ),
+    ]
+    for activity in saved.activities.all():
+        assert activity.history.first().history_user == smiltene
