@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from applications import services
-from applications.models import PlannedActivity
+from applications.models import ACTIVITY_DETAIL_FIELDS, PlannedActivity
 from competitions.models import ActivityCategory
 
 from ..factories import category, municipality, staff_of
@@ -43,13 +43,8 @@ def rows(application) -> list[services.ActivityData]:
         services.ActivityData(
             id=activity.pk,
             category_id=activity.category_id,
-            title=activity.title,
             cost=activity.cost,
-            description=activity.description,
-            starts_on=activity.starts_on,
-            ends_on=activity.ends_on,
-            target_group=activity.target_group,
-            expected_result=activity.expected_result,
+            **{field: getattr(activity, field) for field in ACTIVITY_DETAIL_FIELDS},
         )
         for activity in application.activities.order_by("order")
     ]
