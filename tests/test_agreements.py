@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,7 +20,7 @@ from pypdf import PdfReader
 from applications.models import NumberSequence
 from competitions.models import JobRun
 from grants import agreements, services
-from grants.models import Agreement, Grant, PlanVersion
+from grants.models import Agreement, Grant, PlanVersion, agreement_upload_path
 
 from .amounts import spaced
 from .factories import coordinator, decided_grant, decided_grants, reviewer, staff_of
@@ -560,6 +561,31 @@ def test_an_upload_that_is_not_this_agreement_signed_is_refused_saying_why(
         uploaded(agreement, signatory, name, build(stored(agreement)))
     assert codes(refused.value) == [code]
     assert words in " ".join(refused.value.messages)
+    agreement.refresh_from_db()
+    assert not agreement.signed_file
+    assert not agreement.municipality_signed
+
+
+def test_a_signed_file_whose_row_cannot_be_written_is_not_left_in_storage(cesis):
+    """The file is stored before its row is written; if writing the row fails, the stored
+    file is removed again, and the agreement is as it was."""
+    _grant, agreement, signatory = cesis
+    storage = agreement.signed_file.storage
+    folder = agreement_upload_path(agreement, "")
+    before = storage.listdir(folder)[1]
+    assert before, "the generated agreement is stored there"
+
+    def fail_the_agreements_update(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and Agreement._meta.db_table in sql:
+            raise DatabaseError("the database went away while the agreement was written")
+        return execute(sql, params, many, context)
+
+    with (
+        connection.execute_wrapper(fail_the_agreements_update),
+        pytest.raises(DatabaseError),
+    ):
+        uploaded(agreement, signatory, "ligums.asice", asice(stored(agreement)))
+    assert storage.listdir(folder)[1] == before
     agreement.refresh_from_db()
     assert not agreement.signed_file
     assert not agreement.municipality_signed
