@@ -188,8 +188,7 @@ def application_edit(request, pk):
 
     saved_partly = False
     if request.method == "POST":
-        # A copy: a partial save writes the ids of the rows it created into it (below).
-        data = request.POST.copy()
+        data = request.POST
         form, formset, documents_form, documents = _draft_forms(application, data, request.FILES)
         complete = all([form.is_valid(), formset.is_valid(), documents_form.is_valid()])
         rows = formset.activities()
@@ -254,6 +253,8 @@ def _partly_saved_formset(application: Application, data, rows, *, add_row: bool
     """The activities as typed, after a save that kept some of them, bound again so that
     their errors show: each new row the save created carries its id from now on (posted
     again without it, the row would be saved twice), and "add activity" adds an empty row."""
+    # A copy of the post, which Django keeps unchangeable, to write those ids into.
+    data = data.copy()
     created = dict(application.activities.values_list("order", "pk"))
     for position, (index, row) in enumerate(rows, start=1):
         if row.id is None:

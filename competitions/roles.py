@@ -232,11 +232,16 @@ def reviews_call(user, competition: Competition) -> bool:
     return is_reviewer(user) and competition.reviewers.filter(pk=user.pk).exists()
 
 
-def acts_for(user, municipality: Municipality) -> bool:
-    """On the municipality's staff: may apply for it, and may not review its applications."""
-    return (
-        user.is_authenticated and user.is_active and municipality.staff.filter(pk=user.pk).exists()
-    )
+def acts_for(user, municipality: Municipality, *, on_staff: bool | None = None) -> bool:
+    """On the municipality's staff: may apply for it, and may not review its applications.
+
+    ``on_staff``: whether the user is on its staff, where the caller has read that already
+    (``acting_for``, with the row it locks); asked of the database otherwise."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if on_staff is None:
+        return municipality.staff.filter(pk=user.pk).exists()
+    return on_staff
 
 
 def municipalities_of(user) -> QuerySet[Municipality]:

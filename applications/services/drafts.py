@@ -3,7 +3,7 @@ activities and supporting documents."""
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -144,7 +144,7 @@ def application_update_draft(
     submission refuses it (``over_cap_problems`` says so to the form meanwhile).
     """
     with transaction.atomic():
-        return _draft_updated(application, by, details, activities)
+        return _draft_updated(application, by, details, activities)[0]
 
 
 def _draft_updated(
@@ -152,9 +152,14 @@ def _draft_updated(
     by: User,
     details: ApplicationDetails,
     activities: Sequence[ActivityData] | None,
-) -> Application:
-    """``application_update_draft`` inside a transaction that the caller holds."""
-    application = editable_draft(application.pk, by)
+    *,
+    competition: Competition | None = None,
+) -> tuple[Application, list[PlannedActivity] | None]:
+    """``application_update_draft`` inside a transaction that the caller holds;
+    ``competition`` is the call if the caller has read it under its lock. Returns the draft
+    and its activities as saved, each with its category (None if they were left as they
+    were)."""
+    application = editable_draft(application.pk, by, competition=competition)
     competition = application.competition
     ensure_accepting(competition, timezone.now())
     if activities is None:
@@ -168,19 +173,25 @@ def _draft_updated(
             saved={},
             by=by,
         )
-        return application
+        return application, None
     unclaimed = {activity.pk: activity for activity in application.activities.all()}
     saved = {pk: _activity_values(activity) for pk, activity in unclaimed.items()}
-    allowed_categories = set(competition.categories.values_list("pk", flat=True))
+    categories = {category.pk: category for category in competition.categories.all()}
     planned, problems = [], []
     for position, data in enumerate(activities, start=1):
         activity, activity_problems = _activity_planned(
-            application, position, data, unclaimed=unclaimed, categories=allowed_categories
+            application, position, data, unclaimed=unclaimed, categories=categories
         )
         planned.append(activity)
         problems.extend(activity_problems)
     total = sum((activity.cost for activity in planned), Decimal("0.00"))
     refuse_if_any([*problems, *_total_problems(total)])
+    for activity in planned:
+        # The categories read above, rather than one query a row when the submission's
+        # snapshot names them. A row kept with a category the call has dropped since (its
+        # category was not posted) reads its own.
+        if activity.category_id in categories:
+            activity.category = categories[activity.category_id]
     _draft_saved(
         application,
         details,
@@ -190,7 +201,7 @@ def _draft_updated(
         saved=saved,
         by=by,
     )
-    return application
+    return application, planned
 
 
 def _activity_planned(
@@ -199,7 +210,7 @@ def _activity_planned(
     data: ActivityData,
     *,
     unclaimed: dict[int, PlannedActivity],
-    categories: set[int],
+    categories: Collection[int],
 ) -> tuple[PlannedActivity, list[ValidationError]]:
     """The activity at ``position`` as it will be saved, and what is wrong with it.
 
@@ -237,7 +248,7 @@ def _activity_planned(
     return activity, [*problems, *_activity_row_problems(position, activity)]
 
 
-def _category_problems(position: int, category_id: int, categories: set[int]) -> list:
+def _category_problems(position: int, category_id: int, categories: Collection[int]) -> list:
     if category_id in categories:
         return []
     return [
@@ -421,8 +432,8 @@ def application_submit(*, application: Application, by: User) -> Application:
         # never be decided nor withdrawn: the call's lock first, as every state change takes
         # it (shared with other submissions), then the application's.
         competition = share_competition(application.competition_id)
-        application = lock_application(application.pk)
-        ensure_acts_for(by, application.municipality)
+        application = lock_application(application.pk, competition=competition, acting=by)
+        ensure_acts_for(by, application.municipality, on_staff=application.acting)
         if not application.is_draft:
             raise refusal(
                 _("Application %(reference)s has already been submitted."),
@@ -462,12 +473,18 @@ def application_save_and_submit(
     """
     with transaction.atomic():
         competition = share_competition(application.competition_id)
-        application = _draft_and_documents_saved(
-            application, by, details, activities, new_files, removed_document_ids
+        application, saved = _draft_and_documents_saved(
+            application,
+            by,
+            details,
+            activities,
+            new_files,
+            removed_document_ids,
+            competition=competition,
         )
         now = timezone.now()
         try:
-            submittable = _submittable_activities(application, competition, now)
+            submittable = _submittable_activities(application, competition, now, saved)
         except ValidationError as error:
             refused = SubmissionRefused(error, application)
         else:
@@ -475,9 +492,12 @@ def application_save_and_submit(
     raise refused
 
 
-def _submittable_activities(application: Application, competition, now) -> list:
+def _submittable_activities(
+    application: Application, competition, now, activities: list | None = None
+) -> list:
     """The draft's activities, if the draft may be submitted now; refused otherwise. Checks
-    only: nothing is written."""
+    only: nothing is written. ``activities``: the draft's, with their categories, as the
+    caller has just saved them in this transaction; read here if None."""
     ensure_accepting(competition, now)
     if now < competition.opens_at:
         raise refusal(
@@ -486,7 +506,8 @@ def _submittable_activities(application: Application, competition, now) -> list:
             opens=riga_time(competition.opens_at),
         )
     ensure_eligible(competition, application.municipality)
-    activities = list(application.activities.select_related("category"))
+    if activities is None:
+        activities = list(application.activities.select_related("category"))
     refuse_if_any(_submission_problems(application, activities))
     return activities
 
@@ -538,8 +559,8 @@ def application_withdraw(*, application: Application, by: User) -> Application:
     """Withdraw a submitted application before the decision; any allocation returns to the pool."""
     with transaction.atomic():
         competition = lock_competition(application.competition_id)
-        application = lock_application(application.pk)
-        ensure_acts_for(by, application.municipality)
+        application = lock_application(application.pk, competition=competition, acting=by)
+        ensure_acts_for(by, application.municipality, on_staff=application.acting)
         if competition.is_decided:
             raise refusal(
                 _(
@@ -640,7 +661,7 @@ def application_save_draft(
     with transaction.atomic():
         return _draft_and_documents_saved(
             application, by, details, activities, new_files, removed_document_ids
-        )
+        )[0]
 
 
 def _draft_and_documents_saved(
@@ -650,9 +671,15 @@ def _draft_and_documents_saved(
     activities: Sequence[ActivityData] | None,
     new_files: Sequence,
     removed_document_ids: Sequence[int],
-) -> Application:
-    """``application_save_draft`` inside a transaction that the caller holds."""
-    application = _draft_updated(application, by, details, activities)
+    *,
+    competition: Competition | None = None,
+) -> tuple[Application, list[PlannedActivity] | None]:
+    """``application_save_draft`` inside a transaction that the caller holds (``competition``
+    as ``_draft_updated`` takes it): the draft and its activities, as ``_draft_updated``
+    returns them."""
+    application, saved = _draft_updated(
+        application, by, details, activities, competition=competition
+    )
     # No ids to remove asks the database nothing: ``pk__in=[]`` is empty without a query.
     for document in application.documents.filter(pk__in=removed_document_ids):
         document_delete(document=document, by=by)
@@ -666,4 +693,4 @@ def _draft_and_documents_saved(
             # Whatever this writes to the row is rolled back with the rest of the save.
             document.file.delete(save=False)  # pragma: no mutate
         raise
-    return application
+    return application, saved

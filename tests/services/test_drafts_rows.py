@@ -247,3 +247,51 @@ def test_two_activities_changed_in_different_fields_are_both_saved_each_with_its
     ]
     for activity in saved.activities.all():
         assert activity.history.first().history_user == smiltene
+
+
+def test_the_snapshot_names_each_activitys_category_also_one_the_call_has_dropped_since(
+    saved, smiltene, call
+):
+    """Saved and submitted at once, the snapshot names the categories of the rows as saved:
+    one posted, and one kept as saved though the call no longer lists it."""
+    first, second = rows(saved)
+    dropped = ActivityCategory.objects.get(pk=first.category_id)
+    added = ActivityCategory.objects.create(code="konsultacijas", name_lv="Konsultācijas")
+    call.categories.add(added)
+    call.categories.remove(dropped)
+    submitted = services.application_save_and_submit(
+        application=saved,
+        by=smiltene,
+        details=DETAILS,
+        activities=[
+            dataclasses.replace(first, keep=frozenset({"category_id"})),
+            dataclasses.replace(second, category_id=added.pk),
+        ],
+    )
+    submitted.refresh_from_db()
+    assert [row["category"] for row in submitted.snapshot["activities"]] == [
+        dropped.code,
+        "konsultacijas",
+    ]
+    assert [row["title"] for row in submitted.snapshot["activities"]] == [
+        first.title,
+        second.title,
+    ]
+
+
+@pytest.mark.parametrize("act", ["save", "submit"])
+def test_a_staff_member_whose_account_is_closed_can_neither_save_nor_submit(saved, smiltene, act):
+    smiltene.is_active = False
+    smiltene.save()
+    if act == "save":
+        attempt = update(saved, smiltene, rows(saved))
+    else:
+        attempt = lambda: services.application_submit(application=saved, by=smiltene)  # noqa: E731
+    assert_refused(
+        attempt,
+        "not_municipality_staff",
+        "To var darīt tikai pašvaldības “Smiltenes novads” darbinieki.",
+        "Only staff of Smiltenes novads can do this.",
+    )
+    saved.refresh_from_db()
+    assert saved.is_draft
