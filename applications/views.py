@@ -37,7 +37,11 @@ def _own_application(request, pk, queryset=None) -> Application:
     """The application with this id if the user acts for its municipality; 404 otherwise, so
     that an id of another municipality reveals nothing, not even that it exists."""
     queryset = queryset if queryset is not None else Application.objects.all()
-    return get_object_or_404(queryset.of_municipality_staff(request.user), pk=pk)
+    application = get_object_or_404(queryset.of_municipality_staff(request.user), pk=pk)
+    # Found among the applications of the user's municipalities: the page's menu need not
+    # ask whether the user acts for one (remigration_portal.context_processors.portal).
+    request.acts_for_municipality = True
+    return application
 
 
 def _report(request, error: ValidationError) -> None:

@@ -1,5 +1,6 @@
 """What one save-and-submit costs the database: the same number of queries whatever the number
-of activities, and only the activities that changed written (each with its history row)."""
+of activities, and only the activities that changed written (each with its history row); and
+what the edit page costs it."""
 
 from datetime import date
 from decimal import Decimal
@@ -8,11 +9,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from applications import services
 from applications.models import Application, PlannedActivity
 
-from .factories import CompetitionFactory, category, municipality, staff_of
+from .factories import CompetitionFactory, UserFactory, category, municipality, staff_of
 from .test_portal_views import edit_url, form_data
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +27,9 @@ pytestmark = pytest.mark.django_db
 #: queries and the submission read the activities just saved again). Exactly so: fewer would
 #: mean a check left out.
 SAVE_AND_SUBMIT_QUERIES = 21
+
+#: Queries of the edit page of a draft (GET), whatever the number of activities.
+EDIT_PAGE_QUERIES = 6
 
 #: The general part as ``form_data`` posts it: saved so, the user changes only an activity.
 GENERAL = services.ApplicationDetails(
@@ -91,6 +96,36 @@ def test_save_and_submit_takes_the_same_queries_for_3_and_30_activities(client):
     counts = [save_and_submit_queries(client, user, count) for count in (3, 30)]
     assert counts[0] == counts[1], counts
     assert counts[0] == SAVE_AND_SUBMIT_QUERIES, counts
+
+
+def edit_page_queries(client, user, count: int) -> tuple[int, str]:
+    application = draft_with(user, count)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(edit_url(application))
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_edit_page_takes_the_same_queries_for_3_and_30_activities_menu_included(client):
+    """The user, the draft with its call and municipality, the call's categories, the
+    activities and the documents: the menu of a municipality's staff is shown without asking
+    again whether the user is on one's staff."""
+    user = staff_of("smiltenes-novads")
+    client.force_login(user)
+    (few, page), (many, _page) = (edit_page_queries(client, user, n) for n in (3, 30))
+    assert few == many == EDIT_PAGE_QUERIES, (few, many)
+    menu = page.split('id="main-nav"')[1].split("</ul>")[0]
+    assert reverse("applications:dashboard") in menu
+    assert reverse("grants:list") in menu
+
+
+def test_other_pages_still_ask_whether_the_user_acts_for_a_municipality(client):
+    client.force_login(staff_of("smiltenes-novads"))
+    menu = client.get(reverse("home")).content.decode().split('id="main-nav"')[1]
+    assert reverse("applications:dashboard") in menu.split("</ul>")[0]
+    client.force_login(UserFactory(username="neviens"))
+    menu = client.get(reverse("home")).content.decode().split('id="main-nav"')[1]
+    assert reverse("applications:dashboard") not in menu.split("</ul>")[0]
 
 
 # --- only what changed is written --------------------------------------------------------------
