@@ -600,8 +600,8 @@ def application_delete_draft(*, application: Application, by: User) -> None:
         application = editable_draft(application.pk, by)
         files = [document.file for document in application.documents.all()]
         changed_by(application, by).delete()
-        # The files go only once the rows are gone for good.
-        transaction.on_commit(lambda: [file.delete(save=False) for file in files])
+        # The files go only once the rows are gone for good (from storage: no row to update).
+        transaction.on_commit(lambda: [file.storage.delete(file.name) for file in files])
 
 
 # --- supporting documents -------------------------------------------------------------------
@@ -644,7 +644,7 @@ def document_delete(*, document: SupportingDocument, by: User) -> None:
         editable_draft(document.application_id, by)
         file = document.file
         document.delete()
-        transaction.on_commit(lambda: file.delete(save=False))
+        transaction.on_commit(lambda: file.storage.delete(file.name))
 
 
 def application_save_draft(

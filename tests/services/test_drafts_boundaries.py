@@ -194,6 +194,23 @@ def test_deleting_a_draft_removes_its_rows_and_then_its_files_recording_who(
     assert gone.history_user == smiltene
 
 
+def test_a_document_removed_goes_with_its_file_once_committed_and_the_others_stay(
+    draft, smiltene, settings, django_capture_on_commit_callbacks
+):
+    kept, removed = (
+        services.document_add(application=draft, by=smiltene, file=pdf(name))
+        for name in ("paliek.pdf", "iznem.pdf")
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.document_delete(document=removed, by=smiltene)
+    # Until the removal is committed, the file is still there.
+    assert len(stored_files(settings)) == 2
+    for callback in callbacks:
+        callback()
+    assert stored_files(settings) == [Path(kept.file.path)]
+    assert list(draft.documents.all()) == [kept]
+
+
 def test_a_draft_is_deleted_only_by_its_municipalitys_staff(draft):
     error = refused(
         lambda: services.application_delete_draft(application=draft, by=staff_of("valkas-novads")),
