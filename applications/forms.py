@@ -229,14 +229,17 @@ class BaseActivityFormSet(BaseInlineFormSet):
         # the rows rather than once for each of them.
         return {
             "rows": rows,
+            # The rows' hidden field of the draft's id, which the cards leave out.
+            "draft_field": self.fk.name,
             "text": {"activity": str(_("Activity")), "remove": str(_("Remove this activity"))},
             "labels": {name: str(field.label) for name, field in self.form.base_fields.items()},
         }
 
     def empty_row(self) -> str:
         """The empty form's card, with no number: the row the page's script copies for a new
-        activity. It is the same for every draft of a call in a language, so each process
-        renders it once for its prefix, language and categories (their ids and names)."""
+        activity. It is the same for every draft of a call in a language (it holds no draft's
+        id: the cards leave the formset's foreign key out), so each process renders it once
+        for its prefix, language and categories (their ids and names)."""
         key = (self.prefix, get_language(), tuple(self.category_choices))
         html = _EMPTY_ROWS.get(key)
         if html is None:

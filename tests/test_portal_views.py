@@ -925,3 +925,38 @@ def test_a_partly_saved_draft_is_not_submitted(client, draft):
     draft.refresh_from_db()
     assert draft.is_draft
     assert draft.activities.count() == 1
+
+
+def test_a_row_added_to_a_draft_is_saved_to_it_after_another_municipality_opened_its_own(client):
+    """The new row's card is made once for a call and shared by its drafts: it names no
+    draft, and a row added from it on a second municipality's draft is saved to that draft."""
+    call = CompetitionFactory()
+    opened = []
+    for slug in ("smiltenes-novads", "valkas-novads"):
+        user = staff_of(slug)
+        draft = services.application_start(
+            competition=call, municipality=municipality(slug), by=user
+        )
+        client.force_login(user)
+        page = client.get(edit_url(draft)).content.decode()
+        card = page.split('id="activity-template"')[1].split("</template>")[0]
+        opened.append((user, draft, card))
+    (_smiltene, first, card), (_valka, second, second_card) = opened
+    assert card == second_card
+    assert 'name="activities-__prefix__-title"' in card
+    assert "activities-__prefix__-application" not in card
+    # Valka's staff add a row from the card and save: the browser posts the card's fields,
+    # its hidden ones as the card holds them.
+    data = form_data(second, [{"title": "Seminārs Valkā", "cost": "700"}])
+    del data["activities-0-application"]
+    hidden = re.findall(r'<input type="hidden" name="activities-__prefix__-(\w+)"([^>]*)>', card)
+    assert hidden
+    for name, attributes in hidden:
+        value = re.search(r'value="([^"]*)"', attributes)
+        data[f"activities-0-{name}"] = value.group(1) if value else ""
+    response = client.post(edit_url(second), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(second.activities.values_list("title", "cost")) == [
+        ("Seminārs Valkā", Decimal("700.00"))
+    ]
+    assert not first.activities.exists()

@@ -128,6 +128,26 @@ def test_other_pages_still_ask_whether_the_user_acts_for_a_municipality(client):
     assert reverse("applications:dashboard") not in menu.split("</ul>")[0]
 
 
+#: Queries of ``application_submit`` of a saved draft (a year's counter already made) and of
+#: ``application_withdraw`` of the submitted application: the user's place on the
+#: municipality's staff is read with the application's lock, not after it.
+SUBMIT_QUERIES, WITHDRAW_QUERIES = 11, 6
+
+
+def test_a_submission_and_a_withdrawal_take_their_queries_whatever_the_activities(client):
+    user = staff_of("smiltenes-novads")
+    services.application_submit(application=draft_with(user, 1), by=user)
+    counted = []
+    for count in (3, 30):
+        draft = draft_with(user, count)
+        with CaptureQueriesContext(connection) as submitting:
+            submitted = services.application_submit(application=draft, by=user)
+        with CaptureQueriesContext(connection) as withdrawing:
+            services.application_withdraw(application=submitted, by=user)
+        counted.append((len(submitting), len(withdrawing)))
+    assert counted == [(SUBMIT_QUERIES, WITHDRAW_QUERIES)] * 2, counted
+
+
 # --- only what changed is written --------------------------------------------------------------
 
 

@@ -52,34 +52,23 @@ def share_competition(competition_id: int) -> Competition:
     raise Competition.DoesNotExist(f"No call with id {competition_id}.")
 
 
-def lock_application(
-    application_id: int, *, competition: Competition | None = None, acting: User | None = None
-) -> Application:
-    """The application under its row lock, with its municipality and its call.
-
-    ``competition``: the call as the caller has just read it under the call's own lock, put on
-    the application instead of being read again. ``acting``: a user; whether they are on the
-    municipality's staff is read in the same query, as ``application.acting``.
-    """
+def lock_application(application_id: int, *, acting: User | None = None) -> Application:
+    """The application under its row lock, with its call and its municipality; with
+    ``acting`` (a user), whether they are on the municipality's staff is read in the same
+    query, as ``application.acting``."""
     # Two browser tabs saving the same draft, or a save racing the submission, would
     # interleave their activity writes; the row lock makes them take turns.
-    queryset = Application.objects.select_for_update(of=("self",)).select_related("municipality")
-    if competition is None:
-        queryset = queryset.select_related("competition")
+    queryset = Application.objects.select_for_update(of=("self",)).select_related(
+        "competition", "municipality"
+    )
     if acting is not None:
         queryset = queryset.annotate(acting=roles.acting_for(acting))
-    application = queryset.get(pk=application_id)
-    if competition is not None:
-        application.competition = competition
-    return application
+    return queryset.get(pk=application_id)
 
 
-def editable_draft(
-    application_id: int, by: User, *, competition: Competition | None = None
-) -> Application:
-    """The application, locked, if ``by`` acts for its municipality and it is still a draft;
-    ``competition`` as ``lock_application`` takes it."""
-    application = lock_application(application_id, competition=competition, acting=by)
+def editable_draft(application_id: int, by: User) -> Application:
+    """The application, locked, if ``by`` acts for its municipality and it is still a draft."""
+    application = lock_application(application_id, acting=by)
     ensure_acts_for(by, application.municipality, on_staff=application.acting)
     if not application.is_draft:
         raise refusal(

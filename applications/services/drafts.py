@@ -152,14 +152,11 @@ def _draft_updated(
     by: User,
     details: ApplicationDetails,
     activities: Sequence[ActivityData] | None,
-    *,
-    competition: Competition | None = None,
 ) -> tuple[Application, list[PlannedActivity] | None]:
-    """``application_update_draft`` inside a transaction that the caller holds;
-    ``competition`` is the call if the caller has read it under its lock. Returns the draft
-    and its activities as saved, each with its category (None if they were left as they
-    were)."""
-    application = editable_draft(application.pk, by, competition=competition)
+    """``application_update_draft`` inside a transaction that the caller holds. Returns the
+    draft and its activities as saved, each with its category (None if they were left as
+    they were)."""
+    application = editable_draft(application.pk, by)
     competition = application.competition
     ensure_accepting(competition, timezone.now())
     if activities is None:
@@ -432,7 +429,7 @@ def application_submit(*, application: Application, by: User) -> Application:
         # never be decided nor withdrawn: the call's lock first, as every state change takes
         # it (shared with other submissions), then the application's.
         competition = share_competition(application.competition_id)
-        application = lock_application(application.pk, competition=competition, acting=by)
+        application = lock_application(application.pk, acting=by)
         ensure_acts_for(by, application.municipality, on_staff=application.acting)
         if not application.is_draft:
             raise refusal(
@@ -474,13 +471,7 @@ def application_save_and_submit(
     with transaction.atomic():
         competition = share_competition(application.competition_id)
         application, saved = _draft_and_documents_saved(
-            application,
-            by,
-            details,
-            activities,
-            new_files,
-            removed_document_ids,
-            competition=competition,
+            application, by, details, activities, new_files, removed_document_ids
         )
         now = timezone.now()
         try:
@@ -559,7 +550,7 @@ def application_withdraw(*, application: Application, by: User) -> Application:
     """Withdraw a submitted application before the decision; any allocation returns to the pool."""
     with transaction.atomic():
         competition = lock_competition(application.competition_id)
-        application = lock_application(application.pk, competition=competition, acting=by)
+        application = lock_application(application.pk, acting=by)
         ensure_acts_for(by, application.municipality, on_staff=application.acting)
         if competition.is_decided:
             raise refusal(
@@ -671,15 +662,10 @@ def _draft_and_documents_saved(
     activities: Sequence[ActivityData] | None,
     new_files: Sequence,
     removed_document_ids: Sequence[int],
-    *,
-    competition: Competition | None = None,
 ) -> tuple[Application, list[PlannedActivity] | None]:
-    """``application_save_draft`` inside a transaction that the caller holds (``competition``
-    as ``_draft_updated`` takes it): the draft and its activities, as ``_draft_updated``
-    returns them."""
-    application, saved = _draft_updated(
-        application, by, details, activities, competition=competition
-    )
+    """``application_save_draft`` inside a transaction that the caller holds: the draft and
+    its activities, as ``_draft_updated`` returns them."""
+    application, saved = _draft_updated(application, by, details, activities)
     # No ids to remove asks the database nothing: ``pk__in=[]`` is empty without a query.
     for document in application.documents.filter(pk__in=removed_document_ids):
         document_delete(document=document, by=by)
