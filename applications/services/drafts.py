@@ -623,8 +623,9 @@ def document_add(*, application: Application, by: User, file: File) -> Supportin
         try:
             document.save()
         except Exception:
-            # The row did not make it: the file must not stay behind without it.
-            document.file.delete(save=False)
+            # The row did not make it: the file must not stay behind without it. The flag is
+            # whether to write the row again: False and None both leave it.
+            document.file.delete(save=False)  # pragma: no mutate
             raise
         return document
 
