@@ -297,6 +297,22 @@ def test_a_submitted_report_is_returned_by_a_coordinator_with_a_comment_and_the_
     )
 
 
+def test_a_document_is_added_with_its_description_trimmed_or_none_when_not_given(valka):
+    grant, staff, _boss = valka
+    report = filed(grant, staff, ["3000.00", "2000.00"])
+    described, bare = (
+        settlement.report_document_add(report=report, by=staff, file=upload, **description)
+        for upload, description in (
+            (SimpleUploadedFile("foto.pdf", PDF), {"description": "  Foto no semināra  "}),
+            (SimpleUploadedFile("akts.pdf", PDF), {}),
+        )
+    )
+    described.refresh_from_db()
+    bare.refresh_from_db()
+    assert (described.original_name, described.description) == ("foto.pdf", "Foto no semināra")
+    assert (bare.original_name, bare.description) == ("akts.pdf", "")
+
+
 # --- deleting a report's document -----------------------------------------------------------
 
 
