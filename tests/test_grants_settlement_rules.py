@@ -313,6 +313,38 @@ def test_a_document_is_added_with_its_description_trimmed_or_none_when_not_given
     assert (bare.original_name, bare.description) == ("akts.pdf", "")
 
 
+def test_a_reports_twentieth_document_is_accepted_and_the_twenty_first_refused(valka):
+    grant, staff, _boss = valka
+    report = filed(grant, staff, ["3000.00", "2000.00"])
+    invoice = report.documents.get()
+    for number in range(18):
+        ReportDocument.objects.create(
+            report=report,
+            file=invoice.file.name,
+            original_name=f"rekins-{number}.pdf",
+            content_type=invoice.content_type,
+            size=invoice.size,
+            sha256=invoice.sha256,
+            uploaded_by=staff,
+            uploaded_at=timezone.now(),
+        )
+
+    def add(name):
+        return settlement.report_document_add(
+            report=report, by=staff, file=SimpleUploadedFile(name, PDF)
+        )
+
+    add("divdesmitais.pdf")
+    assert report.documents.count() == 20
+    error = refused(lambda: add("vel.pdf"))
+    assert codes(error) == ["too_many_documents"]
+    assert text(error) == "Pārskatam var pievienot ne vairāk kā 20 dokumentus."
+    assert text(refused(lambda: add("vel.pdf"), language="en")) == (
+        "A report may have at most 20 documents."
+    )
+    assert report.documents.count() == 20
+
+
 # --- deleting a report's document -----------------------------------------------------------
 
 
