@@ -66,10 +66,16 @@ def lock_application(application_id: int, *, acting: User | None = None) -> Appl
     return queryset.get(pk=application_id)
 
 
-def editable_draft(application_id: int, by: User) -> Application:
-    """The application, locked, if ``by`` acts for its municipality and it is still a draft."""
+def lock_acted_for(application_id: int, by: User) -> Application:
+    """The application, locked, if ``by`` acts for its municipality (read with the lock)."""
     application = lock_application(application_id, acting=by)
     ensure_acts_for(by, application.municipality, on_staff=application.acting)
+    return application
+
+
+def editable_draft(application_id: int, by: User) -> Application:
+    """The application, locked, if ``by`` acts for its municipality and it is still a draft."""
+    application = lock_acted_for(application_id, by)
     if not application.is_draft:
         raise refusal(
             _("Application %(reference)s has been submitted and can no longer be changed."),

@@ -38,7 +38,7 @@ from .common import (
     ensure_accepting,
     ensure_acts_for,
     ensure_eligible,
-    lock_application,
+    lock_acted_for,
     lock_competition,
     next_number,
     over_cap_refusal,
@@ -429,8 +429,7 @@ def application_submit(*, application: Application, by: User) -> Application:
         # never be decided nor withdrawn: the call's lock first, as every state change takes
         # it (shared with other submissions), then the application's.
         competition = share_competition(application.competition_id)
-        application = lock_application(application.pk, acting=by)
-        ensure_acts_for(by, application.municipality, on_staff=application.acting)
+        application = lock_acted_for(application.pk, by)
         if not application.is_draft:
             raise refusal(
                 _("Application %(reference)s has already been submitted."),
@@ -550,8 +549,7 @@ def application_withdraw(*, application: Application, by: User) -> Application:
     """Withdraw a submitted application before the decision; any allocation returns to the pool."""
     with transaction.atomic():
         competition = lock_competition(application.competition_id)
-        application = lock_application(application.pk, acting=by)
-        ensure_acts_for(by, application.municipality, on_staff=application.acting)
+        application = lock_acted_for(application.pk, by)
         if competition.is_decided:
             raise refusal(
                 _(
