@@ -56,21 +56,40 @@ if TEST_DATABASE_TEMPLATE:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+#: Under ``make mutation``, each test's whole time (its fixtures' setup and teardown with its
+#: call), as mutmut's first pass ran it. mutmut records only the call: a test whose fixture
+#: loads the demo or signs an agreement would look instant.
+MUTATION_DURATIONS = Path("mutation-test-durations.json")
+_durations: dict[str, float] = {}
+
+
+def _mutmut_phase() -> str:
+    return os.environ.get("MUTANT_UNDER_TEST", "")
+
+
+def pytest_runtest_logreport(report):
+    if _mutmut_phase() == "stats":
+        _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    if _mutmut_phase() == "stats" and _durations:
+        MUTATION_DURATIONS.write_text(json.dumps(_durations))
+
+
 def pytest_collection_modifyitems(config, items):
     """Under ``make mutation``, a changed module's tests run quickest first.
 
     mutmut runs the tests that cover a change with ``-x`` and stops at the first failure, in the
     order collected; most changes are caught by some quick test, so running those first makes a
-    caught change cost seconds instead of a walk past the slow ones (agreement PDFs) to reach it.
-    The durations are those mutmut measured in its first pass. The suite passes in any order
-    (pytest-randomly), so the order changes nothing else.
+    caught change cost a second instead of a walk past the slow ones (the demo, agreement PDFs)
+    to reach it. The durations are each test's whole time in mutmut's first pass, fixtures
+    included. The suite passes in any order (pytest-randomly), so the order changes nothing
+    else.
     """
-    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+    if "__mutmut_" not in _mutmut_phase() or not MUTATION_DURATIONS.exists():
         return
-    stats = Path("mutmut-stats.json")
-    if not stats.exists():
-        return
-    durations = json.loads(stats.read_text()).get("duration_by_test", {})
+    durations = json.loads(MUTATION_DURATIONS.read_text())
     items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
 
 
