@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # pytest-django still runs every test with DEBUG off.
 TEST_ENV := DJANGO_DEBUG=1 PYTHONHASHSEED=0
 
-.PHONY: run test lint format bench messages mutation clean dirs \
+.PHONY: run test lint format bench messages mutation mutation-resume clean dirs \
 	packages-run packages-test packages-bench packages-messages packages-lint
 
 # Each target's first prerequisite checks the Debian packages it needs, before .venv is made:
@@ -61,6 +61,11 @@ MUTATION_CHILDREN ?= 2
 
 mutation: packages-test $(STAMP) dirs
 	rm -rf mutants var/mutation
+	$(MAKE) mutation-resume
+
+# Goes on with a run stopped part way, in the same mutants/: mutmut keeps each change's result
+# and runs again only the functions changed since (and their changes not run yet).
+mutation-resume: packages-test $(STAMP) dirs
 	mkdir -p var/mutation
 	DJANGO_VAR_DIR=$(CURDIR)/var/mutation $(TEST_ENV) $(BIN)/python manage.py migrate --noinput -v0
 	TEST_DATABASE_TEMPLATE=$(CURDIR)/var/mutation/db.sqlite3 DJANGO_VAR_DIR=$(CURDIR)/var \

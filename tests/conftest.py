@@ -4,6 +4,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections import Counter
 from contextlib import closing
 from html.parser import HTMLParser
 from pathlib import Path
@@ -60,6 +61,8 @@ if TEST_DATABASE_TEMPLATE:
 #: call), as mutmut's first pass ran it. mutmut records only the call: a test whose fixture
 #: loads the demo or signs an agreement would look instant.
 MUTATION_DURATIONS = Path("mutation-test-durations.json")
+#: Under ``make mutation``, the tests that caught a change, a file for each changed function.
+MUTATION_CATCHERS = Path("mutation-catchers")
 _durations: dict[str, float] = {}
 
 
@@ -67,9 +70,19 @@ def _mutmut_phase() -> str:
     return os.environ.get("MUTANT_UNDER_TEST", "")
 
 
+def _changed_function() -> str | None:
+    # grants.settlement.x_report_accept__mutmut_12 -> grants.settlement.x_report_accept
+    function, marker, _number = _mutmut_phase().partition("__mutmut_")
+    return function if marker else None
+
+
 def pytest_runtest_logreport(report):
     if _mutmut_phase() == "stats":
         _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+    elif report.failed and (function := _changed_function()):
+        MUTATION_CATCHERS.mkdir(exist_ok=True)
+        with (MUTATION_CATCHERS / function).open("a") as catchers:
+            catchers.write(report.nodeid + "\n")
 
 
 def pytest_sessionfinish(session):
@@ -78,19 +91,24 @@ def pytest_sessionfinish(session):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under ``make mutation``, a changed module's tests run quickest first.
+    """Under ``make mutation``, the tests most likely to catch a change run first.
 
     mutmut runs the tests that cover a change with ``-x`` and stops at the first failure, in the
-    order collected; most changes are caught by some quick test, so running those first makes a
-    caught change cost a second instead of a walk past the slow ones (the demo, agreement PDFs)
-    to reach it. The durations are each test's whole time in mutmut's first pass, fixtures
-    included. The suite passes in any order (pytest-randomly), so the order changes nothing
-    else.
+    order collected. First come the tests that caught earlier changes to the same function (the
+    changes of one function are mostly caught by the same few tests), then the rest quickest
+    first, so that a caught change costs a second instead of a walk past the slow tests (the
+    demo, agreement PDFs) to reach the one that fails. The durations are each test's whole time
+    in mutmut's first pass, fixtures included. The suite passes in any order (pytest-randomly),
+    so the order changes nothing else: a change is caught when any of its tests fails.
     """
-    if "__mutmut_" not in _mutmut_phase() or not MUTATION_DURATIONS.exists():
+    function = _changed_function()
+    if function is None or not MUTATION_DURATIONS.exists():
         return
     durations = json.loads(MUTATION_DURATIONS.read_text())
-    items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
+    caught_by = Counter()
+    if (MUTATION_CATCHERS / function).exists():
+        caught_by.update((MUTATION_CATCHERS / function).read_text().splitlines())
+    items.sort(key=lambda item: (-caught_by[item.nodeid], durations.get(item.nodeid, float("inf"))))
 
 
 def pytest_runtest_setup(item):
