@@ -86,8 +86,11 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session):
+    # mutmut's first pass runs every test; a later run (make mutation-resume) runs only the
+    # tests that are new since, whose times join those already recorded.
     if _mutmut_phase() == "stats" and _durations:
-        MUTATION_DURATIONS.write_text(json.dumps(_durations))
+        recorded = json.loads(MUTATION_DURATIONS.read_text()) if MUTATION_DURATIONS.exists() else {}
+        MUTATION_DURATIONS.write_text(json.dumps({**recorded, **_durations}))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -95,11 +98,12 @@ def pytest_collection_modifyitems(config, items):
 
     mutmut runs the tests that cover a change with ``-x`` and stops at the first failure, in the
     order collected. First come the tests that caught earlier changes to the same function (the
-    changes of one function are mostly caught by the same few tests), then the rest quickest
-    first, so that a caught change costs a second instead of a walk past the slow tests (the
-    demo, agreement PDFs) to reach the one that fails. The durations are each test's whole time
-    in mutmut's first pass, fixtures included. The suite passes in any order (pytest-randomly),
-    so the order changes nothing else: a change is caught when any of its tests fails.
+    changes of one function are mostly caught by the same few tests), those that catch most for
+    their time first; then the rest quickest first. So a caught change costs about a second
+    instead of a walk past the slow tests (the demo, agreement PDFs) to the one that fails. The
+    durations are each test's whole time in mutmut's first pass, fixtures included. The suite
+    passes in any order (pytest-randomly), so the order changes nothing else: a change is
+    caught when any of its tests fails.
     """
     function = _changed_function()
     if function is None or not MUTATION_DURATIONS.exists():
@@ -108,7 +112,13 @@ def pytest_collection_modifyitems(config, items):
     caught_by = Counter()
     if (MUTATION_CATCHERS / function).exists():
         caught_by.update((MUTATION_CATCHERS / function).read_text().splitlines())
-    items.sort(key=lambda item: (-caught_by[item.nodeid], durations.get(item.nodeid, float("inf"))))
+
+    def cost(item):
+        took = durations.get(item.nodeid, float("inf"))
+        caught = caught_by[item.nodeid]
+        return (0, took / caught) if caught else (1, took)
+
+    items.sort(key=cost)
 
 
 def pytest_runtest_setup(item):
