@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
+from applications.models import snapshot_digest
 from grants import settlement
 from grants.models import Grant, Payment, Report, ReportDocument
 from grants.settlement import LineDecision, ReportLineData
@@ -271,6 +272,60 @@ def test_a_line_within_its_tolerance_is_submitted_frozen_with_its_sha256(gulbene
     assert report.snapshot["documents"][0]["name"] == "rekins.pdf"
     grant.refresh_from_db()
     assert grant.status == Grant.Status.REPORTING
+
+
+def test_a_submitted_report_is_frozen_whole_each_field_under_its_own_name(gulbene):
+    """The snapshot is what the SHA-256 is taken of, so it must hold every field of the report
+    and of each line, each under its own name: figures that differ from field to field, so
+    that two swapped or misnamed keys show."""
+    grant, staff, _boss = gulbene
+    plan = list(settlement.approved_plan(grant).lines.order_by("position"))
+    lines = [
+        ReportLineData(
+            plan_line=line,
+            done=f"Paveikts {position}",
+            actual_cost=Decimal(cost),
+            people_reached=100 + position,
+            events_held=10 + position,
+            materials_produced=1000 + position,
+        )
+        for position, (line, cost) in enumerate(zip(plan, ["2900.00", "1950.50"], strict=True))
+    ]
+    report = settlement.report_save_draft(
+        grant=grant, kind="final", by=staff, summary="Paveiktais kopumā", lines=lines
+    )
+    settlement.report_document_add(
+        report=report, by=staff, file=SimpleUploadedFile("rekins.pdf", PDF), description="Rēķins"
+    )
+    report = settlement.report_submit(report=report, by=staff)
+    document = report.documents.get()
+    expected = {
+        "grant": grant.pk,
+        "application": grant.application.reference,
+        "kind": "final",
+        "version": report.number,
+        "summary": "Paveiktais kopumā",
+        "claimed_total": "4850.50",
+        "lines": [
+            {
+                "plan_line": line.key,
+                "title": line.title,
+                "category": line.category.code,
+                "agreed_cost": str(line.cost),
+                "done": f"Paveikts {position}",
+                "actual_cost": cost,
+                "people_reached": 100 + position,
+                "events_held": 10 + position,
+                "materials_produced": 1000 + position,
+            }
+            for position, (line, cost) in enumerate(zip(plan, ["2900.00", "1950.50"], strict=True))
+        ],
+        "documents": [{"name": "rekins.pdf", "description": "Rēķins", "sha256": document.sha256}],
+    }
+    assert report.snapshot == expected
+    report.refresh_from_db()
+    assert report.snapshot == expected
+    assert report.sha256 == snapshot_digest(expected)
 
 
 def test_a_total_above_the_agreed_total_is_refused_with_the_excess(gulbene):
