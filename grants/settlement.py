@@ -267,12 +267,14 @@ def _check_repayment(grant: Grant, ledger, amount: Decimal) -> None:
 
 def _apply(grant: Grant, payment: Payment, by: User) -> None:
     """Add the row to the grant's sums, in the row's transaction."""
-    signed = payment.amount * (-1 if payment.is_reversal else 1)
+    signed = -payment.amount if payment.is_reversal else payment.amount
     if payment.kind == PaymentKind.REPAYMENT:
         grant.repaid_total += signed
     else:
         grant.paid_total += signed
-    changed_by(grant, by).save(update_fields=["paid_total", "repaid_total", "updated_at"])
+    recorded = changed_by(grant, by)
+    # The row was read under its lock by the caller: saving every field writes the same values.
+    recorded.save(update_fields=["paid_total", "repaid_total", "updated_at"])  # pragma: no mutate
 
 
 def payment_reverse(
@@ -546,6 +548,8 @@ def report_document_add(
         checked = check_document(file)
         document = ReportDocument(
             report=report,
+            # The stored name is random: it cannot collide, traverse or be guessed.
+            file=File(file, name=f"{uuid.uuid4().hex}{checked.extension}"),
             original_name=checked.name,
             description=description.strip(),
             content_type=checked.content_type,
@@ -554,9 +558,9 @@ def report_document_add(
             uploaded_by=by,
             uploaded_at=timezone.now(),
         )
-        # Stored through the storage's API only (it may be object storage, not a disk).
-        document.file.save(f"{uuid.uuid4().hex}{checked.extension}", file, save=False)
+        # The stored file, removed again if the row or the transaction fails after it.
         files.append(document.file)
+        # Stores the file through the storage's API (FileField.pre_save), then writes the row.
         document.save()
         return document
 

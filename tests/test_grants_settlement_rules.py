@@ -6,15 +6,20 @@ These are the changes to ``grants.settlement`` and ``grants.services`` that ``ma
 showed no test noticed. Each grant in progress renders its agreement PDF: one grant a test.
 """
 
+import dataclasses
+import hashlib
 import re
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
 from django.utils import timezone, translation
 
 from competitions.languages import language_record
@@ -39,6 +44,12 @@ def refused(act, *, language="lv") -> ValidationError:
 def both(act) -> tuple[str, str]:
     """The refusal's message as the Latvian and the English reader see it."""
     return text(refused(act)), text(refused(act, language="en"))
+
+
+def stored_files() -> list[str]:
+    """Every file on the default storage, by its name (the tests' media folder is their own)."""
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
 def recent(moment) -> bool:
@@ -311,6 +322,43 @@ def test_a_document_is_added_with_its_description_trimmed_or_none_when_not_given
     bare.refresh_from_db()
     assert (described.original_name, described.description) == ("foto.pdf", "Foto no semināra")
     assert (bare.original_name, bare.description) == ("akts.pdf", "")
+
+
+def test_a_document_is_stored_under_a_random_name_with_its_checked_type_size_and_digest(
+    valka,
+):
+    grant, staff, _boss = valka
+    report = filed(grant, staff, ["3000.00", "2000.00"])
+    document = settlement.report_document_add(
+        report=report, by=staff, file=SimpleUploadedFile("../../foto.pdf", PDF, "image/png")
+    )
+    document.refresh_from_db()
+    # The name given by the upload is kept for show only; the stored one is the service's.
+    assert document.original_name == "foto.pdf"
+    assert re.fullmatch(rf"grants/{grant.pk}/reports/[0-9a-f]{{32}}\.pdf", document.file.name)
+    # The type is what the content is, not what the browser said.
+    assert document.content_type == "application/pdf"
+    assert (document.size, document.sha256) == (len(PDF), hashlib.sha256(PDF).hexdigest())
+    with default_storage.open(document.file.name) as stored_file:
+        assert stored_file.read() == PDF
+
+
+def test_a_document_whose_row_cannot_be_saved_leaves_no_file_behind(valka, monkeypatch):
+    grant, staff, _boss = valka
+    report = filed(grant, staff, ["3000.00", "2000.00"])
+    before = stored_files()
+    checked = settlement.check_document
+
+    def checked_with_a_size_the_table_refuses(file):
+        return dataclasses.replace(checked(file), size=-1)
+
+    monkeypatch.setattr(settlement, "check_document", checked_with_a_size_the_table_refuses)
+    with pytest.raises(IntegrityError):
+        settlement.report_document_add(
+            report=report, by=staff, file=SimpleUploadedFile("foto.pdf", PDF)
+        )
+    assert stored_files() == before
+    assert report.documents.count() == 1
 
 
 def test_a_reports_twentieth_document_is_accepted_and_the_twenty_first_refused(valka):

@@ -100,6 +100,9 @@ def test_staff_attach_an_invoice_submit_and_get_the_receipt(
     document = report.documents.get()
     download = client.get(reverse("grants:report_document", args=[grant.pk, document.pk]))
     assert b"".join(download.streaming_content) == PDF
+    # Sent as the type its content was checked to be, as a download under the name given.
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"] == 'attachment; filename="rekins.pdf"'
     # The coordinators are told, and the form leads to the receipt while the report waits.
     assert client.get(url)["Location"] == response["Location"]
 
