@@ -380,9 +380,10 @@ def _ensure_reportable(grant: Grant, kind: str) -> None:
                 "final_report_submitted",
             )
     if _accepted_report(grant, kind) is not None:
-        raise refusal(
-            _("The %(kind)s is already accepted."), "report_accepted", kind=ReportKind(kind).label
-        )
+        # The label in the language of the message, as get_kind_display() gives it: a lazy
+        # one would follow whatever language is active when the message is read.
+        label = str(ReportKind(kind).label)
+        raise refusal(_("The %(kind)s is already accepted."), "report_accepted", kind=label)
 
 
 def _check_report_lines(plan: PlanVersion, lines: Sequence[ReportLineData]) -> None:

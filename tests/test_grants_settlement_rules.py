@@ -393,6 +393,51 @@ def test_a_reports_twentieth_document_is_accepted_and_the_twenty_first_refused(v
     assert report.documents.count() == 20
 
 
+# --- which reports may be filed -------------------------------------------------------------
+
+
+def draft_of(grant, staff, kind, costs):
+    return settlement.report_save_draft(
+        grant=grant, kind=kind, by=staff, summary="Paveikts", lines=lines_of(grant, costs)
+    )
+
+
+def test_an_interim_report_is_filed_while_the_final_is_a_draft_and_refused_once_it_is_not(valka):
+    grant, staff, _boss = valka
+    final = filed(grant, staff, ["3000.00", "2000.00"])
+    interim = draft_of(grant, staff, "interim", ["1000.00", "500.00"])
+    assert (interim.kind, interim.status) == ("interim", "draft")
+    settlement.report_submit(report=final, by=staff)
+
+    def again():
+        return draft_of(grant, staff, "interim", ["1200.00", "500.00"])
+
+    assert codes(refused(again)) == ["final_report_submitted"]
+    assert both(again) == (
+        "Noslēguma pārskats ir iesniegts; starpposma pārskats vairs nav jāiesniedz.",
+        "The final report is submitted; the interim report is no longer filed.",
+    )
+    interim.refresh_from_db()
+    assert interim.lines.order_by("plan_line__position").first().actual_cost == Decimal("1000.00")
+
+
+def test_an_accepted_report_is_not_filed_again_and_the_refusal_names_its_kind(valka):
+    grant, staff, boss = valka
+    settlement.report_accept(
+        report=submitted(grant, staff, ["1000.00", "500.00"], kind="interim"), by=boss
+    )
+
+    def again():
+        return draft_of(grant, staff, "interim", ["1200.00", "500.00"])
+
+    assert codes(refused(again)) == ["report_accepted"]
+    assert both(again) == (
+        "Pārskats (starpposma pārskats) jau ir apstiprināts.",
+        "The interim report is already accepted.",
+    )
+    assert Report.objects.filter(grant=grant).count() == 1
+
+
 # --- deleting a report's document -----------------------------------------------------------
 
 
