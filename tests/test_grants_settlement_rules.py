@@ -397,8 +397,12 @@ def test_a_reports_twentieth_document_is_accepted_and_the_twenty_first_refused(v
 
 
 def draft_of(grant, staff, kind, costs):
+    return draft_of_lines(grant, staff, lines_of(grant, costs), kind=kind)
+
+
+def draft_of_lines(grant, staff, lines, *, kind="final"):
     return settlement.report_save_draft(
-        grant=grant, kind=kind, by=staff, summary="Paveikts", lines=lines_of(grant, costs)
+        grant=grant, kind=kind, by=staff, summary="Paveikts", lines=lines
     )
 
 
@@ -436,6 +440,69 @@ def test_an_accepted_report_is_not_filed_again_and_the_refusal_names_its_kind(va
         "The interim report is already accepted.",
     )
     assert Report.objects.filter(grant=grant).count() == 1
+
+
+def test_each_report_line_that_cannot_be_read_is_named_with_what_is_wrong_and_nothing_saved(
+    valka,
+):
+    grant, staff, _boss = valka
+    other = grant_in_progress("cesu-novads", amount=Decimal("4000.00"))
+    first, second = lines_of(grant, ["0.00", "0.00"])
+    foreign = lines_of(other, ["1.00", "1.00"])[0]
+    names = first.plan_line.title, second.plan_line.title, foreign.plan_line.title
+    lines = [
+        # Zero is an amount and a count: the boundary of both rules, accepted.
+        dataclasses.replace(first, people_reached=0, events_held=0, materials_produced=0),
+        dataclasses.replace(second, actual_cost=Decimal("-0.01"), events_held=-1),
+        dataclasses.replace(first, actual_cost=Decimal("10.005")),
+        dataclasses.replace(first, actual_cost=Decimal("Infinity")),
+        dataclasses.replace(second, actual_cost=Decimal("NaN"), materials_produced=1.5),
+        dataclasses.replace(foreign, actual_cost=1.5, people_reached=-1, events_held=-1),
+    ]
+
+    def save():
+        return draft_of_lines(grant, staff, lines)
+
+    error = refused(save)
+    assert codes(error) == [
+        "invalid_amount",
+        "invalid_indicator",
+        "invalid_amount",
+        "invalid_amount",
+        "invalid_amount",
+        "invalid_indicator",
+        "unknown_line",
+        "invalid_amount",
+        "invalid_indicator",
+    ]
+    one, two, three = names
+    assert error.messages == [
+        f"“{two}”: faktiskās izmaksas nevar būt negatīvas.",
+        f"“{two}”: rādītāji ir veseli skaitļi, nulle vai vairāk.",
+        f"“{one}”: faktiskās izmaksas jānorāda eiro ar centiem.",
+        f"“{one}”: faktiskās izmaksas jānorāda eiro ar centiem.",
+        f"“{two}”: faktiskās izmaksas jānorāda eiro ar centiem.",
+        f"“{two}”: rādītāji ir veseli skaitļi, nulle vai vairāk.",
+        f"“{three}” nav apstiprinātā plāna rinda.",
+        f"“{three}”: faktiskās izmaksas jānorāda eiro ar centiem.",
+        f"“{three}”: rādītāji ir veseli skaitļi, nulle vai vairāk.",
+    ]
+    assert refused(save, language="en").messages == [
+        f"“{two}”: the actual cost cannot be negative.",
+        f"“{two}”: the indicators are whole numbers, zero or more.",
+        f"“{one}”: the actual cost must be an amount in euros with cents.",
+        f"“{one}”: the actual cost must be an amount in euros with cents.",
+        f"“{two}”: the actual cost must be an amount in euros with cents.",
+        f"“{two}”: the indicators are whole numbers, zero or more.",
+        f"“{three}” is not a line of the approved plan.",
+        f"“{three}”: the actual cost must be an amount in euros with cents.",
+        f"“{three}”: the indicators are whole numbers, zero or more.",
+    ]
+    assert not Report.objects.filter(grant=grant).exists()
+    # The first line alone, at zero everywhere, is a draft that can be saved.
+    report = draft_of_lines(grant, staff, lines[:1])
+    assert report.status == "draft"
+    assert report.lines.get(plan_line=first.plan_line).actual_cost == Decimal("0.00")
 
 
 # --- deleting a report's document -----------------------------------------------------------
