@@ -406,6 +406,20 @@ def draft_of_lines(grant, staff, lines, *, kind="final"):
     )
 
 
+def test_a_report_of_an_unknown_kind_is_refused_naming_it(valka):
+    grant, staff, _boss = valka
+
+    def annual():
+        return draft_of(grant, staff, "annual", ["1000.00", "500.00"])
+
+    assert codes(refused(annual)) == ["unknown_kind"]
+    assert both(annual) == (
+        "Nezināms pārskata veids “annual”.",
+        "Unknown kind of report “annual”.",
+    )
+    assert not Report.objects.filter(grant=grant).exists()
+
+
 def test_an_interim_report_is_filed_while_the_final_is_a_draft_and_refused_once_it_is_not(valka):
     grant, staff, _boss = valka
     final = filed(grant, staff, ["3000.00", "2000.00"])
