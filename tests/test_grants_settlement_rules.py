@@ -420,6 +420,80 @@ def test_a_report_of_an_unknown_kind_is_refused_naming_it(valka):
     assert not Report.objects.filter(grant=grant).exists()
 
 
+def test_a_report_is_filed_only_once_the_agreement_is_signed():
+    grant = decided_grant("cesu-novads")
+    staff = staff_of("cesu-novads", "cesis-staff-reporting")
+
+    def early():
+        return settlement.report_save_draft(
+            grant=grant, kind="final", by=staff, summary="Paveikts", lines=[]
+        )
+
+    assert codes(refused(early)) == ["not_reporting"]
+    assert both(early) == (
+        "Pārskatus iesniedz pēc līguma parakstīšanas; finansējuma statuss: plāna saskaņošana.",
+        "Reports are filed once the agreement is signed; the grant is plan being agreed.",
+    )
+    assert not Report.objects.exists()
+
+
+def test_a_call_without_an_interim_report_takes_the_final_one_only(valka):
+    grant, staff, _boss = valka
+    type(grant.competition).objects.filter(pk=grant.competition.pk).update(
+        interim_report_due_on=None
+    )
+
+    def interim():
+        return draft_of(grant, staff, "interim", ["1000.00", "500.00"])
+
+    assert codes(refused(interim)) == ["no_interim_report"]
+    assert both(interim) == (
+        "Šajā konkursā starpposma pārskats nav jāiesniedz.",
+        "This call asks for no interim report.",
+    )
+    assert draft_of(grant, staff, "final", ["1000.00", "500.00"]).kind == "final"
+
+
+def test_a_submitted_report_cannot_be_changed_until_the_coordinator_answers(valka):
+    grant, staff, _boss = valka
+    report = submitted(grant, staff, ["3000.00", "2000.00"])
+
+    def change():
+        return draft_of(grant, staff, "final", ["2900.00", "2000.00"])
+
+    assert codes(refused(change)) == ["report_awaiting_decision"]
+    assert both(change) == (
+        "Pārskata (noslēguma pārskats) 1. versija ir iesniegta un gaida koordinatora lēmumu; "
+        "līdz tam to nevar mainīt.",
+        "Version 1 of the final report is submitted and awaits the coordinator; it cannot be "
+        "changed until then.",
+    )
+    assert [line.actual_cost for line in report.lines.order_by("position")] == [
+        Decimal("3000.00"),
+        Decimal("2000.00"),
+    ]
+
+
+def test_a_line_with_spending_is_submitted_only_saying_what_was_done(valka):
+    grant, staff, _boss = valka
+    spent, unspent = lines_of(grant, ["3000.00", "0.00"], done="")
+    report = draft_of_lines(grant, staff, [spent, unspent])
+    settlement.report_document_add(report=report, by=staff, file=SimpleUploadedFile("r.pdf", PDF))
+
+    def submit():
+        return settlement.report_submit(report=report, by=staff)
+
+    # A line that spent nothing need not say anything; one that spent must.
+    assert codes(refused(submit)) == ["line_done_required"]
+    title = spent.plan_line.title
+    assert both(submit) == (
+        spaced(f"“{title}”: norādiet, kas paveikts (faktiskās izmaksas ir 3 000,00 €)."),
+        f"“{title}”: say what was done (the actual cost is €3,000.00).",
+    )
+    report.refresh_from_db()
+    assert (report.status, report.sha256) == ("draft", "")
+
+
 def test_an_interim_report_is_filed_while_the_final_is_a_draft_and_refused_once_it_is_not(valka):
     grant, staff, _boss = valka
     final = filed(grant, staff, ["3000.00", "2000.00"])
