@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from applications.models import snapshot_digest
 from grants import settlement
@@ -153,9 +154,21 @@ def test_payments_are_the_coordinators_and_need_a_reference_and_an_amount(gulben
     with pytest.raises(ValidationError) as refused:
         pay(grant, boss, "advance", "100.00", reference="  ")
     assert codes(refused.value) == ["reference_required"]
+    assert text(refused.value) == "Norādiet maksājuma uzdevuma numuru."
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        pay(grant, boss, "advance", "100.00", reference="  ")
+    assert text(refused.value) == "Give the payment order's reference."
     with pytest.raises(ValidationError) as refused:
         pay(grant, boss, "advance", "0.00")
     assert codes(refused.value) == ["invalid_amount"]
+    assert text(refused.value) == (
+        "Summai jābūt lielākai par nulli eiro, ar ne vairāk kā divām zīmēm aiz komata."
+    )
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        pay(grant, boss, "advance", "0.00")
+    assert text(refused.value) == (
+        "The amount must be more than zero euros, with at most two decimal places."
+    )
     assert not Payment.objects.exists()
 
 
@@ -344,6 +357,18 @@ def test_the_final_report_needs_its_evidence(gulbene):
     with pytest.raises(ValidationError) as refused:
         settlement.report_submit(report=report, by=staff)
     assert codes(refused.value) == ["documents_required"]
+    assert text(refused.value) == (
+        "Pirms noslēguma pārskata iesniegšanas pievienojiet izlietojumu pamatojošos dokumentus "
+        "(rēķinus, fotoattēlus, publicētos materiālus)."
+    )
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        settlement.report_submit(report=report, by=staff)
+    assert text(refused.value) == (
+        "Attach the evidence of the spending (invoices, photos, published materials) before "
+        "submitting the final report."
+    )
+    report.refresh_from_db()
+    assert (report.status, report.sha256) == ("draft", "")
 
 
 def test_an_upload_that_is_not_what_it_claims_is_refused_and_nothing_is_stored(gulbene):
