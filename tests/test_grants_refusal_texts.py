@@ -110,6 +110,8 @@ def test_plan_lines_without_a_title_or_with_a_wrong_cost_are_refused_naming_each
                 PlanLineData(category=category(), title=" \t", cost=Decimal("0.00")),
                 PlanLineData(category=category(), title="Brošūra", cost=Decimal("10.005")),
                 PlanLineData(category=category(), title="Vizīte", cost=Decimal("-1250.50")),
+                PlanLineData(category=category(), title="Bezgalīgs", cost=Decimal("Infinity")),
+                PlanLineData(category=category(), title="Peldošs", cost=2.5),
             ],
         )
 
@@ -118,21 +120,42 @@ def test_plan_lines_without_a_title_or_with_a_wrong_cost_are_refused_naming_each
         "line_cost_not_positive",
         "invalid_amount",
         "line_cost_not_positive",
+        "invalid_amount",
+        "invalid_amount",
     ]
     latvian, english = both(save)
     assert latvian == spaced(
         "2. pozīcija: norādiet nosaukumu. "
         "2. pozīcija: izmaksām jābūt lielākām par nulli, nevis 0,00 €. "
         "3. pozīcija: izmaksām jābūt summai euro ar ne vairāk kā diviem cipariem aiz komata. "
-        "4. pozīcija: izmaksām jābūt lielākām par nulli, nevis -1 250,50 €."
+        "4. pozīcija: izmaksām jābūt lielākām par nulli, nevis -1 250,50 €. "
+        "5. pozīcija: izmaksām jābūt summai euro ar ne vairāk kā diviem cipariem aiz komata. "
+        "6. pozīcija: izmaksām jābūt summai euro ar ne vairāk kā diviem cipariem aiz komata."
     )
     assert english == (
         "Line 2: give its title. "
         "Line 2: the cost must be more than zero, not €0.00. "
         "Line 3: the cost must be an amount in euros with at most two decimal places. "
-        "Line 4: the cost must be more than zero, not -€1,250.50."
+        "Line 4: the cost must be more than zero, not -€1,250.50. "
+        "Line 5: the cost must be an amount in euros with at most two decimal places. "
+        "Line 6: the cost must be an amount in euros with at most two decimal places."
     )
     assert plan_of(grant) == before
+
+
+def test_a_line_of_one_cent_is_taken_and_a_new_version_is_numbered_next_and_kept_by_its_author():
+    grant = decided_grant("cesu-novads")
+    staff = staff_of("cesu-novads")
+    PlanVersion.objects.filter(grant=grant).delete()
+    cent = [PlanLineData(category=category(), title="Pastmarka", cost=Decimal("0.01"))]
+    first = services.plan_save_draft(grant=grant, by=staff, lines=cent)
+    assert (first.number, first.total, first.created_by) == (1, Decimal("0.01"), staff)
+    returned = proposed(grant, lines_of(first))
+    services.plan_return(version=returned, by=coordinator("vpr-cent"), comment="Papildiniet")
+    second = services.plan_save_draft(grant=grant, by=staff, lines=lines_of(first))
+    second.refresh_from_db()
+    assert (second.number, second.status, second.created_by) == (2, "draft", staff)
+    assert [line.cost for line in second.lines.all()] == [Decimal("0.01")]
 
 
 def test_plan_lines_of_another_category_or_continuing_no_line_are_refused_naming_each_line():
