@@ -41,6 +41,12 @@ def refused(act, *, language="lv") -> ValidationError:
     return error.value
 
 
+def told(act) -> tuple[list[str], str, str]:
+    """The refusal's codes, and its message as the Latvian and the English reader see it."""
+    latvian, english = refused(act), refused(act, language="en")
+    return codes(latvian), text(latvian), text(english)
+
+
 def both(act) -> tuple[str, str]:
     """The refusal's message as the Latvian and the English reader see it."""
     return text(refused(act)), text(refused(act, language="en"))
@@ -264,8 +270,8 @@ def test_a_submitted_report_is_returned_by_a_coordinator_with_a_comment_and_the_
     )
     # Blank comments say nothing.
     blank = lambda: give_back(report, boss, "  ", {first.pk: " ", second.pk: ""})  # noqa: E731
-    assert codes(refused(blank)) == ["comment_required"]
-    assert both(blank) == (
+    assert told(blank) == (
+        ["comment_required"],
         "Norādiet, kas jālabo: komentārs par pārskatu vai par rindu.",
         "Say what is to be corrected: a comment on the report or on a line.",
     )
@@ -412,8 +418,8 @@ def test_a_report_of_an_unknown_kind_is_refused_naming_it(valka):
     def annual():
         return draft_of(grant, staff, "annual", ["1000.00", "500.00"])
 
-    assert codes(refused(annual)) == ["unknown_kind"]
-    assert both(annual) == (
+    assert told(annual) == (
+        ["unknown_kind"],
         "Nezināms pārskata veids “annual”.",
         "Unknown kind of report “annual”.",
     )
@@ -429,8 +435,8 @@ def test_a_report_is_filed_only_once_the_agreement_is_signed():
             grant=grant, kind="final", by=staff, summary="Paveikts", lines=[]
         )
 
-    assert codes(refused(early)) == ["not_reporting"]
-    assert both(early) == (
+    assert told(early) == (
+        ["not_reporting"],
         "Pārskatus iesniedz pēc līguma parakstīšanas; finansējuma statuss: plāna saskaņošana.",
         "Reports are filed once the agreement is signed; the grant is plan being agreed.",
     )
@@ -446,8 +452,8 @@ def test_a_call_without_an_interim_report_takes_the_final_one_only(valka):
     def interim():
         return draft_of(grant, staff, "interim", ["1000.00", "500.00"])
 
-    assert codes(refused(interim)) == ["no_interim_report"]
-    assert both(interim) == (
+    assert told(interim) == (
+        ["no_interim_report"],
         "Šajā konkursā starpposma pārskats nav jāiesniedz.",
         "This call asks for no interim report.",
     )
@@ -461,8 +467,8 @@ def test_a_submitted_report_cannot_be_changed_until_the_coordinator_answers(valk
     def change():
         return draft_of(grant, staff, "final", ["2900.00", "2000.00"])
 
-    assert codes(refused(change)) == ["report_awaiting_decision"]
-    assert both(change) == (
+    assert told(change) == (
+        ["report_awaiting_decision"],
         "Pārskata (noslēguma pārskats) 1. versija ir iesniegta un gaida koordinatora lēmumu; "
         "līdz tam to nevar mainīt.",
         "Version 1 of the final report is submitted and awaits the coordinator; it cannot be "
@@ -504,8 +510,8 @@ def test_an_interim_report_is_filed_while_the_final_is_a_draft_and_refused_once_
     def again():
         return draft_of(grant, staff, "interim", ["1200.00", "500.00"])
 
-    assert codes(refused(again)) == ["final_report_submitted"]
-    assert both(again) == (
+    assert told(again) == (
+        ["final_report_submitted"],
         "Noslēguma pārskats ir iesniegts; starpposma pārskats vairs nav jāiesniedz.",
         "The final report is submitted; the interim report is no longer filed.",
     )
@@ -522,8 +528,8 @@ def test_an_accepted_report_is_not_filed_again_and_the_refusal_names_its_kind(va
     def again():
         return draft_of(grant, staff, "interim", ["1200.00", "500.00"])
 
-    assert codes(refused(again)) == ["report_accepted"]
-    assert both(again) == (
+    assert told(again) == (
+        ["report_accepted"],
         "Pārskats (starpposma pārskats) jau ir apstiprināts.",
         "The interim report is already accepted.",
     )
