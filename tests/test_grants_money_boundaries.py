@@ -124,10 +124,25 @@ def test_a_reviewer_or_staff_cannot_record_a_payment_told_in_both_languages(valk
 def test_nothing_is_paid_before_the_agreement_is_signed_naming_the_grant_and_its_status():
     grant = decided_grant("valkas-novads")
     boss = coordinator("coordinator-valka-3")
-    error = refused(lambda: pay(grant, boss, "advance", "10.00"), language="en")
-    assert codes(error) == ["not_payable"]
-    assert text(error).endswith("the grant of Valkas novads is plan being agreed.")
+    latvian = refused(lambda: pay(grant, boss, "advance", "10.00"))
+    english = refused(lambda: pay(grant, boss, "advance", "10.00"), language="en")
+    assert codes(latvian) == codes(english) == ["not_payable"]
+    assert text(latvian) == (
+        "Maksājumus reģistrē no līguma parakstīšanas līdz finansējuma slēgšanai; "
+        "finansējuma (Valkas novads) statuss: plāna saskaņošana."
+    )
+    assert text(english) == (
+        "Payments are recorded once the agreement is signed and until the grant is closed; "
+        "the grant of Valkas novads is plan being agreed."
+    )
     assert not Payment.objects.exists()
+
+
+def test_a_payment_recorded_without_a_note_has_none(valka):
+    grant, _staff, boss = valka
+    payment = pay(grant, boss, "advance", "10.00")
+    payment.refresh_from_db()
+    assert payment.note == ""
 
 
 # --- the advance's share --------------------------------------------------------------------
