@@ -264,13 +264,21 @@ def test_the_database_refuses_a_grant_paid_above_its_agreed_total(gulbene):
 def test_a_line_over_its_tolerance_is_refused_naming_the_line_and_the_amounts(gulbene):
     grant, staff, _boss = gulbene
     report = filed(grant, staff, ["3300.01", "1000.00"])
-    with pytest.raises(ValidationError) as refused:
-        settlement.report_submit(report=report, by=staff)
-    assert codes(refused.value) == ["line_over_tolerance"]
-    message = text(refused.value)
-    assert "Informatīvā brošūra" in message
-    for amount in ("3 300,01 €", "3 000,00 €", "3 300,00 €", "0,01 €"):
-        assert spaced(amount) in message
+    told = {}
+    for language in ("lv", "en"):
+        with translation.override(language), pytest.raises(ValidationError) as refused:
+            settlement.report_submit(report=report, by=staff)
+        assert codes(refused.value) == ["line_over_tolerance"]
+        told[language] = text(refused.value)
+    assert told == {
+        "lv": spaced(
+            "“Informatīvā brošūra”: faktiskās izmaksas 3 300,01 € par 0,01 € pārsniedz "
+            "saskaņotās izmaksas 3 000,00 € ar konkursā pieļauto novirzi 10 % "
+            "(ne vairāk kā 3 300,00 €)."
+        ),
+        "en": "“Informatīvā brošūra”: the actual cost of €3,300.01 is more than the agreed "
+        "€3,000.00 with the call's tolerance of 10 % (at most €3,300.00) by €0.01.",
+    }
     report.refresh_from_db()
     assert report.status == Report.Status.DRAFT  # kept as typed
     assert report.claimed_total == Decimal("4300.01")
