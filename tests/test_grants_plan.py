@@ -341,18 +341,23 @@ def test_a_return_needs_a_comment_and_the_next_save_starts_a_new_version_keeping
         "Precizējiet brošūras tirāžu.",
     )
 
+    staff = staff_of("cesu-novads")
     second = services.plan_save_draft(
-        grant=grant, by=staff_of("cesu-novads"), lines=fitted_to(first, Decimal("3900.00"))
+        grant=grant, by=staff, lines=fitted_to(first, Decimal("3900.00"))
     )
     assert (second.number, second.status) == (2, PlanVersion.Status.DRAFT)
+    assert [(record.history_type, record.history_user) for record in second.history.all()] == [
+        ("+", staff)
+    ]
     first.refresh_from_db()
     assert first.status == PlanVersion.Status.RETURNED
     assert first.total == Decimal("4000.00")
     assert [line.key for line in first.lines.all()] == [line.key for line in second.lines.all()]
-    # Continued lines keep their link to the submitted activity.
-    assert [line.activity_id for line in second.lines.all()] == [
-        line.activity_id for line in first.lines.all()
-    ]
+    # Continued lines keep their link to the submitted activity, through both saves.
+    activities = [activity.pk for activity in grant.application.activities.all()]
+    assert len(activities) == 2
+    assert [line.activity_id for line in first.lines.all()] == activities
+    assert [line.activity_id for line in second.lines.all()] == activities
 
 
 def test_an_amendment_supersedes_the_approved_version_and_can_only_lower_the_award():
