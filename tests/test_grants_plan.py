@@ -1,5 +1,6 @@
 """The grants open with the decision, and the plan is agreed to the award (money rule 4)."""
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -358,6 +359,35 @@ def test_a_return_needs_a_comment_and_the_next_save_starts_a_new_version_keeping
     assert len(activities) == 2
     assert [line.activity_id for line in first.lines.all()] == activities
     assert [line.activity_id for line in second.lines.all()] == activities
+
+
+def test_a_saved_draft_keeps_its_lines_in_the_order_given_numbered_from_one_and_trimmed():
+    grant = decided_grant("cesu-novads")
+    staff = staff_of("cesu-novads")
+    first, second = lines_of(grant.plan_versions.get())
+    activities = [activity.pk for activity in grant.application.activities.all()]
+    added = PlanLineData(
+        category=first.category,
+        title="  Tikšanās ar remigrantiem  ",
+        description="  Divas tikšanās Cēsīs  ",
+        cost=Decimal("100.00"),
+    )
+    reworded = dataclasses.replace(first, description="  Tirāža 500 eksemplāru ")
+    draft = services.plan_save_draft(grant=grant, by=staff, lines=[second, added, reworded])
+
+    stored = list(draft.lines.order_by("position"))
+    assert [
+        (line.position, line.title, line.description, line.cost, line.activity_id)
+        for line in stored
+    ] == [
+        (1, second.title, second.description, second.cost, activities[1]),
+        (2, "Tikšanās ar remigrantiem", "Divas tikšanās Cēsīs", Decimal("100.00"), None),
+        (3, first.title, "Tirāža 500 eksemplāru", first.cost, activities[0]),
+    ]
+    assert (stored[0].key, stored[2].key) == (second.key, first.key)
+    assert stored[1].key
+    assert stored[1].key not in {first.key, second.key}
+    assert draft.total == second.cost + Decimal("100.00") + first.cost
 
 
 def test_an_amendment_supersedes_the_approved_version_and_can_only_lower_the_award():
