@@ -101,9 +101,9 @@ def pytest_collection_modifyitems(config, items):
     changes of one function are mostly caught by the same few tests), those that catch most for
     their time first; then the rest quickest first. So a caught change costs about a second
     instead of a walk past the slow tests (the demo, agreement PDFs) to the one that fails. The
-    durations are each test's whole time in mutmut's first pass, fixtures included. The suite
-    passes in any order (pytest-randomly), so the order changes nothing else: a change is
-    caught when any of its tests fails.
+    durations are each test's whole time in mutmut's first pass, fixtures included. The tests
+    are reordered only within pytest-django's groups (below), as pytest-randomly shuffles them,
+    so the order changes nothing else: a change is caught when any of its tests fails.
     """
     function = _changed_function()
     if function is None or not MUTATION_DURATIONS.exists():
@@ -118,7 +118,23 @@ def pytest_collection_modifyitems(config, items):
         caught = caught_by[item.nodeid]
         return (0, took / caught) if caught else (1, took)
 
-    items.sort(key=cost)
+    # Within pytest-django's order, which this must keep: a transactional test empties the
+    # database when it ends, and a test run after it would find no reference data (no role
+    # groups) and fail on that alone, a change counted as caught that no test caught.
+    items.sort(key=lambda item: (_database_order(item), cost(item)))
+
+
+def _database_order(item) -> int:
+    """pytest-django's order of tests: those in a transaction that is rolled back, then those
+    that commit and empty the database after them, then those without a database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & fixtures:
+        return 1
+    return 0 if marker is not None or "db" in fixtures else 2
 
 
 def pytest_runtest_setup(item):
