@@ -147,6 +147,10 @@ def test_approving_the_plan_issues_a_numbered_agreement_stored_with_its_sha256(
     grant.refresh_from_db()
     year = timezone.localdate().year
     assert agreement.number == f"VPR/{year}/{grant.competition.slug}/L-001"
+    # Stored under its number, the slashes made dashes: one file a number, never a folder.
+    assert agreement.pdf.name == (
+        f"grants/{grant.pk}/agreements/VPR-{year}-{grant.competition.slug}-L-001.pdf"
+    )
     assert agreement.language == "lv"
     assert agreement.sha256 == hashlib.sha256(stored(agreement)).hexdigest()
     assert agreement.plan_version.status == PlanVersion.Status.APPROVED
