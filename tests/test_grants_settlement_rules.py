@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.utils import timezone, translation
 
+from competitions import roles
 from competitions.languages import language_record
 from grants import services as grant_services
 from grants import settlement
@@ -680,3 +681,70 @@ def test_the_signed_agreement_is_stored_under_its_number_and_the_history_names_t
     )
     latest = agreement.history.first()
     assert (latest.signed_file, latest.history_user) == (agreement.signed_file.name, signatory)
+
+
+# --- submitting a report --------------------------------------------------------------------
+
+
+def test_a_final_report_submitted_moves_the_grant_to_reporting_and_tells_the_coordinators(
+    valka, django_capture_on_commit_callbacks
+):
+    grant, staff, boss = valka
+    report = filed(grant, staff, ["3000.00", "2000.00"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        settlement.report_submit(report=report, by=staff)
+
+    report.refresh_from_db()
+    assert (report.status, report.submitted_by) == (Report.Status.SUBMITTED, staff)
+    assert recent(report.submitted_at)
+    latest = report.history.first()
+    assert (latest.status, latest.history_user) == (Report.Status.SUBMITTED, staff)
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.REPORTING
+    latest = grant.history.first()
+    assert (latest.status, latest.history_user) == (Grant.Status.REPORTING, staff)
+    coordinators = sorted(user.email for user in roles.coordinators())
+    assert boss.email in coordinators
+    assert sorted(address for message in mail.outbox for address in message.to) == coordinators
+    reference = grant.application.reference
+    assert {message.subject for message in mail.outbox} == {
+        f"{reference}: iesniegts pārskats (noslēguma pārskats, 1. versija)"
+    }
+
+
+def test_an_interim_report_submitted_leaves_the_grant_in_progress(valka):
+    grant, staff, _boss = valka
+    settlement.report_submit(report=filed(grant, staff, ["1000.00", "500.00"], "interim"), by=staff)
+    grant.refresh_from_db()
+    assert grant.status == Grant.Status.IN_PROGRESS
+
+
+def test_a_line_of_one_euro_must_say_what_was_done(valka):
+    grant, staff, _boss = valka
+    report = draft_of_lines(grant, staff, lines_of(grant, ["1.00", "0.00"], done=""))
+    settlement.report_document_add(report=report, by=staff, file=SimpleUploadedFile("r.pdf", PDF))
+    title = settlement.approved_plan(grant).lines.order_by("position").first().title
+    assert told(lambda: settlement.report_submit(report=report, by=staff)) == (
+        ["line_done_required"],
+        spaced(f"“{title}”: norādiet, kas paveikts (faktiskās izmaksas ir 1,00 €)."),
+        f"“{title}”: say what was done (the actual cost is €1.00).",
+    )
+
+
+def test_a_final_report_of_one_euro_needs_its_evidence_and_one_of_nothing_does_not(valka):
+    grant, staff, _boss = valka
+    report = filed(grant, staff, ["1.00", "0.00"], with_invoice=False)
+    assert codes(refused(lambda: settlement.report_submit(report=report, by=staff))) == [
+        "documents_required"
+    ]
+    nothing = filed(grant, staff, ["0.00", "0.00"], with_invoice=False)
+    assert settlement.report_submit(report=nothing, by=staff).status == Report.Status.SUBMITTED
+
+
+def test_a_lines_limit_with_the_tolerance_is_rounded_down_to_the_cent():
+    # 1 234,56 € and 10 % is 1 358,016 €: the limit is 1 358,01 €, not a cent that was not agreed.
+    assert settlement.line_limit(Decimal("1234.56"), Decimal("10")) == Decimal("1358.01")
+    assert settlement.line_limit(Decimal("0.05"), Decimal("10")) == Decimal("0.05")
+    assert settlement.line_limit(Decimal("3000.00"), Decimal("10")) == Decimal("3300.00")
+    assert settlement.line_limit(Decimal("3000.00"), Decimal("0")) == Decimal("3000.00")
