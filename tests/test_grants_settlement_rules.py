@@ -748,3 +748,53 @@ def test_a_lines_limit_with_the_tolerance_is_rounded_down_to_the_cent():
     assert settlement.line_limit(Decimal("0.05"), Decimal("10")) == Decimal("0.05")
     assert settlement.line_limit(Decimal("3000.00"), Decimal("10")) == Decimal("3300.00")
     assert settlement.line_limit(Decimal("3000.00"), Decimal("0")) == Decimal("3000.00")
+
+
+def test_a_new_report_is_due_on_the_calls_date_for_its_kind_or_today_and_names_its_author(valka):
+    grant, staff, _boss = valka
+    call = grant.competition
+    assert call.interim_report_due_on != call.report_due_on
+    interim = draft_of(grant, staff, "interim", ["1000.00", "500.00"])
+    final = draft_of(grant, staff, "final", ["3000.00", "2000.00"])
+    assert (interim.due_on, final.due_on) == (call.interim_report_due_on, call.report_due_on)
+    for report in (interim, final):
+        report.refresh_from_db()
+        assert (report.number, report.created_by) == (1, staff)
+        assert {record.history_user for record in report.history.all()} == {staff}
+    # A call without a report date: the report is due from the day it is started.
+    type(call).objects.filter(pk=call.pk).update(report_due_on=None)
+    grant.competition.refresh_from_db()
+    Report.objects.filter(pk=final.pk).delete()
+    assert draft_of(grant, staff, "final", ["3000.00", "2000.00"]).due_on == timezone.localdate()
+
+
+def test_a_returned_reports_next_version_carries_its_documents_over_as_they_were(valka):
+    grant, staff, boss = valka
+    first = filed(grant, staff, ["3000.00", "2000.00"])
+    settlement.report_document_add(
+        report=first,
+        by=staff,
+        file=SimpleUploadedFile("foto.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+        description="Pasākuma foto",
+    )
+    give_back(settlement.report_submit(report=first, by=staff), boss, "Precizējiet izmaksas")
+    second = filed(grant, staff, ["2900.00", "2000.00"], with_invoice=False)
+    assert (second.number, second.pk != first.pk) == (2, True)
+
+    def kept(report):
+        return [
+            (
+                document.file.name,
+                document.original_name,
+                document.description,
+                document.content_type,
+                document.size,
+                document.sha256,
+                document.uploaded_by,
+                document.uploaded_at,
+            )
+            for document in report.documents.order_by("id")
+        ]
+
+    assert len(kept(first)) == 2
+    assert kept(second) == kept(first)
