@@ -492,6 +492,23 @@ def test_an_agreement_is_not_accepted_by_another_sha256_than_its_own_naming_the_
 # --- the coordinator countersigns -----------------------------------------------------------
 
 
+def test_only_a_coordinator_countersigns_an_agreement_told_in_both_languages(
+    cesis,  # noqa: F811
+):
+    grant, agreement, signatory = cesis
+    services.agreement_accept(
+        agreement=agreement, by=signatory, sha256=agreement.sha256, client_address=None
+    )
+    before, files = agreements_of(grant), stored_files()
+    assert told(lambda: services.agreement_countersign(agreement=agreement, by=signatory)) == (
+        ["not_coordinator"],
+        "Tikai koordinators var parakstīt līgumu reģiona vārdā.",
+        "Only a coordinator can countersign an agreement.",
+    )
+    assert (agreements_of(grant), stored_files()) == (before, files)
+    assert status_of(grant) == Grant.Status.SIGNING
+
+
 def test_an_agreement_is_countersigned_once_naming_when_in_riga_time(cesis):  # noqa: F811
     grant, agreement, signatory = cesis
     boss = coordinator("coordinator-cesis")
