@@ -371,7 +371,9 @@ def _ensure_not_below_paid(grant: Grant, version: PlanVersion) -> None:
 
 def plan_frozen(version: PlanVersion) -> dict:
     """The version as approved, in plain JSON values: what its SHA-256 is taken of."""
-    lines = version.lines.select_related("category").order_by("position")
+    # Joined only to save two queries a line.
+    lines = version.lines.select_related("category")  # pragma: no mutate
+    lines = lines.order_by("position")
     return {
         "grant": version.grant_id,
         "application": version.grant.application.reference,

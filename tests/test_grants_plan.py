@@ -291,13 +291,29 @@ def test_the_approved_version_is_frozen_with_the_sha256_of_its_content_and_the_s
     version.refresh_from_db()
     assert version.status == PlanVersion.Status.APPROVED
     assert version.sha256 == snapshot_digest(version.frozen)
-    assert version.frozen["total"] == "4000.00"
-    assert [line["cost"] for line in version.frozen["lines"]] == [
-        str(line.cost) for line in version.lines.all()
-    ]
-    assert [line["key"] for line in version.frozen["lines"]] == [
-        line.key for line in version.lines.all()
-    ]
+    # The whole of it, each field under its own name.
+    assert version.frozen == {
+        "grant": grant.pk,
+        "application": application.reference,
+        "version": 1,
+        "total": "4000.00",
+        "lines": [
+            {
+                "key": line.key,
+                "position": position,
+                "category": line.category.code,
+                "category_name": line.category.name_lv,
+                "title": line.title,
+                "description": line.description,
+                "cost": str(line.cost),
+                "activity": activity.pk,
+            }
+            for position, (line, activity) in enumerate(
+                zip(version.lines.order_by("position"), application.activities.all(), strict=True),
+                start=1,
+            )
+        ],
+    }
     application.refresh_from_db()
     assert (application.snapshot, application.snapshot_sha256) == (snapshot, digest)
     assert snapshot_digest(application.snapshot) == digest
