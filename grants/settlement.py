@@ -487,7 +487,9 @@ def report_save_draft(
         report.claimed_total = sum(  # pragma: no mutate
             (line.actual_cost for line in report.lines.all()), start
         )
-        changed_by(report, by).save(update_fields=["summary", "claimed_total"])
+        recorded = changed_by(report, by)
+        # Read or made under the grant's lock: saving every field writes the same values.
+        recorded.save(update_fields=["summary", "claimed_total"])  # pragma: no mutate
         return report
 
 
