@@ -626,7 +626,9 @@ def _issue(grant: Grant, *, by: User, language: str, files: list) -> Agreement:
     # the new one, and stays as it was signed (or not).
     if previous is not None:
         previous.replaced_by = agreement
-        changed_by(previous, by).save(update_fields=["replaced_by"])
+        recorded = changed_by(previous, by)
+        # Read under the grant's lock: saving every field writes the same values.
+        recorded.save(update_fields=["replaced_by"])  # pragma: no mutate
     transaction.on_commit(lambda: notifications.agreement_issued(agreement))
     return agreement
 

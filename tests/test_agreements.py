@@ -172,6 +172,8 @@ def test_the_latvian_agreement_prints_the_plan_the_total_in_words_the_payments_a
         assert line.title in text
     assert "Līgums par finansējuma piešķiršanu" in text
     assert f"Nr. {agreement.number}" in text
+    assert f"Sagatavots {timezone.localdate(agreement.generated_at):%d.%m.%Y}." in text
+    assert "redakcija aizstāj" not in text  # the first agreement of the grant replaces none
     assert "Cēsu novada pašvaldība" in text
     assert spaced("4 000,00 EUR (četri tūkstoši euro, nulle centu)") in text
     assert spaced("Avanss (50 % no Finansējuma) 2 000,00 EUR") in text

@@ -2,11 +2,14 @@
 read: each rule's code, its whole message with its figures in Latvian and in English, and that
 a refusal writes nothing (the rows and the stored files stay as they were)."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import DatabaseError, connection
+from django.utils import timezone
 
 from competitions.models import ActivityCategory, Competition
 from grants import agreements, services
@@ -313,6 +316,7 @@ def test_an_agreement_is_not_issued_while_the_call_lacks_what_it_prints_naming_t
 def test_an_agreement_whose_pdf_cannot_be_made_is_not_issued_and_says_to_try_again(
     cesis,  # noqa: F811
     monkeypatch,
+    caplog,
 ):
     grant, _agreement, _signatory = cesis
     before, files = agreements_of(grant), stored_files()
@@ -332,6 +336,53 @@ def test_an_agreement_whose_pdf_cannot_be_made_is_not_issued_and_says_to_try_aga
         "The PDF of the agreement could not be made, so nothing was issued. Try again; if it "
         "fails again, tell the portal's administrator.",
     )
+    assert (agreements_of(grant), stored_files()) == (before, files)
+    # The administrator's log names the number that was given back, with the cause.
+    logged = [record for record in caplog.records if record.name == "grants.services"]
+    assert logged
+    prefix = re.escape(f"VPR/{timezone.localdate().year}/{grant.competition.slug}/L-")
+    for record in logged:
+        assert re.fullmatch(rf"Rendering agreement {prefix}\d{{3}} failed", record.getMessage())
+        assert record.exc_info[0] is OSError
+
+
+def test_only_a_coordinator_issues_an_agreement_told_in_both_languages(cesis):  # noqa: F811
+    grant, _agreement, signatory = cesis
+    before, files = agreements_of(grant), stored_files()
+    assert told(lambda: services.agreement_issue(grant=grant, by=signatory)) == (
+        ["not_coordinator"],
+        "Tikai koordinators var sagatavot līgumu.",
+        "Only a coordinator can issue an agreement.",
+    )
+    assert (agreements_of(grant), stored_files()) == (before, files)
+
+
+def test_an_issued_agreement_is_written_once_by_its_coordinator_and_the_one_replaced_says_by_whom(
+    cesis,  # noqa: F811
+):
+    grant, first, _signatory = cesis
+    boss = coordinator("coordinator-reissue")
+    second = services.agreement_issue(grant=grant, by=boss, language="en")
+    # One write of the new row (its PDF stored with it, not before), by the coordinator.
+    assert [(row.history_type, row.history_user) for row in second.history.all()] == [("+", boss)]
+    latest = first.history.first()
+    assert (latest.replaced_by_id, latest.history_user) == (second.pk, boss)
+
+
+def test_an_agreement_whose_row_cannot_be_written_leaves_no_pdf_behind(cesis):  # noqa: F811
+    grant, _agreement, _signatory = cesis
+    before, files = agreements_of(grant), stored_files()
+
+    def fail_the_new_agreement(execute, sql, params, many, context):
+        if sql.startswith("INSERT") and Agreement._meta.db_table in sql.split("(")[0]:
+            raise DatabaseError("the database went away while the agreement was written")
+        return execute(sql, params, many, context)
+
+    with (
+        connection.execute_wrapper(fail_the_new_agreement),
+        pytest.raises(DatabaseError),
+    ):
+        services.agreement_issue(grant=grant, by=coordinator("coordinator-cesis"), language="en")
     assert (agreements_of(grant), stored_files()) == (before, files)
 
 
