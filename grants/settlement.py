@@ -684,9 +684,8 @@ def report_submit(*, report: Report, by: User) -> Report:
         _ensure_draft(report)
         _ensure_reportable(grant, report.kind)
         # The plan lines joined only to save a query each (their titles name the refusals).
-        lines = list(
-            report.lines.select_related("plan_line").order_by("position")  # pragma: no mutate
-        )
+        lines = report.lines.select_related("plan_line")  # pragma: no mutate
+        lines = list(lines.order_by("position"))
         problems = [
             refusal(
                 _("“%(line)s”: say what was done (the actual cost is %(amount)s)."),
@@ -773,9 +772,8 @@ def report_accept(
         _ensure_coordinator(by, _("accept a report"))
         _ensure_submitted(report)
         # The plan lines joined only to save a query each (their titles name the refusals).
-        lines = list(
-            report.lines.select_related("plan_line").order_by("position")  # pragma: no mutate
-        )
+        lines = report.lines.select_related("plan_line")  # pragma: no mutate
+        lines = list(lines.order_by("position"))
         problems = []
         for line in lines:
             decision = decisions.get(line.pk, LineDecision(line.actual_cost))
