@@ -124,17 +124,20 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: (_database_order(item), cost(item)))
 
 
+def _transactional(item) -> bool:
+    """Whether the test commits, and so empties the database after it (pytest-django)."""
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    return transactional or bool({"transactional_db", "live_server"} & set(item.fixturenames))
+
+
 def _database_order(item) -> int:
     """pytest-django's order of tests: those in a transaction that is rolled back, then those
     that commit and empty the database after them, then those without a database."""
-    marker = item.get_closest_marker("django_db")
-    fixtures = set(getattr(item, "fixturenames", ()))
-    if (marker is not None and marker.kwargs.get("transaction")) or {
-        "transactional_db",
-        "live_server",
-    } & fixtures:
+    if _transactional(item):
         return 1
-    return 0 if marker is not None or "db" in fixtures else 2
+    uses_db = item.get_closest_marker("django_db") is not None or "db" in item.fixturenames
+    return 0 if uses_db else 2
 
 
 def pytest_runtest_setup(item):
@@ -189,9 +192,7 @@ def _reference_data_after_flush(request):
     Put the reference data (municipalities, categories, role groups) back so that every test
     starts from what a freshly migrated database holds.
     """
-    marker = request.node.get_closest_marker("django_db")
-    transactional = marker is not None and marker.kwargs.get("transaction", False)
-    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
+    if not _transactional(request.node):
         return
     request.getfixturevalue("transactional_db")
     from django.apps import apps

@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from competitions import roles
 from competitions.languages import language_record
@@ -31,21 +30,19 @@ from grants.models import Grant, Report, ReportDocument
 from .amounts import spaced
 from .factories import PDF, coordinator, decided_grant, grant_in_progress, staff_of
 from .test_agreements import approved, asice, stored, upload
-from .test_grants_settlement import codes, figures, filed, lines_of, pay, submitted, text
+from .test_grants_settlement import (
+    codes,
+    figures,
+    filed,
+    lines_of,
+    pay,
+    refused,
+    submitted,
+    text,
+    told,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(act, *, language="lv") -> ValidationError:
-    with translation.override(language), pytest.raises(ValidationError) as error:
-        act()
-    return error.value
-
-
-def told(act) -> tuple[list[str], str, str]:
-    """The refusal's codes, and its message as the Latvian and the English reader see it."""
-    latvian, english = refused(act), refused(act, language="en")
-    return codes(latvian), text(latvian), text(english)
 
 
 def both(act) -> tuple[str, str]:
