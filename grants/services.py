@@ -419,7 +419,9 @@ def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
         for earlier in grant.plan_versions.filter(status=PlanVersion.Status.APPROVED):
             # An amendment: the plan approved before stays frozen as it was, and is kept.
             earlier.status = PlanVersion.Status.SUPERSEDED
-            changed_by(earlier, by).save(update_fields=["status"])
+            superseded = changed_by(earlier, by)
+            # Read under the grant's lock just above: saving every field writes the same values.
+            superseded.save(update_fields=["status"])  # pragma: no mutate
         version.frozen = plan_frozen(version)
         version.sha256 = snapshot_digest(version.frozen)
         version.status = PlanVersion.Status.APPROVED
@@ -619,7 +621,10 @@ def _issue(grant: Grant, *, by: User, language: str, files: list) -> Agreement:
         generated_at=generated_at,
         generated_by=by,
     )
-    agreement.pdf.save(f"{number.replace('/', '-')}.pdf", ContentFile(pdf), save=False)
+    name = f"{number.replace('/', '-')}.pdf"
+    # The row is written once, just below, by its coordinator: False and None (the change) both
+    # leave it to that.
+    agreement.pdf.save(name, ContentFile(pdf), save=False)  # pragma: no mutate
     files.append(agreement.pdf)
     changed_by(agreement, by).save()
     # One current agreement per grant, kept so by the grant's lock: the one it had points to

@@ -429,6 +429,9 @@ def test_an_amendment_supersedes_the_approved_version_and_can_only_lower_the_awa
     first.refresh_from_db()
     assert first.status == PlanVersion.Status.SUPERSEDED
     assert first.sha256 == snapshot_digest(first.frozen)
+    # The history says who superseded it.
+    latest = first.history.first()
+    assert (latest.status, latest.history_user) == (PlanVersion.Status.SUPERSEDED, boss)
     assert Application.objects.get(pk=grant.application_id).awarded_amount == Decimal("3800.00")
 
 
