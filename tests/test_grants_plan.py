@@ -179,9 +179,12 @@ def test_a_draft_over_the_award_may_be_saved_and_keeps_its_total():
 
 def test_a_plan_fitted_to_the_award_is_proposed():
     grant = decided_grant("cesu-novads", requested=Decimal("7500.00"), awarded=Decimal("4000.00"))
+    before = timezone.now()
     version = proposed(grant, fitted_to(grant.plan_versions.get(), Decimal("4000.00")))
+    version.refresh_from_db()
     assert version.status == PlanVersion.Status.PROPOSED
     assert version.proposed_by == staff_of("cesu-novads")
+    assert before <= version.proposed_at <= timezone.now()
     assert version.total == Decimal("4000.00")
 
 
