@@ -56,12 +56,14 @@ def _lock_grant(grant_id: int) -> Grant:
         Grant.objects.filter(pk=grant_id).values_list("application__competition_id").get()[0]
     )
     lock_competition(competition_id)
-    # Two tabs of the municipality saving the plan, a proposal racing the coordinator's
-    # approval, a decline racing an approval: each would read the plan's state before the
-    # other's write. With the grant's row locked they take turns and re-read it.
     # Joined only to save the queries of the refusals and letters that name them.
     joins = ("application__municipality", "application__competition")  # pragma: no mutate
-    return Grant.objects.select_for_update(of=("self",)).select_related(*joins).get(pk=grant_id)
+    # Two tabs of the municipality saving the plan, a proposal racing the coordinator's
+    # approval, a decline racing an approval: each would read the plan's state before the
+    # other's write. With the grant's row locked they take turns and re-read it. (SQLite takes
+    # no row locks: only the PostgreSQL tests can tell what is locked.)
+    locked = Grant.objects.select_for_update(of=("self",))  # pragma: no mutate
+    return locked.select_related(*joins).get(pk=grant_id)
 
 
 #: The grant, locked after its call: for the services of ``grants.settlement``, which take the
