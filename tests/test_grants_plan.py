@@ -98,6 +98,13 @@ def test_the_decision_opens_a_grant_for_each_awarded_application_and_none_for_th
     assert not Grant.objects.filter(application=decided_call.applications["cesvaines-novads"])
     assert {grant.status for grant in grants} == {Grant.Status.AGREEING}
     assert {grant.opened_at for grant in grants} == {decided_call.competition.decided_at}
+    # Each grant and its first plan version opened in the history by the deciding coordinator.
+    opened_by = {
+        (record.history_type, record.history_user)
+        for grant in grants
+        for record in [*grant.history.all(), *grant.plan_versions.get().history.all()]
+    }
+    assert opened_by == {("+", decided_call.coordinator)}
 
 
 def test_plan_version_1_is_a_draft_copied_from_the_submitted_activities(decided_call):
