@@ -57,10 +57,11 @@ def lock_application(application_id: int, *, acting: User | None = None) -> Appl
     ``acting`` (a user), whether they are on the municipality's staff is read in the same
     query, as ``application.acting``."""
     # Two browser tabs saving the same draft, or a save racing the submission, would
-    # interleave their activity writes; the row lock makes them take turns.
-    queryset = Application.objects.select_for_update(of=("self",)).select_related(
-        "competition", "municipality"
-    )
+    # interleave their activity writes; the row lock makes them take turns. (SQLite takes no
+    # row locks: only the PostgreSQL tests can tell what is locked.)
+    locked = Application.objects.select_for_update(of=("self",))  # pragma: no mutate
+    # Joined only to save the queries of the services that read them.
+    queryset = locked.select_related("competition", "municipality")  # pragma: no mutate
     if acting is not None:
         queryset = queryset.annotate(acting=roles.acting_for(acting))
     return queryset.get(pk=application_id)

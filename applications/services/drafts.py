@@ -497,7 +497,9 @@ def _submittable_activities(
         )
     ensure_eligible(competition, application.municipality)
     if activities is None:
-        activities = list(application.activities.select_related("category"))
+        # Joined only to save a query for each activity's category.
+        joined = application.activities.select_related("category")  # pragma: no mutate
+        activities = list(joined)
     refuse_if_any(_submission_problems(application, activities))
     return activities
 
