@@ -191,6 +191,7 @@ def test_a_plan_fitted_to_the_award_is_proposed():
     version.refresh_from_db()
     assert version.status == PlanVersion.Status.PROPOSED
     assert version.proposed_by == staff_of("cesu-novads")
+    assert version.history.first().history_user == staff_of("cesu-novads")
     assert before <= version.proposed_at <= timezone.now()
     assert version.total == Decimal("4000.00")
 
