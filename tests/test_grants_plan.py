@@ -113,12 +113,20 @@ def test_plan_version_1_is_a_draft_copied_from_the_submitted_activities(decided_
     assert (version.number, version.status) == (1, PlanVersion.Status.DRAFT)
     assert version.total == application.requested_amount == Decimal("7500.00")
     assert [
-        (line.position, line.title, line.cost, line.category_id, line.activity_id)
+        (line.position, line.title, line.description, line.cost, line.category_id, line.activity_id)
         for line in version.lines.all()
     ] == [
-        (position, activity.title, activity.cost, activity.category_id, activity.pk)
+        (
+            position,
+            activity.title,
+            activity.description,
+            activity.cost,
+            activity.category_id,
+            activity.pk,
+        )
         for position, activity in enumerate(application.activities.all(), start=1)
     ]
+    assert all(line.description for line in version.lines.all())
 
 
 def test_a_failing_grant_opening_rolls_the_whole_decision_back():
