@@ -401,6 +401,21 @@ def test_submit_before_the_call_opens_is_refused(smiltene):
     assert codes(error.value) == ["call_not_open_yet"]
 
 
+def test_the_reference_carries_the_year_the_call_opened_in_not_the_year_of_submission(smiltene):
+    riga = ZoneInfo("Europe/Riga")
+    call = CompetitionFactory(
+        opens_at=datetime(2025, 12, 15, 10, 0, tzinfo=riga),
+        closes_at=datetime(2026, 1, 31, 17, 0, tzinfo=riga),
+    )
+    with time_machine.travel(datetime(2026, 1, 10, 12, 0, tzinfo=riga), tick=False):
+        application = services.application_start(
+            competition=call, municipality=municipality("smiltenes-novads"), by=smiltene
+        )
+        save(application, smiltene, ["100"])
+        submitted = services.application_submit(application=application, by=smiltene)
+    assert submitted.reference == "REM-2025-001"
+
+
 def test_submit_by_an_ineligible_municipality_is_refused(draft, smiltene, call):
     save(draft, smiltene, ["100"])
     call.eligible_municipalities.remove(municipality("smiltenes-novads"))

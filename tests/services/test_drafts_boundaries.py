@@ -407,7 +407,8 @@ def test_a_total_of_exactly_the_limit_is_saved_and_a_cent_more_is_refused_naming
 
 
 def test_a_call_takes_submissions_from_the_instant_it_opens_and_not_before(smiltene):
-    opens = timezone.now() + timedelta(days=1)
+    # On the minute, so that the second before it is shown as another minute.
+    opens = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
     call = CompetitionFactory(opens_at=opens, closes_at=opens + timedelta(days=8))
     early, on_time = (
         services.application_start(competition=call, municipality=municipality(slug), by=user)
