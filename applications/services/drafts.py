@@ -263,7 +263,10 @@ def _activity_row_problems(position: int, activity: PlannedActivity) -> list[Val
     try:
         # The constraints are checked in Python below: ``full_clean`` would ask the database
         # once for each constraint of each row.
-        activity.full_clean(exclude=["application", "category"], validate_constraints=False)
+        activity.full_clean(
+            exclude=["application", "category"],
+            validate_constraints=False,  # pragma: no mutate: None, the change, is as false
+        )
     except ValidationError as error:
         problems = single_errors(error)
         in_error = frozenset(getattr(error, "error_dict", ()))

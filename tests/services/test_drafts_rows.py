@@ -135,6 +135,19 @@ def test_a_saved_activity_keeps_its_category_title_and_cost_when_they_were_not_r
     assert row.target_group == "Jauniešiem"
 
 
+def test_a_category_that_does_not_exist_is_refused_once_as_outside_the_call(saved, smiltene):
+    before = stored(saved)
+    first, second = rows(saved)
+    missing = ActivityCategory.objects.order_by("-pk").first().pk + 1000
+    assert_refused(
+        update(saved, smiltene, [first, dataclasses.replace(second, category_id=missing)]),
+        "category_not_in_call",
+        "2. aktivitāte: tās kategorija nav starp šī konkursa kategorijām.",
+        "Activity 2: its category is not one of this call's categories.",
+    )
+    assert stored(saved) == before
+
+
 def test_a_category_outside_the_call_is_refused_by_the_activitys_number(saved, smiltene):
     outside = ActivityCategory.objects.create(code="not-in-call", name_lv="Ārpus konkursa")
     before = stored(saved)
