@@ -264,7 +264,10 @@ def _activity_row_problems(position: int, activity: PlannedActivity) -> list[Val
         # The constraints are checked in Python below: ``full_clean`` would ask the database
         # once for each constraint of each row.
         activity.full_clean(
-            exclude=["application", "category"],
+            exclude=[
+                "application",  # pragma: no mutate: the draft's own; checking it is a query
+                "category",  # checked against the call's categories
+            ],
             validate_constraints=False,  # pragma: no mutate: None, the change, is as false
         )
     except ValidationError as error:
