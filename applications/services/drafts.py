@@ -272,7 +272,8 @@ def _activity_row_problems(position: int, activity: PlannedActivity) -> list[Val
         )
     except ValidationError as error:
         problems = single_errors(error)
-        in_error = frozenset(getattr(error, "error_dict", ()))
+        # full_clean's errors are always by field.
+        in_error = frozenset(error.error_dict)
     else:
         problems, in_error = [], frozenset()
     return [
@@ -280,7 +281,8 @@ def _activity_row_problems(position: int, activity: PlannedActivity) -> list[Val
             _("Activity %(number)s: %(problem)s"),
             problem.code or "invalid",
             number=position,
-            problem=" ".join(problem.messages),
+            # A single error: one message.
+            problem=problem.messages[0],
         )
         for problem in [*problems, *activity.constraint_errors(exclude=in_error)]
     ]
