@@ -167,7 +167,7 @@ def _draft_updated(
             total=application.requested_amount,
             planned=(),
             removed=(),
-            saved={},
+            saved={},  # pragma: no mutate: with nothing planned it is not read
             by=by,
         )
         return application, None

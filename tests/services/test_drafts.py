@@ -168,6 +168,23 @@ def test_save_with_an_activity_ending_before_it_starts_is_refused(draft, smilten
     assert text(error.value) == "1. aktivitāte: Aktivitāte nevar beigties pirms tās sākuma."
 
 
+def test_a_save_without_readable_activities_keeps_them_and_saves_the_details_in_its_authors_name(
+    draft, smiltene
+):
+    save(draft, smiltene, ["100", "200"])
+    activities = list(draft.activities.values_list("pk", "title", "cost"))
+    typed = services.ApplicationDetails(**{**vars(DETAILS), "summary": "Tikai kopsavilkums"})
+    services.application_update_draft(
+        application=draft, by=smiltene, details=typed, activities=None
+    )
+    draft.refresh_from_db()
+    assert draft.summary == "Tikai kopsavilkums"
+    assert list(draft.activities.values_list("pk", "title", "cost")) == activities
+    assert draft.requested_amount == Decimal("300.00")
+    latest = draft.history.first()
+    assert (latest.summary, latest.history_user) == ("Tikai kopsavilkums", smiltene)
+
+
 def test_save_with_a_category_outside_the_call_is_refused(draft, smiltene, call):
     call.categories.remove(category("other"))
     with pytest.raises(ValidationError) as error:
