@@ -181,7 +181,8 @@ def _draft_updated(
         )
         planned.append(activity)
         problems.extend(activity_problems)
-    total = sum((activity.cost for activity in planned), Decimal("0.00"))
+    # Without the start the sum of no activities is the integer 0, stored as 0.00 all the same.
+    total = sum((activity.cost for activity in planned), Decimal("0.00"))  # pragma: no mutate
     refuse_if_any([*problems, *_total_problems(total)])
     for activity in planned:
         # The categories read above, rather than one query a row when the submission's
