@@ -82,6 +82,23 @@ def test_start_is_refused_for_an_unpublished_call(smiltene):
     assert codes(error.value) == ["call_not_open"]
 
 
+def test_a_call_no_longer_published_refuses_the_save_naming_itself_in_both_languages(
+    draft, smiltene, call
+):
+    Competition.objects.filter(pk=call.pk).update(status=Competition.Status.DRAFT)
+    for language, message in (
+        ("lv", "Konkursā “{call}” pieteikumi netiek pieņemti."),
+        ("en", "The call “{call}” is not accepting applications."),
+    ):
+        with translation.override(language):
+            with pytest.raises(ValidationError) as error:
+                save(draft, smiltene, ["100"])
+            title = call.title  # in the language of the page
+        assert codes(error.value) == ["call_not_open"]
+        assert error.value.messages == [message.format(call=title)]
+    assert not draft.activities.exists()
+
+
 def test_requested_amount_is_always_the_sum_of_the_activity_costs(draft, smiltene):
     application = save(draft, smiltene, ["1500.50", "2000.00", "300.25"])
     assert application.requested_amount == Decimal("3800.75")
