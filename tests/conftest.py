@@ -102,8 +102,8 @@ def pytest_collection_modifyitems(config, items):
     their time first; then the rest quickest first. So a caught change costs about a second
     instead of a walk past the slow tests (the demo, agreement PDFs) to the one that fails. The
     durations are each test's whole time in mutmut's first pass, fixtures included. The tests
-    are reordered only within pytest-django's groups (below), as pytest-randomly shuffles them,
-    so the order changes nothing else: a change is caught when any of its tests fails.
+    that commit stay after the others (below); otherwise, as when pytest-randomly shuffles
+    them, the order changes nothing: a change is caught when any of its tests fails.
     """
     function = _changed_function()
     if function is None or not MUTATION_DURATIONS.exists():
@@ -118,9 +118,9 @@ def pytest_collection_modifyitems(config, items):
         caught = caught_by[item.nodeid]
         return (0, took / caught) if caught else (1, took)
 
-    # Within pytest-django's order, which this must keep: a transactional test empties the
-    # database when it ends, and a test run after it would find no reference data (no role
-    # groups) and fail on that alone, a change counted as caught that no test caught.
+    # The transactional tests last, as pytest-django has them: one empties the database when it
+    # ends, and a test run after it would find no reference data (no role groups) and fail on
+    # that alone, a change counted as caught that no test caught.
     items.sort(key=lambda item: (_database_order(item), cost(item)))
     _within_budget(config, items, durations)
 
@@ -154,12 +154,10 @@ def _transactional(item) -> bool:
 
 
 def _database_order(item) -> int:
-    """pytest-django's order of tests: those in a transaction that is rolled back, then those
-    that commit and empty the database after them, then those without a database."""
-    if _transactional(item):
-        return 1
-    uses_db = item.get_closest_marker("django_db") is not None or "db" in item.fixturenames
-    return 0 if uses_db else 2
+    """The tests that commit, and empty the database after them, after all the others (those
+    in a transaction that is rolled back and those without a database, which pytest-django
+    puts last, and which are mostly the quickest)."""
+    return 1 if _transactional(item) else 0
 
 
 def pytest_runtest_setup(item):
