@@ -21,10 +21,13 @@ from grants.services import PlanLineData
 
 from .amounts import spaced
 from .factories import (
+    ApplicationFactory,
     CompetitionFactory,
+    PlannedActivityFactory,
     category,
     coordinator,
     decided_grant,
+    municipality,
     reviewer,
     staff_of,
 )
@@ -127,6 +130,36 @@ def test_plan_version_1_is_a_draft_copied_from_the_submitted_activities(decided_
         for position, activity in enumerate(application.activities.all(), start=1)
     ]
     assert all(line.description for line in version.lines.all())
+
+
+def test_plan_version_1_lists_the_activities_in_the_applications_order_not_as_created():
+    call = CompetitionFactory(
+        opens_at=timezone.now() - timedelta(days=20),
+        closes_at=timezone.now() - timedelta(minutes=1),
+    )
+    boss = coordinator("coordinator-order")
+    application = ApplicationFactory(
+        competition=call,
+        municipality=municipality("cesu-novads"),
+        status=Application.Status.SUBMITTED,
+        reference="REM-ORDER-1",
+        submitted_at=call.opens_at,
+        snapshot={"activities": "as submitted"},
+        snapshot_sha256="0" * 64,
+        requested_amount=Decimal("3000.00"),
+    )
+    # Created first, listed second.
+    PlannedActivityFactory(application=application, cost=Decimal("1000.00"), title="Otrā", order=2)
+    PlannedActivityFactory(application=application, cost=Decimal("2000.00"), title="Pirmā", order=1)
+    application_services.allocation_set(
+        application=application, amount=Decimal("3000.00"), by=boss, reason="Piešķīrums"
+    )
+    application_services.competition_decide(competition=call, by=boss, rejection_reason="Nepietiek")
+    version = Application.objects.get(pk=application.pk).grant.plan_versions.get()
+    assert [(line.position, line.title) for line in version.lines.order_by("position")] == [
+        (1, "Pirmā"),
+        (2, "Otrā"),
+    ]
 
 
 def test_a_failing_grant_opening_rolls_the_whole_decision_back():
