@@ -201,6 +201,20 @@ def call_with_reviewed_applications(size: int, *, reviewers=(), competition=None
     return competition
 
 
+def submitted_application(competition, place, *, requested: Decimal, reference: str):
+    """An application of ``place`` submitted when the call opened, without its activities."""
+    return ApplicationFactory(
+        competition=competition,
+        municipality=place,
+        status=Application.Status.SUBMITTED,
+        reference=reference,
+        submitted_at=competition.opens_at,
+        snapshot={"activities": "as submitted"},
+        snapshot_sha256="0" * 64,
+        requested_amount=requested,
+    )
+
+
 def decided_grants(awards: dict, *, competition: Competition | None = None, by=None) -> dict:
     """Grants opened by a decision, through the services. ``awards`` maps a municipality's
     slug to (requested, awarded); each application has two activities (60 % and 40 % of the
@@ -216,15 +230,8 @@ def decided_grants(awards: dict, *, competition: Competition | None = None, by=N
     applications = {}
     for slug, (requested, awarded) in awards.items():
         place = municipality(slug)
-        application = ApplicationFactory(
-            competition=competition,
-            municipality=place,
-            status=Application.Status.SUBMITTED,
-            reference=f"REM-G{competition.pk}-{place.pk}",
-            submitted_at=competition.opens_at,
-            snapshot={"activities": "as submitted"},
-            snapshot_sha256="0" * 64,
-            requested_amount=requested,
+        application = submitted_application(
+            competition, place, requested=requested, reference=f"REM-G{competition.pk}-{place.pk}"
         )
         first = (requested * Decimal("0.6")).quantize(Decimal("0.01"))
         PlannedActivityFactory(application=application, cost=first, title="Informatīvā brošūra")

@@ -21,7 +21,6 @@ from grants.services import PlanLineData
 
 from .amounts import spaced
 from .factories import (
-    ApplicationFactory,
     CompetitionFactory,
     PlannedActivityFactory,
     category,
@@ -30,6 +29,7 @@ from .factories import (
     municipality,
     reviewer,
     staff_of,
+    submitted_application,
 )
 
 pytestmark = pytest.mark.django_db
@@ -138,15 +138,8 @@ def test_plan_version_1_lists_the_activities_in_the_applications_order_not_as_cr
         closes_at=timezone.now() - timedelta(minutes=1),
     )
     boss = coordinator("coordinator-order")
-    application = ApplicationFactory(
-        competition=call,
-        municipality=municipality("cesu-novads"),
-        status=Application.Status.SUBMITTED,
-        reference="REM-ORDER-1",
-        submitted_at=call.opens_at,
-        snapshot={"activities": "as submitted"},
-        snapshot_sha256="0" * 64,
-        requested_amount=Decimal("3000.00"),
+    application = submitted_application(
+        call, municipality("cesu-novads"), requested=Decimal("3000.00"), reference="REM-ORDER-1"
     )
     # Created first, listed second.
     PlannedActivityFactory(application=application, cost=Decimal("1000.00"), title="Otrā", order=2)

@@ -21,13 +21,13 @@ from conversations.models import Message, Objection
 
 from .factories import (
     PDF,
-    ApplicationFactory,
     CompetitionFactory,
     PlannedActivityFactory,
     coordinator,
     decided_grants,
     municipality,
     staff_of,
+    submitted_application,
 )
 
 pytestmark = pytest.mark.django_db
@@ -184,15 +184,11 @@ def test_a_rejection_overturned_on_objection_awards_and_opens_the_grant(vpr):
         opens_at=timezone.now() - timedelta(days=20),
         closes_at=timezone.now() - timedelta(minutes=1),
     )
-    valka = ApplicationFactory(
-        competition=competition,
-        municipality=municipality("valkas-novads"),
-        status=Application.Status.SUBMITTED,
+    valka = submitted_application(
+        competition,
+        municipality("valkas-novads"),
+        requested=Decimal("5000.00"),
         reference="REM-O-1",
-        submitted_at=competition.opens_at,
-        snapshot={"activities": "as submitted"},
-        snapshot_sha256="0" * 64,
-        requested_amount=Decimal("5000.00"),
     )
     PlannedActivityFactory(application=valka, cost=Decimal("5000.00"), title="Vizīte")
     decided_grants(
