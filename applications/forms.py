@@ -184,11 +184,19 @@ class BaseActivityFormSet(BaseInlineFormSet):
     # Jinja2; ``{{ formset }}`` writes the activities' cards.
     template_name = "applications/activities.html"
 
-    def __init__(self, *args, categories=(), **kwargs):
+    def __init__(self, *args, categories=(), activities=None, **kwargs):
         # The call's categories, read once for every row's choice.
         self.category_choices = [("", "---------"), *((c.pk, c.name) for c in categories)]
+        # The draft's activities where the caller has read them (``services.DraftForEditing``),
+        # in their order: the rows, instead of reading the queryset.
+        self._activities = activities
         self._read_rows = None
         super().__init__(*args, **kwargs)
+
+    def get_queryset(self):
+        if self._activities is not None:
+            return self._activities
+        return super().get_queryset()
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "category_choices": self.category_choices}

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -174,82 +174,121 @@ def _edit_or_detail(application: Application) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_edit(request, pk):
+    if request.method == "POST":
+        return _edit_posted(request, pk)
     application = _own_application(
         request, pk, Application.objects.select_related("competition", "municipality")
     )
     if not application.is_draft:
-        messages.info(
-            request, _("This application has been submitted and can no longer be changed.")
-        )
-        return redirect(application)
-    if request.method == "GET" and not application.competition.is_accepting():
+        return _no_longer_a_draft(request, application.pk)
+    if not application.competition.is_accepting():
         # Past the deadline every save and the submission would be refused (the services
         # decide that): the application's page shows the draft and says why, rather than a
         # form to type into in vain. A POST still reaches the service, which refuses it, and
         # the page then keeps what was typed.
         return redirect(application)
-    action = request.POST.get("action", "save")
+    form, formset, documents_form, documents = _draft_forms(
+        application, add_row=bool(request.GET.get("add"))
+    )
+    return _render_form(request, application, form, formset, documents_form, documents)
 
-    saved_partly = False
-    if request.method == "POST":
-        data = request.POST
-        form, formset, documents_form, documents = _draft_forms(application, data, request.FILES)
-        complete = all([form.is_valid(), formset.is_valid(), documents_form.is_valid()])
-        rows = formset.activities()
-        draft = {
-            "application": application,
-            "by": request.user,
-            "details": form.details(),
-            "activities": None if rows is None else [row for _index, row in rows],
-            "new_files": documents_form.cleaned_data.get("new_documents") or [],
-            "removed_document_ids": documents_form.cleaned_data.get("remove_documents") or [],
-        }
-        try:
-            if complete and action == "submit":
-                # Saved and submitted in one transaction; a refused submission keeps the save.
-                application = services.application_save_and_submit(**draft)
-                return _submitted(request, application)
-            application = services.application_save_draft(**draft)
-        except services.SubmissionRefused as refused:
-            return _refused_submission(request, refused.application, refused)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            over_cap = services.over_cap_problems(application)
-            for problem in over_cap:
-                messages.warning(request, problem.messages[0])
-            if complete:
-                messages.success(request, _("The draft is saved."))
-                url = reverse("applications:edit", kwargs={"pk": application.pk})
-                # Without JavaScript, "add activity" saves and comes back with an empty row.
-                return redirect(url + "?add=1#activities" if action == "add_activity" else url)
-            # Saved in part: the page shows again what was typed, each field in error marked.
-            saved_partly = True
-            formset = _partly_saved_formset(
-                application, data, rows or [], add_row=action == "add_activity"
-            )
-            documents = list(application.documents.all())
-        # A browser cannot put a chosen file back into a file field: said next to the field.
-        unattached = [
-            file.name
-            for file in request.FILES.getlist("new_documents")
-            if not saved_partly or documents_form.errors
-        ]
-    else:
-        form, formset, documents_form, documents = _draft_forms(
-            application, add_row=bool(request.GET.get("add"))
+
+def _no_longer_a_draft(request, pk):
+    messages.info(request, _("This application has been submitted and can no longer be changed."))
+    return redirect("applications:detail", pk=pk)
+
+
+class _PostedForms:
+    """The edit page's forms as posted, read from the draft as the service's lock read it
+    (``read``, which ``services.application_edit`` calls): the draft's activities and its
+    call's categories are read once, under the lock, for both the form and the save."""
+
+    def __init__(self, request):
+        self.data, self.files = request.POST, request.FILES
+        self.action = self.data.get("action", "save")
+        self.application = None
+
+    def read(self, draft: services.DraftForEditing) -> services.DraftChanges:
+        self.application = draft.application
+        self.form, self.formset, self.documents_form, self.documents = _draft_forms(
+            draft.application, self.data, self.files, draft=draft
         )
-        unattached = []
+        # Each form checked (no short cut), so that each shows its errors.
+        self.complete = all(
+            [self.form.is_valid(), self.formset.is_valid(), self.documents_form.is_valid()]
+        )
+        self.rows = self.formset.activities()
+        return services.DraftChanges(
+            details=self.form.details(),
+            activities=None if self.rows is None else [row for _index, row in self.rows],
+            new_files=self.documents_form.cleaned_data.get("new_documents") or [],
+            removed_document_ids=self.documents_form.cleaned_data.get("remove_documents") or [],
+            complete=self.complete,
+        )
+
+
+def _edit_posted(request, pk):
+    """Save the draft as the form holds it, or save and submit it ("submit", when the form is
+    complete); a refusal comes back into the form with everything typed."""
+    posted = _PostedForms(request)
+    action = posted.action
+    try:
+        application = services.application_edit(
+            application_id=pk, by=request.user, submit=action == "submit", read=posted.read
+        )
+    except ObjectDoesNotExist:
+        raise Http404 from None
+    except services.SubmissionRefused as refused:
+        request.acts_for_municipality = True
+        return _refused_submission(request, refused.application, refused)
+    except ValidationError as error:
+        if posted.application is None:
+            # Refused before the form was read: not a draft of the user's municipalities
+            # (404, as for any page of it: an id reveals nothing), or no longer a draft.
+            if error.code == "not_draft":
+                return _no_longer_a_draft(request, pk)
+            raise Http404 from None
+        request.acts_for_municipality = True
+        posted.form.add_error(None, error)
+        return _render_form(
+            request,
+            posted.application,
+            posted.form,
+            posted.formset,
+            posted.documents_form,
+            posted.documents,
+            unattached=[file.name for file in posted.files.getlist("new_documents")],
+        )
+    request.acts_for_municipality = True
+    if not application.is_draft:
+        return _submitted(request, application)
+    for problem in services.over_cap_problems(application):
+        messages.warning(request, problem.messages[0])
+    if posted.complete:
+        messages.success(request, _("The draft is saved."))
+        url = reverse("applications:edit", kwargs={"pk": application.pk})
+        # Without JavaScript, "add activity" saves and comes back with an empty row.
+        return redirect(url + "?add=1#activities" if action == "add_activity" else url)
+    # Saved in part: the page shows again what was typed, each field in error marked.
+    formset = _partly_saved_formset(
+        application, posted.data, posted.rows or [], add_row=action == "add_activity"
+    )
+    # A browser cannot put a chosen file back into a file field: said next to the field.
+    unattached = (
+        [file.name for file in posted.files.getlist("new_documents")]
+        if posted.documents_form.errors
+        else []
+    )
     return _render_form(
         request,
         application,
-        form,
+        posted.form,
         formset,
-        documents_form,
-        documents,
+        posted.documents_form,
+        list(application.documents.all()),
         unattached=unattached,
-        saved_partly=saved_partly,
-        submit_refused=saved_partly and action == "submit",
+        saved_partly=True,
+        submit_refused=action == "submit",
     )
 
 
@@ -271,24 +310,28 @@ def _partly_saved_formset(application: Application, data, rows, *, add_row: bool
     return formset
 
 
-def _draft_forms(application: Application, data=None, files=None, *, add_row: bool = False):
+def _draft_forms(
+    application: Application, data=None, files=None, *, add_row: bool = False, draft=None
+):
     """The edit page's forms (the general part, the activities, the documents) and the
     documents attached (read once, when the page or a removal needs them); bound when
-    ``data`` is given."""
+    ``data`` is given; the activities and categories of ``draft`` (a
+    ``services.DraftForEditing``) where the service has read them."""
     documents = application.documents.all()
     return (
         ApplicationForm(data, instance=application),
-        _activity_formset(application, data, add_row=add_row),
+        _activity_formset(application, data, add_row=add_row, draft=draft),
         DocumentsForm(data, files, documents=documents),
         documents,
     )
 
 
-def _activity_formset(application: Application, data=None, *, add_row: bool = False):
+def _activity_formset(application: Application, data=None, *, add_row: bool = False, draft=None):
     formset = ActivityFormSet(
         data,
         instance=application,
-        categories=application.competition.categories.all(),
+        categories=application.competition.categories.all() if draft is None else draft.categories,
+        activities=None if draft is None else draft.activities,
         prefix=ACTIVITIES_PREFIX,
         queryset=application.activities.all(),
     )

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -592,7 +593,12 @@ def test_submitted_application_is_read_only(client, draft, smiltene):
     response = client.get(edit_url(draft))
     assert response.status_code == 302
     assert response["Location"] == draft.get_absolute_url()
-    client.post(edit_url(draft), form_data(draft, [{"cost": "999"}]))
+    for action in ("save", "submit"):
+        posted = client.post(edit_url(draft), form_data(draft, [{"cost": "999"}], action=action))
+        assert posted.status_code == 302
+        assert posted["Location"] == draft.get_absolute_url()
+        said = [str(message) for message in get_messages(posted.wsgi_request)]
+        assert said[-1] == "Šis pieteikums ir iesniegts, un to vairs nevar mainīt.", said
     draft.refresh_from_db()
     assert draft.requested_amount == Decimal("100.00")
 
@@ -720,6 +726,33 @@ def test_every_url_of_another_municipalitys_application_answers_404(client, call
     )
     theirs.refresh_from_db()
     assert theirs.status == Application.Status.SUBMITTED
+
+
+def test_saving_or_submitting_another_municipalitys_draft_answers_404_and_changes_nothing(
+    client, call
+):
+    valka = staff_of("valkas-novads")
+    theirs = services.application_start(
+        competition=call, municipality=municipality("valkas-novads"), by=valka
+    )
+    services.application_update_draft(
+        application=theirs,
+        by=valka,
+        details=DETAILS,
+        activities=activities_costing(Decimal("500"), category().pk),
+    )
+    client.force_login(staff_of("smiltenes-novads"))
+    for action in ("save", "submit"):
+        data = form_data(theirs, [{"cost": "900"}], action=action, summary="Svešs")
+        assert client.post(edit_url(theirs), data).status_code == 404, action
+    missing = reverse("applications:edit", kwargs={"pk": theirs.pk + 1000})
+    assert client.post(missing, form_data(theirs, [], action="submit")).status_code == 404
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.summary, theirs.requested_amount) == (
+        Application.Status.DRAFT,
+        DETAILS.summary,
+        Decimal("500.00"),
+    )
 
 
 # --- withdrawing and deleting --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -41,18 +42,36 @@ def share_competition(competition_id: int) -> Competition:
     would otherwise queue behind one another here. PostgreSQL's ``FOR SHARE``; where there
     are no row locks (SQLite, whose writers take turns anyway) a plain read.
     """
+    return _shared_competition(Q(pk=competition_id), "id = %s", competition_id)
+
+
+def share_competition_of(application_id: int) -> Competition:
+    """``share_competition`` of an application's call, found by the application's id in the
+    same query: the call's lock comes before the application's, as in every change of the
+    call's state, and the application need not be read first to know its call."""
+    applications = connection.ops.quote_name(Application._meta.db_table)
+    return _shared_competition(
+        Q(applications=application_id),
+        f"id = (SELECT competition_id FROM {applications} WHERE id = %s)",  # noqa: S608
+        application_id,
+    )
+
+
+def _shared_competition(plain: Q, where: str, param: int) -> Competition:
+    """The call ``plain`` finds, or under the shared lock the one ``where`` finds (SQL with
+    its one parameter, ``param``)."""
     if not connection.features.has_select_for_update:
-        return Competition.objects.get(pk=competition_id)
+        return Competition.objects.get(plain)
     # The rest is PostgreSQL's: make mutation runs on SQLite, which never reaches it (the
     # PostgreSQL tests of submissions racing the decision do).
     # pragma: no mutate block
-    # The table's name is the model's own, quoted; the id is a parameter.
+    # The table's name is the model's own, quoted; the value is a parameter.
     table = connection.ops.quote_name(Competition._meta.db_table)
-    sql = f"SELECT * FROM {table} WHERE id = %s FOR SHARE"  # noqa: S608
-    shared = Competition.objects.raw(sql, [competition_id])
+    sql = f"SELECT * FROM {table} WHERE {where} FOR SHARE"  # noqa: S608
+    shared = Competition.objects.raw(sql, [param])
     for competition in shared:
         return competition
-    raise Competition.DoesNotExist(f"No call with id {competition_id}.")
+    raise Competition.DoesNotExist(f"No call found by {where % param}.")
 
 
 def lock_application(application_id: int, *, acting: User | None = None) -> Application:

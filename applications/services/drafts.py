@@ -3,7 +3,7 @@ activities and supporting documents."""
 
 import dataclasses
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,7 +19,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from competitions.formatting import MONEY_LIMIT
 from competitions.history import changed_by
-from competitions.models import Competition, Municipality
+from competitions.models import ActivityCategory, Competition, Municipality
 from competitions.rules import refusal, refuse_if_any
 
 from .. import notifications
@@ -44,6 +44,7 @@ from .common import (
     over_cap_refusal,
     riga_time,
     share_competition,
+    share_competition_of,
     single_errors,
 )
 from .money import allocated_total, award_set
@@ -84,6 +85,30 @@ class MissingToSubmit:
 
     fields: tuple[str, ...] = ()
     activity_fields: dict[int, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftForEditing:
+    """A draft as ``application_edit`` reads it under its row lock, for the form of the edit
+    to be read from: the application with its call and municipality, its activities in their
+    order and its call's categories."""
+
+    application: Application
+    activities: list[PlannedActivity]
+    categories: list[ActivityCategory]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftChanges:
+    """What the form of an edit asks to save, as ``application_save_draft`` takes it;
+    ``complete`` if every field of the form could be read (an incomplete form is saved as far
+    as it goes, and never submitted)."""
+
+    details: ApplicationDetails
+    activities: Sequence[ActivityData] | None
+    new_files: Sequence = ()
+    removed_document_ids: Sequence[int] = ()
+    complete: bool = True
 
 
 #: What an application must have before it can be submitted (a draft may lack them).
@@ -144,19 +169,37 @@ def application_update_draft(
     submission refuses it (``over_cap_problems`` says so to the form meanwhile).
     """
     with transaction.atomic():
-        return _draft_updated(application, by, details, activities)[0]
+        draft = _draft_for_editing(application.pk, by)
+        return _draft_updated(draft, by, details, activities)[0]
+
+
+def _draft_for_editing(
+    application_id: int, by: User, *, submitting: bool = False
+) -> DraftForEditing:
+    """The draft under its row lock, if ``by`` acts for its municipality and it is still a
+    draft, with its activities and its call's categories; inside a transaction that the
+    caller holds. ``submitting``: the call's shared lock is taken first, as every change of
+    the call's state takes the call's lock before an application's."""
+    if submitting:
+        share_competition_of(application_id)
+    application = editable_draft(application_id, by)
+    return DraftForEditing(
+        application=application,
+        activities=list(application.activities.all()),
+        categories=list(application.competition.categories.all()),
+    )
 
 
 def _draft_updated(
-    application: Application,
+    draft: DraftForEditing,
     by: User,
     details: ApplicationDetails,
     activities: Sequence[ActivityData] | None,
 ) -> tuple[Application, list[PlannedActivity] | None]:
-    """``application_update_draft`` inside a transaction that the caller holds. Returns the
-    draft and its activities as saved, each with its category (None if they were left as
-    they were)."""
-    application = editable_draft(application.pk, by)
+    """``application_update_draft`` of a draft read by ``_draft_for_editing``, in its
+    transaction. Returns the draft and its activities as saved, each with its category (None
+    if they were left as they were)."""
+    application = draft.application
     competition = application.competition
     ensure_accepting(competition, timezone.now())
     if activities is None:
@@ -171,9 +214,9 @@ def _draft_updated(
             by=by,
         )
         return application, None
-    unclaimed = {activity.pk: activity for activity in application.activities.all()}
+    unclaimed = {activity.pk: activity for activity in draft.activities}
     saved = {pk: _activity_values(activity) for pk, activity in unclaimed.items()}
-    categories = {category.pk: category for category in competition.categories.all()}
+    categories = {category.pk: category for category in draft.categories}
     planned, problems = [], []
     for position, data in enumerate(activities, start=1):
         activity, activity_problems = _activity_planned(
@@ -476,11 +519,45 @@ def application_save_and_submit(
     draft as saved. The submission's checks all come before its first write, so the save
     commits without it.
     """
+    changes = DraftChanges(
+        details=details,
+        activities=activities,
+        new_files=new_files,
+        removed_document_ids=removed_document_ids,
+    )
+    return _edit_as_given(application, by, changes, submit=True)
+
+
+def _edit_as_given(application: Application, by: User, changes: DraftChanges, *, submit: bool):
+    """``application_edit`` of changes already read, whatever the draft's rows."""
+    return application_edit(
+        application_id=application.pk, by=by, submit=submit, read=lambda _draft: changes
+    )
+
+
+def application_edit(
+    *,
+    application_id: int,
+    by: User,
+    submit: bool,
+    read: Callable[[DraftForEditing], DraftChanges],
+) -> Application:
+    """Save a draft as the form of an edit holds it and, with ``submit`` and a complete form,
+    submit it, in one transaction. The form is read (``read``) from the draft as its lock
+    read it, and the save reads none of it again.
+
+    Refused as ``application_save_draft`` (nothing saved) and ``application_save_and_submit``
+    (a refused submission keeps the save: ``SubmissionRefused``); a draft that is not ``by``'s
+    to edit, or no longer a draft, is refused before ``read`` is called.
+    """
     with transaction.atomic():
-        competition = share_competition(application.competition_id)
-        application, saved = _draft_and_documents_saved(
-            application, by, details, activities, new_files, removed_document_ids
-        )
+        draft = _draft_for_editing(application_id, by, submitting=submit)
+        changes = read(draft)
+        application, saved = _draft_and_documents_saved(draft, by, changes)
+        if not (submit and changes.complete):
+            return application
+        # Read under the lock that ``_draft_for_editing`` took: the call of this transaction.
+        competition = application.competition
         now = timezone.now()
         try:
             submittable = _submittable_activities(application, competition, now, saved)
@@ -660,29 +737,31 @@ def application_save_draft(
 ) -> Application:
     """Everything the application form saves, in one transaction: the general part, the
     activities, and the documents removed and attached. A refusal of any part saves none."""
-    with transaction.atomic():
-        return _draft_and_documents_saved(
-            application, by, details, activities, new_files, removed_document_ids
-        )[0]
+    return _edit_as_given(
+        application,
+        by,
+        DraftChanges(
+            details=details,
+            activities=activities,
+            new_files=new_files,
+            removed_document_ids=removed_document_ids,
+        ),
+        submit=False,
+    )
 
 
 def _draft_and_documents_saved(
-    application: Application,
-    by: User,
-    details: ApplicationDetails,
-    activities: Sequence[ActivityData] | None,
-    new_files: Sequence,
-    removed_document_ids: Sequence[int],
+    draft: DraftForEditing, by: User, changes: DraftChanges
 ) -> tuple[Application, list[PlannedActivity] | None]:
-    """``application_save_draft`` inside a transaction that the caller holds: the draft and
-    its activities, as ``_draft_updated`` returns them."""
-    application, saved = _draft_updated(application, by, details, activities)
+    """``application_save_draft`` of a draft read by ``_draft_for_editing``, in its
+    transaction: the draft and its activities, as ``_draft_updated`` returns them."""
+    application, saved = _draft_updated(draft, by, changes.details, changes.activities)
     # No ids to remove asks the database nothing: ``pk__in=[]`` is empty without a query.
-    for document in application.documents.filter(pk__in=removed_document_ids):
+    for document in application.documents.filter(pk__in=changes.removed_document_ids):
         document_delete(document=document, by=by)
     added = []
     try:
-        for file in new_files:
+        for file in changes.new_files:
             added.append(document_add(application=application, by=by, file=file))
     except Exception:
         # The whole save rolls back; files already written for it must go as well.
