@@ -226,21 +226,31 @@ def test_a_submission_at_the_instant_of_the_decision_is_decided_or_refused_never
     assert draft.status == Application.Status.REJECTED
 
 
-def test_submissions_share_the_calls_lock_and_a_change_of_the_call_waits_for_them():
+@pytest.mark.parametrize("found_by", ["call", "application"])
+def test_submissions_share_the_calls_lock_and_a_change_of_the_call_waits_for_them(found_by):
     """At the deadline, submissions to one call do not queue behind one another on the call's
     row; the decision (or any change of the call's state) still waits for each of them, and
-    each of them for it."""
+    each of them for it. The submission of the edit form finds the call by its application's
+    id (``share_competition_of``)."""
     from django.db import OperationalError, transaction
 
-    from applications.services.common import lock_competition, share_competition
+    from applications.services.common import (
+        lock_competition,
+        share_competition,
+        share_competition_of,
+    )
 
     call = CompetitionFactory()
+    application = ApplicationFactory(competition=call)
     holding, done = threading.Event(), threading.Event()
     outcomes = {}
 
     def submission_in_progress():
         with transaction.atomic():
-            share_competition(call.pk)
+            if found_by == "call":
+                assert share_competition(call.pk) == call
+            else:
+                assert share_competition_of(application.pk) == call
             holding.set()
             done.wait(10)
         connection.close()
@@ -275,3 +285,52 @@ def test_submissions_share_the_calls_lock_and_a_change_of_the_call_waits_for_the
         "another submission": "locked",
         "the decision": "waited past the timeout",
     }
+
+
+def test_a_counter_made_by_another_transaction_meanwhile_is_continued():
+    """Two first numbers of a new counter at once: one transaction creates the counter; the
+    other, finding none, waits on the unique key for the first to commit, then continues the
+    counter the first made instead of failing or starting again."""
+    from django.db import transaction
+
+    from applications.models import NumberSequence
+    from applications.services.common import next_number
+
+    key = "letter:VPR/2019/race"
+    created, release = threading.Event(), threading.Event()
+    numbers = {}
+
+    def first():
+        with transaction.atomic():
+            numbers["first"] = next_number(key)
+            created.set()
+            release.wait(10)
+        connection.close()
+
+    def second():
+        created.wait(10)
+        with transaction.atomic():
+            numbers["second"] = next_number(key)
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    created.wait(10)
+    # The second's insert is waiting for the first's: only then may the first commit.
+    for _ in range(100):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'INSERT INTO%%numbersequence%%'"
+            )
+            if cursor.fetchone()[0]:
+                break
+        threading.Event().wait(0.05)
+    else:
+        pytest.fail("the second insert never waited for the first")
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert numbers == {"first": 1, "second": 2}
+    assert NumberSequence.objects.get(key=key).last_value == 2

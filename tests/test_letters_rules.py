@@ -177,25 +177,6 @@ def test_a_letter_issued_at_the_last_instant_of_the_year_is_dated_and_numbered_i
     assert "31.12.2019. Nr. VPR/2019/remigration-2019/001" in pdf_text(stored_bytes(letter))
 
 
-def test_a_counter_made_by_another_issue_meanwhile_is_continued(decided_call, monkeypatch):
-    """Another issue creates the year's counter of the call after this one looked for it and
-    before it creates it: this one continues that counter instead of failing or restarting."""
-    NumberSequence.objects.create(key="letter:VPR/2019/remigration-2019", last_value=4)
-    manager = NumberSequence.objects
-    look_up = manager.select_for_update
-    looked = []
-
-    def missing_the_first_time(*args, **kwargs):
-        looked.append(True)
-        found = look_up(*args, **kwargs)
-        return found.none() if len(looked) == 1 else found
-
-    monkeypatch.setattr(manager, "select_for_update", missing_the_first_time)
-    letter = issue(decided_call, "smiltenes-novads")
-    assert letter.number == "VPR/2019/remigration-2019/005"
-    assert NumberSequence.objects.get(key="letter:VPR/2019/remigration-2019").last_value == 5
-
-
 # --- the deadline in Riga time ----------------------------------------------------------------
 
 
