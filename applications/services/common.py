@@ -74,31 +74,45 @@ def _shared_competition(plain: Q, where: str, param: int) -> Competition:
     raise Competition.DoesNotExist(f"No call found by {where % param}.")
 
 
-def lock_application(application_id: int, *, acting: User | None = None) -> Application:
+def lock_application(
+    application_id: int, *, acting: User | None = None, call: Competition | None = None
+) -> Application:
     """The application under its row lock, with its call and its municipality; with
     ``acting`` (a user), whether they are on the municipality's staff is read in the same
-    query, as ``application.acting``."""
+    query, as ``application.acting``; with ``call``, the application's call as the caller
+    has read it under the call's lock (``share_competition_of``), not joined again."""
     # Two browser tabs saving the same draft, or a save racing the submission, would
     # interleave their activity writes; the row lock makes them take turns. (SQLite takes no
     # row locks: only the PostgreSQL tests can tell what is locked.)
     locked = Application.objects.select_for_update(of=("self",))  # pragma: no mutate
-    # Joined only to save the queries of the services that read them.
-    queryset = locked.select_related("competition", "municipality")  # pragma: no mutate
+    # Joined only to save the queries of the services that read them; not the call that the
+    # caller has read (joined as well, the same row would be read twice: a change unseen).
+    joined = ("municipality",) if call else ("competition", "municipality")  # pragma: no mutate
+    queryset = locked.select_related(*joined)  # pragma: no mutate
     if acting is not None:
         queryset = queryset.annotate(acting=roles.acting_for(acting))
-    return queryset.get(pk=application_id)
+    application = queryset.get(pk=application_id)
+    if call is not None:
+        application.competition = call
+    return application
 
 
-def lock_acted_for(application_id: int, by: User) -> Application:
-    """The application, locked, if ``by`` acts for its municipality (read with the lock)."""
-    application = lock_application(application_id, acting=by)
+def lock_acted_for(
+    application_id: int, by: User, *, call: Competition | None = None
+) -> Application:
+    """The application, locked, if ``by`` acts for its municipality (read with the lock);
+    ``call`` as ``lock_application`` takes it."""
+    application = lock_application(application_id, acting=by, call=call)
     ensure_acts_for(by, application.municipality, on_staff=application.acting)
     return application
 
 
-def editable_draft(application_id: int, by: User) -> Application:
-    """The application, locked, if ``by`` acts for its municipality and it is still a draft."""
-    application = lock_acted_for(application_id, by)
+def editable_draft(
+    application_id: int, by: User, *, call: Competition | None = None
+) -> Application:
+    """The application, locked, if ``by`` acts for its municipality and it is still a draft;
+    ``call`` as ``lock_application`` takes it."""
+    application = lock_acted_for(application_id, by, call=call)
     if not application.is_draft:
         raise refusal(
             _("Application %(reference)s has been submitted and can no longer be changed."),

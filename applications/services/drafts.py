@@ -180,9 +180,8 @@ def _draft_for_editing(
     draft, with its activities and its call's categories; inside a transaction that the
     caller holds. ``submitting``: the call's shared lock is taken first, as every change of
     the call's state takes the call's lock before an application's."""
-    if submitting:
-        share_competition_of(application_id)
-    application = editable_draft(application_id, by)
+    call = share_competition_of(application_id) if submitting else None
+    application = editable_draft(application_id, by, call=call)
     return DraftForEditing(
         application=application,
         activities=list(application.activities.all()),
@@ -556,7 +555,7 @@ def application_edit(
         application, saved = _draft_and_documents_saved(draft, by, changes)
         if not (submit and changes.complete):
             return application
-        # Read under the lock that ``_draft_for_editing`` took: the call of this transaction.
+        # The call as ``_draft_for_editing`` read it under the call's shared lock.
         competition = application.competition
         now = timezone.now()
         try:
