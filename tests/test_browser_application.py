@@ -247,3 +247,19 @@ def test_running_total_names_the_activities_whose_cost_cannot_be_read(live_serve
     expect(page.locator("#unreadable-costs")).to_have_text(
         "Activity 1: the cost cannot be read and is not in the total."
     )
+
+
+def test_the_running_total_writes_amounts_as_the_server_does_in_each_language(live_server, page):
+    draft = draft_with_two_activities()
+    log_in(page, live_server, "smiltene")
+    for prefix, total, excess in [
+        ("", "10\u00a0500,50\u00a0€", "500,50\u00a0€"),
+        ("/en", "€10,500.50", "€500.50"),
+    ]:
+        page.goto(live_server.url + f"{prefix}/applications/{draft.pk}/edit/")
+        page.fill("#id_activities-0-cost", "8 500,50")
+        # Exactly, no-break spaces included: the page's own amounts (the cap beside the total)
+        # are written so, and an amount must not break across lines.
+        expect(page.locator("#over-cap .amount")).to_have_count(1)
+        assert page.locator("#total").text_content() == total
+        assert page.locator("#over-cap .amount").text_content() == excess

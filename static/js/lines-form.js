@@ -31,9 +31,14 @@
     return Number(whole) * 100 + Number((fraction + "00").slice(0, 2));
   }
 
+  // As competitions.formatting.format_money writes it in the page's language: 9 800,00 € with
+  // no-break spaces in Latvian, €9,800.00 in English.
+  const english = /^en\b/.test(document.documentElement.lang || "");
   function money(cents) {
-    const whole = String(Math.floor(cents / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, " ");
-    return whole + "," + String(cents % 100).padStart(2, "0") + " €";
+    const whole = String(Math.floor(cents / 100));
+    const fraction = String(cents % 100).padStart(2, "0");
+    if (english) return "€" + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + fraction;
+    return whole.replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0") + "," + fraction + "\u00a0€";
   }
 
   function linesForm(form) {
