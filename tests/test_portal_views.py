@@ -138,6 +138,21 @@ def field_error(page: str, name: str) -> str:
     return text_of(page, described_by.group(1)) if described_by else ""
 
 
+def valka_draft(call):
+    """Valka's draft in ``call``, with 500 € of activities."""
+    valka = staff_of("valkas-novads")
+    draft = services.application_start(
+        competition=call, municipality=municipality("valkas-novads"), by=valka
+    )
+    services.application_update_draft(
+        application=draft,
+        by=valka,
+        details=DETAILS,
+        activities=activities_costing(Decimal("500"), category().pk),
+    )
+    return draft
+
+
 def past_deadline_draft(user, **details):
     """A draft of a call whose deadline is 2 March 2030, 17:00 Riga time (15:00 UTC)."""
     with time_machine.travel(datetime(2030, 2, 20, 10, 0, tzinfo=RIGA), tick=False):
@@ -389,16 +404,7 @@ def test_removing_an_activity_deletes_it_on_save(client, draft, smiltene):
 
 
 def test_an_activity_id_of_another_application_cannot_touch_it(client, draft, call):
-    valka = staff_of("valkas-novads")
-    other = services.application_start(
-        competition=call, municipality=municipality("valkas-novads"), by=valka
-    )
-    services.application_update_draft(
-        application=other,
-        by=valka,
-        details=DETAILS,
-        activities=activities_costing(Decimal("500"), category().pk),
-    )
+    other = valka_draft(call)
     foreign = other.activities.first()
     data = form_data(draft, [{"cost": "100"}])
     data["activities-INITIAL_FORMS"] = "1"
@@ -731,16 +737,7 @@ def test_every_url_of_another_municipalitys_application_answers_404(client, call
 def test_saving_or_submitting_another_municipalitys_draft_answers_404_and_changes_nothing(
     client, call
 ):
-    valka = staff_of("valkas-novads")
-    theirs = services.application_start(
-        competition=call, municipality=municipality("valkas-novads"), by=valka
-    )
-    services.application_update_draft(
-        application=theirs,
-        by=valka,
-        details=DETAILS,
-        activities=activities_costing(Decimal("500"), category().pk),
-    )
+    theirs = valka_draft(call)
     client.force_login(staff_of("smiltenes-novads"))
     for action in ("save", "submit"):
         data = form_data(theirs, [{"cost": "900"}], action=action, summary="Svešs")
